@@ -1,0 +1,67 @@
+"""The ``uavsim`` click group. Commands load lazily so that ``uavsim --help`` stays fast."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from uavsim.errors import UavSimError
+
+# command name -> "module:attribute"; each module holds one command (or sub-group).
+COMMANDS = {
+    "demo": "uavsim.cli.demo:demo",
+    "terrain": "uavsim.cli.terrain:terrain",
+    "plan": "uavsim.cli.plan:plan",
+    "check": "uavsim.cli.check:check",
+    "simulate": "uavsim.cli.simulate:simulate",
+    "ingest": "uavsim.cli.ingest:ingest",
+    "flights": "uavsim.cli.flights:flights",
+    "stats": "uavsim.cli.stats:stats",
+    "report": "uavsim.cli.report:report",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in COMMANDS if self._load(name) is not None)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load(cmd_name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module, attr = target.split(":")
+        try:
+            return getattr(importlib.import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:  # a command not built yet
+                return None
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UavSimError as exc:
+            # Bad input: one clear line and exit 1, never a traceback.
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=LazyGroup)
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="uavsim")
+def cli(verbose: int) -> None:
+    """uavsim: plan, simulate and track the safety of low-altitude drone operations."""
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    cli()

@@ -1,0 +1,175 @@
+"""The flight record shared by the simulator, the log importer, the classifier, the store and the report.
+
+"A flight is a flight": simulated and flown flights have one schema (DESIGN.md, "The flight record").
+All quantities are SI; altitudes say their datum in their name (``_msl`` above mean sea level,
+``rel`` above the home/launch point, ``agl`` above the terrain).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+SOURCES = ("sim", "log")
+MISSION_TYPES = (
+    "spray", "seed", "fertilise", "survey", "monitor", "cargo", "medical", "ferry", "test", "unknown",
+)
+SEVERITIES = ("none", "observation", "incident", "serious_incident", "accident")
+OUTCOMES = ("safe", "unsafe")
+SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+
+EVENT_KINDS = (
+    "CRASH", "FAILSAFE_BATTERY", "FAILSAFE_RADIO", "FAILSAFE_GCS", "FAILSAFE_EKF", "FAILSAFE_GPS",
+    "FAILSAFE_FENCE", "GPS_DEGRADED", "EKF_VARIANCE", "VIBRATION", "GEOFENCE_BREACH", "ZONE_VIOLATION",
+    "TERRAIN_CLEARANCE", "TERRAIN_UNKNOWN", "ALTITUDE_LIMIT", "LOG_TRUNCATED_IN_AIR", "LOG_CORRUPT",
+    "MOTOR_FAILURE", "LINK_LOSS", "PAYLOAD_DROP", "EMERGENCY_LANDING", "MISSION_ABORTED", "BATTERY_LOW",
+    "ATTITUDE_ERROR", "ACCEL_CLIPPING", "SENSOR_ERROR", "BIRD_STRIKE", "WEATHER",
+)
+
+
+def worse(a: str, b: str) -> str:
+    """The worse of two severities."""
+    return a if SEVERITY_RANK[a] >= SEVERITY_RANK[b] else b
+
+
+@dataclass(frozen=True)
+class Event:
+    """One occurrence during a flight, with the evidence that proves it.
+
+    ``level`` is the detector's grade (``fail`` or ``warn``); ``severity`` is assigned from the rules table
+    by :func:`uavsim.safety.rules.Rules.make_event`, never chosen by a detector.
+    """
+
+    kind: str
+    severity: str
+    t_s: float
+    lat: float | None = None
+    lon: float | None = None
+    alt: float | None = None  # metres above mean sea level
+    value: float | None = None
+    threshold: float | None = None
+    detail: str = ""
+    evidence: str = ""
+    level: str = "fail"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: _jsonable(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Event:
+        return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
+
+
+TELEMETRY_FIELDS = ("t_s", "lat", "lon", "alt_msl_m", "rel_alt_m", "ground_speed_mps", "battery_pct", "mode")
+
+
+@dataclass
+class Telemetry:
+    """Time series of one flight. ``t_s`` counts seconds from the flight's start; NaN marks a missing value.
+
+    ``mode`` holds small integers indexing ``mode_names`` so that the arrays stay numeric and compress well.
+    """
+
+    t_s: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    alt_msl_m: np.ndarray
+    rel_alt_m: np.ndarray
+    ground_speed_mps: np.ndarray
+    battery_pct: np.ndarray
+    mode: np.ndarray
+    mode_names: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        n = len(self.t_s)
+        for name in TELEMETRY_FIELDS:
+            arr = np.asarray(getattr(self, name), dtype=np.int16 if name == "mode" else np.float64).copy()
+            if arr.shape != (n,):
+                raise ValueError(f"telemetry field {name} has shape {arr.shape}, expected ({n},)")
+            setattr(self, name, arr)
+
+    def __len__(self) -> int:
+        return len(self.t_s)
+
+    @classmethod
+    def empty(cls) -> Telemetry:
+        z = np.zeros(0)
+        return cls(z, z, z, z, z, z, z, np.zeros(0, np.int16), [])
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name) for name in TELEMETRY_FIELDS}
+
+
+@dataclass
+class Flight:
+    """One flight, simulated or flown, with its measures and its verdict."""
+
+    id: str
+    source: str
+    source_ref: str
+    mission_type: str = "unknown"
+    site: str | None = None
+    aircraft_id: str | None = None
+    start_utc: str | None = None  # ISO 8601, "Z" suffix; None when the log has no absolute time
+    duration_s: float = 0.0
+    distance_m: float = 0.0
+    max_agl_m: float | None = None
+    min_terrain_clearance_m: float | None = None
+    energy_used_wh: float | None = None
+    battery_end_pct: float | None = None
+    outcome: str = "unsafe"  # unsafe until classified: an unclassified flight never passes as safe
+    severity: str = "none"
+    events: list[Event] = field(default_factory=list)
+    telemetry: Telemetry | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"flight {self.id}: source {self.source!r} not in {SOURCES}")
+        if self.mission_type not in MISSION_TYPES:
+            raise ValueError(f"flight {self.id}: mission_type {self.mission_type!r} not in {MISSION_TYPES}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"flight {self.id}: severity {self.severity!r} not in {SEVERITIES}")
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"flight {self.id}: outcome {self.outcome!r} not in {OUTCOMES}")
+
+    def to_dict(self, telemetry: bool = False) -> dict[str, Any]:
+        """The JSON form used by the command line (DESIGN.md keys)."""
+        d: dict[str, Any] = {
+            "id": self.id,
+            "source": self.source,
+            "source_ref": self.source_ref,
+            "mission_type": self.mission_type,
+            "site": self.site,
+            "aircraft_id": self.aircraft_id,
+            "start_utc": self.start_utc,
+            "duration_s": _jsonable(self.duration_s),
+            "distance_m": _jsonable(self.distance_m),
+            "max_agl_m": _jsonable(self.max_agl_m),
+            "min_terrain_clearance_m": _jsonable(self.min_terrain_clearance_m),
+            "energy_used_wh": _jsonable(self.energy_used_wh),
+            "battery_end_pct": _jsonable(self.battery_end_pct),
+            "outcome": self.outcome,
+            "severity": self.severity,
+            "events": [e.to_dict() for e in self.events],
+            "extra": {k: _jsonable(v) for k, v in self.extra.items()},
+        }
+        if telemetry and self.telemetry is not None:
+            d["telemetry"] = {k: [_jsonable(x) for x in v.tolist()] for k, v in self.telemetry.to_arrays().items()}
+            d["telemetry"]["mode_names"] = list(self.telemetry.mode_names)
+        return d
+
+
+def _jsonable(v: Any) -> Any:
+    """Plain JSON value: numpy scalars become Python ones and NaN/inf become None (JSON has no NaN)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not np.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    return v

@@ -1,0 +1,1 @@
+"""Safety: the rules table, the one classification shared by simulated and real flights, and statistics."""

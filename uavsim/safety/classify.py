@@ -1,0 +1,141 @@
+"""The one classification of a flight, used alike for simulated and flown flights.
+
+``classify`` is a pure function of (telemetry, detected events, terrain, zones, rules): it adds the
+terrain, height and zone checks that need the world, then takes the worst severity. It never mutates
+its inputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from uavsim.records import SEVERITY_RANK, Event, Telemetry, worse
+from uavsim.safety.rules import Rules, default_rules
+
+
+class TerrainLike(Protocol):
+    synthetic: bool
+
+    def elevation(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray: ...
+
+    def covers(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray: ...
+
+
+class ZonesLike(Protocol):
+    def track_events(self, t_s: np.ndarray, lat: np.ndarray, lon: np.ndarray, agl_m: np.ndarray,
+                     rules: Rules) -> list[Event]: ...
+
+
+@dataclass(frozen=True)
+class Verdict:
+    severity: str
+    outcome: str
+    events: list[Event]
+    min_terrain_clearance_m: float | None = None
+    max_agl_m: float | None = None
+    checks: dict[str, str] = field(default_factory=dict)
+
+
+def worst_severity(events: list[Event]) -> str:
+    sev = "none"
+    for e in events:
+        sev = worse(sev, e.severity)
+    return sev
+
+
+def classify(
+    events: list[Event],
+    telemetry: Telemetry | None = None,
+    terrain: TerrainLike | None = None,
+    zones: ZonesLike | None = None,
+    rules: Rules | None = None,
+    in_air: np.ndarray | None = None,
+) -> Verdict:
+    """Severity and outcome of one flight, with every event that supports it.
+
+    ``in_air`` (bool per telemetry sample) limits terrain and height checks to the airborne part;
+    by default every sample with a position counts. Terrain checks apply where the track lies inside
+    the DEM's extent; a sample inside the extent over missing data is an unknown, never a pass.
+    """
+    rules = rules or default_rules()
+    out = list(events)
+    checks: dict[str, str] = {}
+    min_clear: float | None = None
+    max_agl: float | None = None
+    if telemetry is not None and len(telemetry) > 0:
+        ok = np.isfinite(telemetry.lat) & np.isfinite(telemetry.lon) & np.isfinite(telemetry.alt_msl_m)
+        if in_air is not None:
+            ok &= np.asarray(in_air, dtype=bool)
+        idx = np.flatnonzero(ok)
+        if terrain is not None and idx.size:
+            tev, min_clear, max_agl, checks["terrain"] = _terrain_events(telemetry, idx, terrain, rules)
+            out.extend(tev)
+            if zones is not None and max_agl is not None:
+                agl = telemetry.alt_msl_m[idx] - terrain.elevation(telemetry.lat[idx], telemetry.lon[idx])
+                zev = zones.track_events(telemetry.t_s[idx], telemetry.lat[idx], telemetry.lon[idx], agl, rules)
+                out.extend(zev)
+                checks["zones"] = "fail" if zev else "pass"
+        elif idx.size == 0:
+            checks["terrain"] = "no_position"
+        else:
+            checks["terrain"] = "not_checked"
+    sev = worst_severity(out)
+    outcome = "unsafe" if rules.is_unsafe(sev) else "safe"
+    out.sort(key=lambda e: (e.t_s, -SEVERITY_RANK[e.severity], e.kind))
+    return Verdict(sev, outcome, out, min_clear, max_agl, checks)
+
+
+def _terrain_events(
+    tel: Telemetry, idx: np.ndarray, terrain: TerrainLike, rules: Rules
+) -> tuple[list[Event], float | None, float | None, str]:
+    lat, lon, alt, t = tel.lat[idx], tel.lon[idx], tel.alt_msl_m[idx], tel.t_s[idx]
+    inside = terrain.covers(lat, lon)
+    if not inside.any():
+        return [], None, None, "outside_dem"
+    lat, lon, alt, t = lat[inside], lon[inside], alt[inside], t[inside]
+    elev = terrain.elevation(lat, lon)
+    events: list[Event] = []
+    unknown = ~np.isfinite(elev)
+    tag = " (synthetic terrain)" if getattr(terrain, "synthetic", False) else ""
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        events.append(rules.make_event(
+            "TERRAIN_UNKNOWN", t[i], lat=float(lat[i]), lon=float(lon[i]), alt=float(alt[i]),
+            value=float(unknown.mean()),
+            detail=f"terrain unknown under {unknown.sum()} of {unknown.size} airborne samples{tag}",
+            evidence=f"DEM nodata at t={t[i]:.1f}s lat={lat[i]:.6f} lon={lon[i]:.6f}",
+        ))
+    known = ~unknown
+    if not known.any():
+        return events, None, None, "unknown"
+    clear = alt - elev
+    kc = np.where(known, clear, np.inf)
+    i_min = int(np.argmin(kc))
+    min_clear = float(kc[i_min])
+    max_agl = float(np.max(np.where(known, clear, -np.inf)))
+    floor = rules.threshold("min_terrain_clearance_m")
+    below = np.flatnonzero(known & (clear < floor))
+    if below.size:
+        i = int(below[0])
+        events.append(rules.make_event(
+            "TERRAIN_CLEARANCE", t[i_min], lat=float(lat[i_min]), lon=float(lon[i_min]), alt=float(alt[i_min]),
+            value=min_clear, threshold=floor,
+            detail=f"terrain clearance {min_clear:.1f} m below the {floor:.0f} m minimum for "
+                   f"{below.size} samples, first at t={t[i]:.1f}s{tag}",
+            evidence=f"alt_msl={alt[i_min]:.1f} m, terrain={elev[i_min]:.1f} m at t={t[i_min]:.1f}s",
+        ))
+    limit = rules.threshold("max_agl_m")
+    above = np.flatnonzero(known & (clear > limit))
+    if above.size:
+        i = int(np.argmax(np.where(known, clear, -np.inf)))
+        events.append(rules.make_event(
+            "ALTITUDE_LIMIT", t[i], lat=float(lat[i]), lon=float(lon[i]), alt=float(alt[i]),
+            value=max_agl, threshold=limit,
+            detail=f"{max_agl:.0f} m above ground exceeds the {limit:.0f} m limit for {above.size} samples{tag}",
+            evidence=f"alt_msl={alt[i]:.1f} m, terrain={elev[i]:.1f} m at t={t[i]:.1f}s",
+        ))
+    status = "unknown" if unknown.any() else ("fail" if below.size else "pass")
+    return events, min_clear, max_agl, status

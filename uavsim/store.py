@@ -1,0 +1,279 @@
+"""The flight store: SQLite (stdlib), one schema for simulated and flown flights, migrations as code.
+
+- Import is one transaction per file; a file's identity is its sha256, so re-importing is a no-op.
+- A rejected file leaves no flight behind; only its rejection (path, sha256, reason) is recorded.
+- Telemetry is kept as compressed column arrays so that the store stays small.
+- An analyst's review is stored beside the automatic verdict, never over it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from uavsim.errors import StoreError
+from uavsim.records import TELEMETRY_FIELDS, Event, Flight, Telemetry
+
+SCHEMA_VERSION = 1
+
+_FLIGHT_COLUMNS = (
+    "id", "source", "source_ref", "mission_type", "site", "aircraft_id", "start_utc", "duration_s",
+    "distance_m", "max_agl_m", "min_terrain_clearance_m", "energy_used_wh", "battery_end_pct", "outcome",
+    "severity",
+)
+_EVENT_COLUMNS = ("kind", "severity", "t_s", "lat", "lon", "alt", "value", "threshold", "detail", "evidence", "level")
+
+# Each migration brings the schema from version i to i+1; index 0 creates version 1.
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE files (
+        sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('imported', 'rejected')),
+        error TEXT, n_flights INTEGER NOT NULL DEFAULT 0, corruption TEXT, imported_utc TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        run_id TEXT PRIMARY KEY, scenario TEXT, seed INTEGER, created_utc TEXT NOT NULL, summary TEXT
+    );
+    CREATE TABLE flights (
+        id TEXT PRIMARY KEY, source TEXT NOT NULL CHECK (source IN ('sim', 'log')), source_ref TEXT NOT NULL,
+        mission_type TEXT NOT NULL, site TEXT, aircraft_id TEXT, start_utc TEXT, duration_s REAL,
+        distance_m REAL, max_agl_m REAL, min_terrain_clearance_m REAL, energy_used_wh REAL,
+        battery_end_pct REAL, outcome TEXT NOT NULL CHECK (outcome IN ('safe', 'unsafe')),
+        severity TEXT NOT NULL, file_sha256 TEXT REFERENCES files(sha256), run_id TEXT REFERENCES runs(run_id),
+        extra TEXT
+    );
+    CREATE INDEX flights_source ON flights(source);
+    CREATE INDEX flights_file ON flights(file_sha256);
+    CREATE INDEX flights_run ON flights(run_id);
+    CREATE TABLE events (
+        flight_id TEXT NOT NULL REFERENCES flights(id) ON DELETE CASCADE, seq INTEGER NOT NULL,
+        kind TEXT NOT NULL, severity TEXT NOT NULL, t_s REAL, lat REAL, lon REAL, alt REAL, value REAL,
+        threshold REAL, detail TEXT, evidence TEXT, level TEXT, PRIMARY KEY (flight_id, seq)
+    );
+    CREATE TABLE telemetry (
+        flight_id TEXT PRIMARY KEY REFERENCES flights(id) ON DELETE CASCADE, n INTEGER NOT NULL,
+        mode_names TEXT NOT NULL, data BLOB NOT NULL
+    );
+    CREATE TABLE reviews (
+        flight_id TEXT NOT NULL REFERENCES flights(id) ON DELETE CASCADE, reviewer TEXT NOT NULL,
+        at_utc TEXT NOT NULL, severity TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL
+    );
+    """,
+)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _pack_telemetry(t: Telemetry) -> bytes:
+    buf = io.BytesIO()
+    # float32 halves the size; positions keep ~1 m at this latitude with float64 lat/lon, so keep those.
+    arrays = {k: v for k, v in t.to_arrays().items()}
+    for k in ("t_s", "alt_msl_m", "rel_alt_m", "ground_speed_mps", "battery_pct"):
+        arrays[k] = arrays[k].astype(np.float32)
+    np.savez(buf, **arrays)
+    return zlib.compress(buf.getvalue(), 6)
+
+
+def _unpack_telemetry(blob: bytes, mode_names: str) -> Telemetry:
+    with np.load(io.BytesIO(zlib.decompress(blob))) as z:
+        arrays = {k: z[k] for k in TELEMETRY_FIELDS}
+    return Telemetry(**arrays, mode_names=json.loads(mode_names))
+
+
+class Store:
+    """A flight store in one SQLite file. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: str | Path = "uavsim.db") -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a store file")
+        try:
+            self.conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a uavsim store ({exc})") from exc
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- schema -----------------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self.conn.execute("SELECT version FROM schema_version").fetchone()
+        version = row[0] if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: schema version {version} is newer than this uavsim ({SCHEMA_VERSION})")
+        for v in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for stmt in _MIGRATIONS[v].split(";"):
+                    if stmt.strip():
+                        self.conn.execute(stmt)
+                self.conn.execute("DELETE FROM schema_version")
+                self.conn.execute("INSERT INTO schema_version VALUES (?)", (v + 1,))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("SELECT version FROM schema_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: on any exception, everything written inside is rolled back."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- writing ------------------------------------------------------------------------------------------
+    def file_status(self, sha256: str) -> str | None:
+        row = self.conn.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return row[0] if row else None
+
+    def add_file(self, sha256: str, path: str, flights: list[Flight], corruption: dict[str, Any] | None = None) -> str:
+        """Import one file's flights in one transaction. Returns 'imported' or 'duplicate'."""
+        with self.transaction() as c:
+            row = c.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+            if row and row[0] == "imported":
+                return "duplicate"
+            c.execute("DELETE FROM files WHERE sha256 = ?", (sha256,))  # an earlier rejection is retried
+            c.execute(
+                "INSERT INTO files (sha256, path, status, error, n_flights, corruption, imported_utc) "
+                "VALUES (?, ?, 'imported', NULL, ?, ?, ?)",
+                (sha256, path, len(flights), json.dumps(corruption or {}), _now()),
+            )
+            for f in flights:
+                self._insert_flight(c, f, file_sha256=sha256, run_id=None)
+        return "imported"
+
+    def reject_file(self, sha256: str, path: str, error: str) -> None:
+        """Record why a file was rejected; it holds no flights."""
+        with self.transaction() as c:
+            row = c.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+            if row and row[0] == "imported":
+                return
+            c.execute("DELETE FROM files WHERE sha256 = ?", (sha256,))
+            c.execute(
+                "INSERT INTO files (sha256, path, status, error, n_flights, imported_utc) VALUES (?, ?, 'rejected', ?, 0, ?)",
+                (sha256, path, error, _now()),
+            )
+
+    def add_run(self, run_id: str, flights: Iterable[Flight], scenario: str = "", seed: int | None = None,
+                summary: dict[str, Any] | None = None) -> int:
+        """Store one simulation run's flights in one transaction; a run id already present is replaced."""
+        n = 0
+        with self.transaction() as c:
+            c.execute("DELETE FROM flights WHERE run_id = ?", (run_id,))
+            c.execute("DELETE FROM runs WHERE run_id = ?", (run_id,))
+            c.execute(
+                "INSERT INTO runs (run_id, scenario, seed, created_utc, summary) VALUES (?, ?, ?, ?, ?)",
+                (run_id, scenario, seed, _now(), json.dumps(summary or {})),
+            )
+            for f in flights:
+                self._insert_flight(c, f, file_sha256=None, run_id=run_id)
+                n += 1
+        return n
+
+    def _insert_flight(self, c: sqlite3.Connection, f: Flight, file_sha256: str | None, run_id: str | None) -> None:
+        d = f.to_dict()
+        c.execute(
+            f"INSERT INTO flights ({', '.join(_FLIGHT_COLUMNS)}, file_sha256, run_id, extra) "
+            f"VALUES ({', '.join('?' * (len(_FLIGHT_COLUMNS) + 3))})",
+            [d[k] for k in _FLIGHT_COLUMNS] + [file_sha256, run_id, json.dumps(d["extra"])],
+        )
+        c.executemany(
+            f"INSERT INTO events (flight_id, seq, {', '.join(_EVENT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * (len(_EVENT_COLUMNS) + 2))})",
+            [[f.id, i] + [e.to_dict()[k] for k in _EVENT_COLUMNS] for i, e in enumerate(f.events)],
+        )
+        if f.telemetry is not None and len(f.telemetry):
+            c.execute(
+                "INSERT INTO telemetry (flight_id, n, mode_names, data) VALUES (?, ?, ?, ?)",
+                (f.id, len(f.telemetry), json.dumps(f.telemetry.mode_names), _pack_telemetry(f.telemetry)),
+            )
+
+    def add_review(self, flight_id: str, reviewer: str, severity: str, outcome: str, reason: str) -> None:
+        if not reason.strip():
+            raise StoreError("a review needs a reason")
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM flights WHERE id = ?", (flight_id,)).fetchone() is None:
+                raise StoreError(f"no flight {flight_id!r} in {self.path}")
+            c.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?)", (flight_id, reviewer, _now(), severity, outcome, reason))
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def count(self, source: str | None = None) -> int:
+        if source is None:
+            return int(self.conn.execute("SELECT COUNT(*) FROM flights").fetchone()[0])
+        return int(self.conn.execute("SELECT COUNT(*) FROM flights WHERE source = ?", (source,)).fetchone()[0])
+
+    def files(self) -> list[dict[str, Any]]:
+        cur = self.conn.execute("SELECT sha256, path, status, error, n_flights, corruption, imported_utc FROM files ORDER BY path")
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def flights(self, source: str | None = None, with_telemetry: bool = False, reviewed: bool = True,
+                run_id: str | None = None, file_sha256: str | None = None) -> list[Flight]:
+        """Flights in a stable order (start time, then id). With ``reviewed``, a review overrides the verdict
+        in ``severity``/``outcome`` and the automatic one is kept in ``extra['automatic']``."""
+        where, args = [], []
+        for col, val in (("source", source), ("run_id", run_id), ("file_sha256", file_sha256)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                args.append(val)
+        sql = f"SELECT {', '.join(_FLIGHT_COLUMNS)}, extra FROM flights"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY start_utc IS NULL, start_utc, id"
+        rows = self.conn.execute(sql, args).fetchall()
+        events: dict[str, list[Event]] = {}
+        for r in self.conn.execute(f"SELECT flight_id, {', '.join(_EVENT_COLUMNS)} FROM events ORDER BY flight_id, seq"):
+            events.setdefault(r[0], []).append(Event(**dict(zip(_EVENT_COLUMNS, r[1:], strict=True))))
+        reviews: dict[str, tuple[str, str, str, str, str]] = {}
+        if reviewed:
+            for r in self.conn.execute("SELECT flight_id, reviewer, at_utc, severity, outcome, reason FROM reviews ORDER BY at_utc, rowid"):
+                reviews[r[0]] = r[1:]
+        out = []
+        for r in rows:
+            d = dict(zip(_FLIGHT_COLUMNS, r[:-1], strict=True))
+            extra = json.loads(r[-1]) if r[-1] else {}
+            f = Flight(**d, events=events.get(d["id"], []), extra=extra)
+            if f.id in reviews:
+                who, at, sev, outc, why = reviews[f.id]
+                f.extra["automatic"] = {"severity": f.severity, "outcome": f.outcome}
+                f.extra["review"] = {"reviewer": who, "at_utc": at, "reason": why}
+                f.severity, f.outcome = sev, outc
+            if with_telemetry:
+                f.telemetry = self.telemetry(f.id)
+            out.append(f)
+        return out
+
+    def telemetry(self, flight_id: str) -> Telemetry | None:
+        row = self.conn.execute("SELECT data, mode_names FROM telemetry WHERE flight_id = ?", (flight_id,)).fetchone()
+        return _unpack_telemetry(row[0], row[1]) if row else None
+
+    def runs(self) -> list[dict[str, Any]]:
+        cur = self.conn.execute("SELECT run_id, scenario, seed, created_utc, summary FROM runs ORDER BY created_utc, run_id")
+        return [
+            {"run_id": r[0], "scenario": r[1], "seed": r[2], "created_utc": r[3], "summary": json.loads(r[4] or "{}")}
+            for r in cur.fetchall()
+        ]
