@@ -1,0 +1,325 @@
+"""Safety statistics: the safe rate against the target, with honest confidence bounds.
+
+- The headline bound is the **one-sided exact (Clopper–Pearson) lower bound** on the safe rate: the true rate
+  is at least this value with the chosen confidence. It is conservative and never exceeds the observed rate.
+- **Wilson** two-sided intervals are reported per stratum (mission type, site, aircraft, month, source); they
+  behave well for small groups and rates near 1.
+- Flights by one aircraft on one day share a crew, weather and battery set, so they are not independent.
+  A **cluster bootstrap** over days (or aircraft-days) resamples whole clusters with a seeded
+  ``numpy.random.Generator`` and gives an interval that widens when failures bunch together.
+- Rates per 1,000 flights and per 1,000 flight hours, and how many flights at the current rate would show
+  the target.
+
+Everything here is a pure function of the flights and the parameters; nothing reads global state.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import beta, norm
+
+from uavsim.errors import InputError, StoreError
+from uavsim.records import SEVERITIES, Flight
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIDENCE = 0.95
+DEFAULT_TARGET = 0.99  # MISSION.md: more than 99 % of flights safe
+DEFAULT_BOOTSTRAP = 2000
+SECONDS_PER_HOUR = 3600.0
+UNKNOWN = "unknown"
+CLUSTERS = ("day", "aircraft-day")
+
+
+# -- bounds on a binomial proportion -----------------------------------------------------------------------
+def _check(successes: float, n: float, confidence: float) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    if n < 0 or successes < 0 or successes > n:
+        raise InputError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
+
+
+def clopper_pearson_lower(successes: float, n: float, confidence: float = DEFAULT_CONFIDENCE) -> float:
+    """One-sided exact lower bound on a proportion: P(X >= successes | p) = 1 - confidence.
+
+    ``successes`` may be fractional (used when projecting future flights at the current rate); for n = 0
+    nothing is known and the bound is 0.
+    """
+    _check(successes, n, confidence)
+    if n == 0 or successes == 0:
+        return 0.0
+    return float(beta.ppf(1.0 - confidence, successes, n - successes + 1.0))
+
+
+def clopper_pearson_upper(successes: float, n: float, confidence: float = DEFAULT_CONFIDENCE) -> float:
+    """One-sided exact upper bound on a proportion (1 when every trial succeeded or n = 0)."""
+    _check(successes, n, confidence)
+    if n == 0 or successes >= n:
+        return 1.0
+    return float(beta.ppf(confidence, successes + 1.0, n - successes))
+
+
+def wilson_interval(successes: float, n: float, confidence: float = DEFAULT_CONFIDENCE) -> tuple[float, float]:
+    """Two-sided Wilson score interval; (0, 1) when n = 0."""
+    _check(successes, n, confidence)
+    if n == 0:
+        return 0.0, 1.0
+    z = float(norm.ppf(0.5 + confidence / 2.0))
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / denom
+    half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def max_unsafe_for_target(n: int, target: float = DEFAULT_TARGET, confidence: float = DEFAULT_CONFIDENCE) -> int:
+    """Most unsafe flights out of ``n`` that still show a safe rate above ``target``; -1 if none can."""
+    if n <= 0:
+        return -1
+    lo, hi = -1, n  # invariant: lo passes (or is -1), hi fails; the bound falls as failures rise
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if clopper_pearson_lower(n - mid, n, confidence) > target:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def min_flights_for_target(unsafe_rate: float, target: float = DEFAULT_TARGET,
+                           confidence: float = DEFAULT_CONFIDENCE, limit: int = 10**9) -> int | None:
+    """Fewest flights that show ``target`` when a fraction ``unsafe_rate`` of them is unsafe.
+
+    The failures are taken as ``unsafe_rate * n`` (fractional), so the answer is smooth in the rate. ``None``
+    when the rate is too high to ever show the target (or needs more than ``limit`` flights).
+    """
+    if not 0.0 <= unsafe_rate <= 1.0:
+        raise InputError(f"unsafe rate must lie in [0, 1], got {unsafe_rate}")
+    if unsafe_rate >= 1.0 - target:
+        return None
+
+    def passes(n: int) -> bool:
+        return clopper_pearson_lower(n * (1.0 - unsafe_rate), n, confidence) > target
+
+    hi = 1
+    while not passes(hi):
+        hi *= 2
+        if hi > limit:
+            return None
+    lo = hi // 2  # fails (or is 0)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if passes(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def flights_needed(n: int, unsafe: int, target: float = DEFAULT_TARGET,
+                   confidence: float = DEFAULT_CONFIDENCE) -> int | None:
+    """More flights needed, at the current unsafe rate, before the lower bound exceeds ``target``.
+
+    0 when the target is already shown; ``None`` when the current rate cannot show it. With no flights yet the
+    rate is taken as zero failures (the best case: 299 flights at 95 % for 99 %).
+    """
+    if n > 0 and clopper_pearson_lower(n - unsafe, n, confidence) > target:
+        return 0
+    total = min_flights_for_target(unsafe / n if n else 0.0, target, confidence)
+    return None if total is None else max(total - n, 1)
+
+
+# -- clustered interval ----------------------------------------------------------------------------------
+def cluster_bootstrap(safe: np.ndarray, clusters: Sequence[Any], confidence: float = DEFAULT_CONFIDENCE,
+                      n_boot: int = DEFAULT_BOOTSTRAP, rng: np.random.Generator | None = None) -> dict[str, Any]:
+    """Percentile bootstrap of the safe rate, resampling whole clusters with replacement.
+
+    Returns the two-sided interval at ``confidence`` and the one-sided lower bound (the 1 - confidence
+    quantile). The ratio estimator sum(safe) / sum(flights) is used, so big clusters weigh more.
+    """
+    safe = np.asarray(safe, dtype=bool)
+    if len(clusters) != safe.size:
+        raise InputError(f"{len(clusters)} cluster labels for {safe.size} flights")
+    if not 0.0 < confidence < 1.0:
+        raise InputError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    rng = rng if rng is not None else np.random.default_rng(0)
+    if safe.size == 0:
+        return {"clusters": 0, "n_boot": n_boot, "lower_bound": 0.0, "interval": [0.0, 1.0]}
+    _, inverse = np.unique(np.asarray(clusters, dtype=object).astype(str), return_inverse=True)
+    n_c = np.bincount(inverse).astype(np.float64)
+    s_c = np.bincount(inverse, weights=safe.astype(np.float64))
+    k = n_c.size
+    # Counting draws per cluster (multinomial) is the same resampling as drawing indices, in O(B·k) memory.
+    draws = rng.multinomial(k, np.full(k, 1.0 / k), size=n_boot).astype(np.float64)
+    rates = (draws @ s_c) / (draws @ n_c)
+    alpha = 1.0 - confidence
+    lo, hi = np.quantile(rates, [alpha / 2.0, 1.0 - alpha / 2.0])
+    return {
+        "clusters": int(k), "n_boot": int(n_boot), "lower_bound": float(np.quantile(rates, alpha)),
+        "interval": [float(lo), float(hi)],
+    }
+
+
+def cluster_labels(flights: Sequence[Flight], cluster: str = "day") -> list[str]:
+    """Cluster of each flight: its UTC day, or aircraft and day. An undated flight is its own cluster."""
+    if cluster not in CLUSTERS:
+        raise InputError(f"cluster must be one of {CLUSTERS}, got {cluster!r}")
+    out = []
+    for f in flights:
+        if not f.start_utc:
+            out.append(f"undated:{f.id}")
+        elif cluster == "day":
+            out.append(f.start_utc[:10])
+        else:
+            out.append(f"{f.aircraft_id or UNKNOWN}|{f.start_utc[:10]}")
+    return out
+
+
+# -- strata ----------------------------------------------------------------------------------------------
+STRATA: dict[str, Callable[[Flight], str]] = {
+    "mission_type": lambda f: f.mission_type or UNKNOWN,
+    "site": lambda f: f.site or UNKNOWN,
+    "aircraft": lambda f: f.aircraft_id or UNKNOWN,
+    "month": lambda f: f.start_utc[:7] if f.start_utc else UNKNOWN,
+    "source": lambda f: f.source,
+}
+
+
+def stratum_of(flight: Flight, by: str) -> str:
+    try:
+        return STRATA[by](flight)
+    except KeyError as exc:
+        raise InputError(f"--by must be one of {', '.join(STRATA)}, got {by!r}") from exc
+
+
+@dataclass
+class RateStats:
+    """The safety figures of one set of flights (the whole store, or one stratum)."""
+
+    flights: int
+    unsafe: int
+    safety_rate: float | None
+    lower_bound: float
+    confidence: float
+    target: float
+    meets_target: bool
+    wilson: tuple[float, float]
+    flight_hours: float
+    unsafe_per_1000_flights: float | None
+    unsafe_per_1000_hours: float | None
+    severity_counts: dict[str, int]
+    flights_needed: int | None
+    group: str | None = None
+    clustered: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        if self.group is not None:
+            d["group"] = self.group
+        d.update({
+            "flights": self.flights, "unsafe": self.unsafe, "safety_rate": self.safety_rate,
+            "lower_bound": self.lower_bound, "confidence": self.confidence, "target": self.target,
+            "meets_target": self.meets_target, "wilson_interval": list(self.wilson),
+            "flight_hours": self.flight_hours, "unsafe_per_1000_flights": self.unsafe_per_1000_flights,
+            "unsafe_per_1000_flight_hours": self.unsafe_per_1000_hours,
+            "severity_counts": dict(self.severity_counts), "flights_needed": self.flights_needed,
+        })
+        if self.clustered is not None:
+            d["clustered"] = dict(self.clustered)
+        return d
+
+
+def rate_stats(flights: Iterable[Flight], confidence: float = DEFAULT_CONFIDENCE, target: float = DEFAULT_TARGET,
+               group: str | None = None) -> RateStats:
+    """Safe rate, exact lower bound, Wilson interval and normalised rates of ``flights``."""
+    flights = list(flights)
+    if not 0.0 < target < 1.0:
+        raise InputError(f"target must lie strictly between 0 and 1, got {target}")
+    n = len(flights)
+    unsafe = sum(f.outcome == "unsafe" for f in flights)
+    hours = sum(max(f.duration_s or 0.0, 0.0) for f in flights) / SECONDS_PER_HOUR
+    lower = clopper_pearson_lower(n - unsafe, n, confidence)
+    counts = {s: 0 for s in SEVERITIES}
+    for f in flights:
+        counts[f.severity] += 1
+    return RateStats(
+        flights=n, unsafe=unsafe, safety_rate=(n - unsafe) / n if n else None, lower_bound=lower,
+        confidence=confidence, target=target, meets_target=bool(n and lower > target),
+        wilson=wilson_interval(n - unsafe, n, confidence), flight_hours=hours,
+        unsafe_per_1000_flights=1000.0 * unsafe / n if n else None,
+        unsafe_per_1000_hours=1000.0 * unsafe / hours if hours > 0 else None,
+        severity_counts=counts, flights_needed=flights_needed(n, unsafe, target, confidence), group=group,
+    )
+
+
+@dataclass
+class SafetySummary:
+    """Overall figures, the clustered interval and one :class:`RateStats` per group of ``by``."""
+
+    overall: RateStats
+    by_name: str | None
+    by: list[RateStats] = field(default_factory=list)
+    cluster: str = "day"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``uavsim stats --json`` document (DESIGN.md keys first, extras after)."""
+        d = self.overall.to_dict()
+        d["by_field"] = self.by_name
+        d["cluster"] = self.cluster
+        d["by"] = [g.to_dict() for g in self.by]
+        return d
+
+
+def summarize(flights: Sequence[Flight], by: str | None = None, confidence: float = DEFAULT_CONFIDENCE,
+              target: float = DEFAULT_TARGET, cluster: str = "day", n_boot: int = DEFAULT_BOOTSTRAP,
+              seed: int = 0) -> SafetySummary:
+    """All statistics of a set of flights; groups of ``by`` are sorted by flights (most first), then name."""
+    flights = list(flights)
+    overall = rate_stats(flights, confidence, target)
+    labels = cluster_labels(flights, cluster)
+    overall.clustered = cluster_bootstrap(
+        np.array([f.outcome == "safe" for f in flights], dtype=bool), labels, confidence, n_boot,
+        np.random.default_rng(seed),
+    )
+    overall.clustered["cluster"] = cluster
+    groups: list[RateStats] = []
+    if by is not None:
+        members: dict[str, list[Flight]] = {}
+        for f in flights:
+            members.setdefault(stratum_of(f, by), []).append(f)
+        groups = [rate_stats(fs, confidence, target, group=g) for g, fs in members.items()]
+        groups.sort(key=lambda g: (-g.flights, g.group or ""))
+    return SafetySummary(overall, by, groups, cluster)
+
+
+def cumulative_series(safe: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative safe rate and its one-sided exact lower bound after each flight (vectorised)."""
+    safe = np.asarray(safe, dtype=bool)
+    n = np.arange(1, safe.size + 1, dtype=np.float64)
+    k = np.cumsum(safe, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        lower = beta.ppf(1.0 - confidence, k, n - k + 1.0)
+    lower = np.where(k > 0, lower, 0.0)
+    return k / n, lower
+
+
+def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool = False) -> list[Flight]:
+    """Every flight of an existing store; a missing or empty store is a :class:`StoreError`, never created."""
+    from uavsim.store import Store  # the store pulls in sqlite; statistics alone do not need it
+
+    path = Path(db)
+    if not path.is_file():
+        raise StoreError(f"{path}: no flight store here (fill one with `uavsim simulate` or `uavsim ingest`)")
+    with Store(path) as store:
+        flights = store.flights(source=source, with_telemetry=with_telemetry)
+    if not flights:
+        raise StoreError(f"{path}: the store holds no flights (fill it with `uavsim simulate` or `uavsim ingest`)")
+    log.info("%s: %d flights", path, len(flights))
+    return flights
