@@ -73,9 +73,11 @@ def classify(
         if terrain is not None and idx.size:
             tev, min_clear, max_agl, checks["terrain"] = _terrain_events(telemetry, idx, terrain, rules)
             out.extend(tev)
-            if zones is not None and max_agl is not None:
-                agl = telemetry.alt_msl_m[idx] - terrain.elevation(telemetry.lat[idx], telemetry.lon[idx])
-                zev = zones.track_events(telemetry.t_s[idx], telemetry.lat[idx], telemetry.lon[idx], agl, rules)
+            if zones is not None and checks["terrain"] != "outside_dem":
+                # Zones are data of the terrain's area: check the samples inside the DEM's extent.
+                zi = idx[terrain.covers(telemetry.lat[idx], telemetry.lon[idx])]
+                agl = telemetry.alt_msl_m[zi] - terrain.elevation(telemetry.lat[zi], telemetry.lon[zi])
+                zev = zones.track_events(telemetry.t_s[zi], telemetry.lat[zi], telemetry.lon[zi], agl, rules)
                 out.extend(zev)
                 checks["zones"] = "fail" if zev else "pass"
         elif idx.size == 0:

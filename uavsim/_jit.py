@@ -1,0 +1,27 @@
+"""The one JIT policy for uavsim's numba kernels.
+
+- ``cache=True`` keeps compiled code between runs; ``nogil=True`` lets threads run kernels side by side.
+- fastmath is limited to flags that keep NaN and inf semantics: NaN means "unknown terrain" and must
+  propagate through every safety computation, so "nnan"/"ninf" are never assumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numba
+
+FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
+_DEFAULTS: dict[str, Any] = {"cache": True, "nogil": True, "fastmath": FASTMATH}
+
+
+def njit(fn: Callable | None = None, **options: Any) -> Any:
+    """numba.njit with the project's policy; usable bare (``@njit``) or with options (``@njit(inline=...)``)."""
+    opts = {**_DEFAULTS, **options}
+    return numba.njit(**opts) if fn is None else numba.njit(**opts)(fn)
+
+
+def njit_parallel(fn: Callable) -> Any:
+    """A kernel whose outer ``prange`` loop runs on all numba threads."""
+    return numba.njit(parallel=True, **_DEFAULTS)(fn)

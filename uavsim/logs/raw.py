@@ -1,0 +1,148 @@
+"""The format-independent result of reading one log: columnar series on one monotonic clock, plus notes.
+
+Every reader (DataFlash, tlog, ULog) fills a :class:`RawLog`; segmentation and detection only see this.
+Time ``t`` is seconds on the log's boot clock (TimeUS/TimeMS, time_boot_ms, ULog timestamp), made
+monotonic across reboots by an offset, so that durations never come from file timestamps.
+Units are SI apart from angles, which stay in degrees (named ``*_deg``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+# Columns of each stream, after "t". Missing values are NaN.
+STREAMS: dict[str, tuple[str, ...]] = {
+    # lat/lon degrees, alt_msl_m above mean sea level, gspd_mps ground speed, fix = GPS fix type
+    # (3 = 3D), utc_s = GPS time as Unix seconds (NaN when unknown).
+    "gps": ("lat", "lon", "alt_msl_m", "gspd_mps", "fix", "sats", "hdop", "utc_s"),
+    "alt": ("rel_alt_m",),  # height above home / launch (baro or EKF)
+    "att": ("roll_deg", "pitch_deg", "des_roll_deg", "des_pitch_deg"),
+    "bat": ("volt_v", "curr_a", "pct", "used_mah"),
+    "vibe": ("vibe_mps2", "clip"),  # worst axis; clip = cumulative clipping count (all IMUs)
+    "ekf": ("var",),  # worst normalised EKF innovation/variance ratio
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One message that proves something: an ERR/EV code, a STATUSTEXT, a heartbeat state, a PX4 flag.
+
+    ``kind`` is an event kind (records.EVENT_KINDS) or ``None`` for a routine message kept as context.
+    ``clears`` marks a "resolved" message (ERR code 0) that closes an earlier note of the same ``key``.
+    """
+
+    t: float
+    kind: str | None
+    level: str
+    detail: str
+    evidence: str
+    key: str = ""
+    clears: bool = False
+    value: float | None = None
+
+
+class _Rows:
+    """Row accumulator for one stream; cheap appends, one conversion at the end."""
+
+    def __init__(self, cols: tuple[str, ...]) -> None:
+        self.cols = cols
+        self.rows: list[tuple[float, ...]] = []
+
+    def add(self, t: float, *vals: float | None) -> None:
+        self.rows.append((t, *(np.nan if v is None else v for v in vals)))
+
+
+@dataclass
+class RawLog:
+    path: str
+    fmt: str  # dataflash-bin | dataflash-text | tlog | ulog
+    vehicle: str = "unknown"
+    firmware: str = ""
+    streams: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    arm: list[tuple[float, bool, str]] = field(default_factory=list)  # (t, armed, evidence)
+    landed: list[tuple[float, bool, str]] = field(default_factory=list)  # land-detector state changes
+    modes: list[tuple[float, str]] = field(default_factory=list)
+    utc: list[tuple[float, float]] = field(default_factory=list)  # (t, Unix seconds) anchors besides GPS
+    notes: list[Note] = field(default_factory=list)
+    boots: list[float] = field(default_factory=list)  # times where a reboot started a new boot clock
+    t_end: float = 0.0
+    t_start: float = 0.0
+    time_source: str = "boot"
+    corruption: dict[str, Any] = field(default_factory=dict)
+    messages_read: int = 0
+
+    def stream(self, name: str) -> dict[str, np.ndarray]:
+        """A stream's columns (``t`` included); an empty stream when the log lacks it."""
+        s = self.streams.get(name)
+        if s is None:
+            s = {"t": np.zeros(0), **{c: np.zeros(0) for c in STREAMS[name]}}
+        return s
+
+
+class RawBuilder:
+    """What readers use to fill a RawLog: stream rows, notes, arming, and the monotonic clock."""
+
+    def __init__(self, path: str, fmt: str) -> None:
+        self.log = RawLog(path=path, fmt=fmt)
+        self._rows = {name: _Rows(cols) for name, cols in STREAMS.items()}
+        self._offset = 0.0
+        self._last_raw: float | None = None
+        self._last_t: float | None = None
+        self._first_t: float | None = None
+
+    def clock(self, raw_s: float) -> float:
+        """Map a boot-clock reading to the monotonic log axis; a clock that jumps back > 1 s is a reboot."""
+        if self._last_raw is not None and raw_s < self._last_raw - 1.0:
+            self._offset = (self._last_t or 0.0) + 1.0 - raw_s
+            self.log.boots.append(raw_s + self._offset)
+        self._last_raw = raw_s
+        t = raw_s + self._offset
+        if self._last_t is None or t > self._last_t:
+            self._last_t = t
+        if self._first_t is None:
+            self._first_t = t
+        return t
+
+    @property
+    def now(self) -> float | None:
+        """The latest time seen: used for messages that carry no clock of their own (HEARTBEAT, EV)."""
+        return self._last_t
+
+    def add(self, stream: str, t: float, *vals: float | None) -> None:
+        self._rows[stream].add(t, *vals)
+
+    def note(self, note: Note) -> None:
+        self.log.notes.append(note)
+
+    def finish(self) -> RawLog:
+        """Columns as arrays, everything sorted by time. Messages logged before the first clock reading
+        (NaN time) are put at the log's first known time."""
+        log = self.log
+        t0 = self._first_t if self._first_t is not None else 0.0
+
+        def fix(t: float) -> float:
+            return t0 if t != t else t
+
+        for name, rows in self._rows.items():
+            if not rows.rows:
+                continue
+            arr = np.asarray(rows.rows, dtype=np.float64)
+            arr[np.isnan(arr[:, 0]), 0] = t0
+            order = np.argsort(arr[:, 0], kind="stable")
+            arr = arr[order]
+            log.streams[name] = {"t": arr[:, 0], **{c: arr[:, i + 1] for i, c in enumerate(rows.cols)}}
+        log.arm = [(fix(t), a, e) for t, a, e in log.arm]
+        log.landed = [(fix(t), a, e) for t, a, e in log.landed]
+        log.modes = [(fix(t), m) for t, m in log.modes]
+        log.utc = [(fix(t), u) for t, u in log.utc]
+        log.notes = [n if n.t == n.t else replace(n, t=t0) for n in log.notes]
+        log.arm.sort(key=lambda x: x[0])
+        log.landed.sort(key=lambda x: x[0])
+        log.modes.sort(key=lambda x: x[0])
+        log.notes.sort(key=lambda n: n.t)
+        log.t_start = t0
+        log.t_end = self._last_t if self._last_t is not None else 0.0
+        return log

@@ -1,0 +1,108 @@
+"""The map: every track over a hillshade of the terrain, with events marked.
+
+Tracks arrive subsampled (``data.TRACK_POINTS`` each) and are drawn as one LineCollection per outcome, which
+keeps 6,000 tracks to a fraction of a second; in the PDF the track layer is rasterised so the file stays small.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+from uavsim.report.data import ReportData
+from uavsim.report.figures import SEVERITY_C, UNSAFE_C, new_figure
+from uavsim.report.i18n import num, t
+
+log = logging.getLogger(__name__)
+
+M_PER_DEG_LAT = 111_320.0
+RELIEF_SIDE = 360  # hillshade samples along the longer side of the map
+PAD_FRACTION = 0.06
+
+
+def _extent(data: ReportData) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) around every track and event, padded; None when nothing has a position."""
+    lats = [a for a in data.tracks.lat] + [data.tracks.event_lat]
+    lons = [a for a in data.tracks.lon] + [data.tracks.event_lon]
+    lat = np.concatenate(lats) if lats else np.zeros(0)
+    lon = np.concatenate(lons) if lons else np.zeros(0)
+    if lat.size == 0:
+        return None
+    s, n, w, e = float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
+    pad = PAD_FRACTION * max(n - s, e - w, 0.01)
+    return w - pad, s - pad, e + pad, n + pad
+
+
+def relief(terrain: Any, extent: tuple[float, float, float, float]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Elevation grid (m MSL, rows north to south) and its hillshade over ``extent``; None without terrain."""
+    if terrain is None:
+        return None
+    from uavsim.terrain.hillshade import hillshade
+
+    w, s, e, n = extent
+    coslat = np.cos(np.radians(0.5 * (s + n)))
+    wide = (e - w) * coslat >= (n - s)
+    nx = RELIEF_SIDE if wide else max(2, int(RELIEF_SIDE * (e - w) * coslat / (n - s)))
+    ny = max(2, int(RELIEF_SIDE * (n - s) / ((e - w) * coslat))) if wide else RELIEF_SIDE
+    lat = np.linspace(n, s, ny)
+    lon = np.linspace(w, e, nx)
+    lon_g, lat_g = np.meshgrid(lon, lat)
+    elev = terrain.elevation(lat_g.ravel(), lon_g.ravel()).reshape(ny, nx)
+    if not np.isfinite(elev).any():
+        return None
+    dx = (e - w) / (nx - 1) * M_PER_DEG_LAT * coslat
+    dy = (n - s) / (ny - 1) * M_PER_DEG_LAT
+    return elev, hillshade(elev, dx, dy)
+
+
+def fig_map(data: ReportData, lang: str) -> Figure:
+    fig = new_figure((10.0, 8.0))
+    fig.suptitle(t("fig_map", lang), fontsize=13)
+    extent = _extent(data)
+    if extent is None:
+        fig.text(0.5, 0.5, t("no_data", lang), ha="center", va="center", fontsize=14)
+        return fig
+    w, s, e, n = extent
+    ax = fig.add_subplot()
+    rel = relief(data.terrain, extent)
+    if rel is not None:
+        elev, shade = rel
+        ax.imshow(shade, cmap="gray", extent=(w, e, s, n), origin="upper", interpolation="bilinear",
+                  vmin=0, vmax=1, zorder=0)
+        im = ax.imshow(elev, cmap="terrain", extent=(w, e, s, n), origin="upper", alpha=0.35, zorder=1)
+        fig.colorbar(im, ax=ax, shrink=0.6, label="m MSL")
+    tr = data.tracks
+    for unsafe, colour, lw, alpha in ((False, "#1f4e79", 0.5, 0.25), (True, UNSAFE_C, 1.3, 0.9)):
+        segs = [np.column_stack((lo, la)) for lo, la, u in zip(tr.lon, tr.lat, tr.unsafe, strict=True)
+                if u == unsafe]
+        if segs:
+            lc = LineCollection(segs, colors=colour, linewidths=lw, alpha=alpha, zorder=2)
+            lc.set_rasterized(True)
+            ax.add_collection(lc)
+    minor = ~tr.event_unsafe
+    if minor.any():
+        ax.scatter(tr.event_lon[minor], tr.event_lat[minor], s=9, c=SEVERITY_C["incident"], marker="o",
+                   edgecolors="none", zorder=3, label=t("sev_incident", lang), rasterized=True)
+    if tr.event_unsafe.any():
+        ax.scatter(tr.event_lon[tr.event_unsafe], tr.event_lat[tr.event_unsafe], s=60, c=SEVERITY_C["accident"],
+                   marker="X", edgecolors="white", linewidths=0.6, zorder=4, label=t("unsafe", lang))
+    ax.plot([], [], color="#1f4e79", lw=1, label=t("tracks", lang, n=num(len(tr), lang)))
+    ax.set_xlim(w, e)
+    ax.set_ylim(s, n)
+    ax.set_aspect(1.0 / np.cos(np.radians(0.5 * (s + n))))  # equal metres on both axes
+    ax.set_xlabel(t("axis_lon", lang))
+    ax.set_ylabel(t("axis_lat", lang))
+    ax.legend(loc="upper left", fontsize=8)
+    if rel is None:
+        note = t("no_terrain", lang)
+    elif getattr(data.terrain, "synthetic", False):
+        note = t("synthetic_terrain", lang)
+    else:
+        note = str(getattr(data.terrain, "path", ""))
+    ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
+            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"}, zorder=5)
+    return fig
