@@ -46,7 +46,7 @@ def key_figures(data: ReportData, lang: str) -> list[tuple[str, str]]:
               else t("needed_zero", lang) if o.flights_needed == 0 else num(o.flights_needed, lang))
     rows.append((t("needed", lang), needed))
     for sev in ("accident", "serious_incident", "incident", "observation"):
-        rows.append((label("sev", sev, lang).capitalize(), num(o.severity_counts.get(sev, 0), lang)))
+        rows.append((t("worst_sev", lang, sev=label("sev", sev, lang)), num(o.severity_counts.get(sev, 0), lang)))
     return rows
 
 
@@ -100,7 +100,7 @@ def source_lines(data: ReportData, lang: str) -> list[str]:
     n_sim = data.per_source["sim"].flights if "sim" in data.per_source else 0
     n_log = data.per_source["log"].flights if "log" in data.per_source else 0
     if n_sim:
-        runs = ", ".join(f"{r['run_id']} ({r.get('scenario') or '–'}, seed {r.get('seed')})" for r in data.runs[:8])
+        runs = ", ".join(f"{r['run_id']} ({r.get('scenario') or '–'}, seed {r.get('seed') if r.get('seed') is not None else '–'})" for r in data.runs[:8])
         if len(data.runs) > 8:
             runs += f", … (+{len(data.runs) - 8})"
         lines.append(t("src_sim", lang, n=num(n_sim, lang), runs=runs or "–"))

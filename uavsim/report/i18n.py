@@ -24,6 +24,7 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "meets": ("Đạt mục tiêu: cận dưới vượt {target}", "Target shown: the lower bound exceeds {target}"),
     "not_meets": ("Chưa chứng minh được mục tiêu {target}", "The {target} target is not yet shown"),
     "flights": ("chuyến bay", "flights"),
+    "worst_sev": ("Chuyến bay có mức độ cao nhất: {sev}", "Flights whose worst event is: {sev}"),
     "n_flights": ("Số chuyến bay", "Flights"),
     "n_unsafe": ("Chuyến bay không an toàn", "Unsafe flights"),
     "flight_hours": ("Giờ bay", "Flight hours"),

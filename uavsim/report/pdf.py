@@ -19,7 +19,7 @@ from uavsim.report.i18n import pct, t
 A4 = (8.27, 11.69)  # inches, portrait
 MARGIN = 0.07  # figure fraction
 LINE = 0.0155  # figure fraction per 9 pt line on A4
-WRAP = 112  # characters per 9 pt line across the text width
+WRAP = 104  # characters per 9 pt line across the text width
 
 
 class Pager:
@@ -117,7 +117,7 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
         for title, _header, rows in content.strata_tables(data, lang):
             p.text(title, size=10.5, weight="bold")
             p.table(t("col_short", lang).split("|"), [[r[0][:34]] + r[1:] for r in rows],
-                    cols=[0.0, 0.27, 0.37, 0.47, 0.55, 0.64, 0.80])
+                    cols=[0.0, 0.25, 0.35, 0.47, 0.56, 0.65, 0.81])
             p.gap()
         p.heading(t("unsafe_table", lang))
         entries = content.unsafe_entries(data, lang)

@@ -1,0 +1,54 @@
+"""``uavsim report``: the analyst's report (HTML and PDF, Vietnamese and English) from a flight store."""
+
+from __future__ import annotations
+
+import click
+
+from uavsim.cli._common import echo_json
+from uavsim.errors import InputError
+from uavsim.report import FORMATS, build_report, split_choices
+from uavsim.report.i18n import LANGS
+from uavsim.safety import stats as st
+
+
+def _choices(allowed: tuple[str, ...]):
+    def check(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
+        try:
+            return split_choices(value, allowed, f"--{param.name}")
+        except InputError as exc:
+            raise click.BadParameter(str(exc)) from exc
+
+    return check
+
+
+@click.command()
+@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Flight store (SQLite).")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--lang", "langs", multiple=True, default=("vi,en",), show_default=True,
+              callback=_choices(LANGS), help="vi, en, or both (comma-separated or repeated).")
+@click.option("--format", "formats", multiple=True, default=(",".join(FORMATS),), show_default=True,
+              callback=_choices(FORMATS), help="html, pdf, or both (comma-separated or repeated).")
+@click.option("--confidence", type=click.FloatRange(0.5, 1.0, max_open=True), default=st.DEFAULT_CONFIDENCE,
+              show_default=True, help="One-sided confidence of the lower bound.")
+@click.option("--target", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+              default=st.DEFAULT_TARGET, show_default=True, help="Safe-rate target to show.")
+@click.option("--cluster", type=click.Choice(st.CLUSTERS), default="day", show_default=True,
+              help="Cluster of the bootstrap interval.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and track sample.")
+@click.option("--dem", type=click.Path(dir_okay=False), default=None,
+              help="DEM for the map's relief (default: the embedded synthetic terrain).")
+@click.option("--max-tracks", type=click.IntRange(1), default=None, help="Draw at most this many tracks.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (files, headline, timings).")
+def report(db: str, out: str, langs: list[str], formats: list[str], confidence: float, target: float,
+           cluster: str, seed: int, dem: str | None, max_tracks: int | None, as_json: bool) -> None:
+    """Write the safety report (figures, breakdowns, unsafe flights with evidence) into OUT."""
+    result = build_report(db, out, langs, formats, confidence=confidence, target=target, cluster=cluster,
+                          seed=seed, dem=dem, max_tracks=max_tracks)
+    if as_json:
+        echo_json(result)
+        return
+    click.echo(f"{result['flights']} flights, safe rate {100 * result['safety_rate']:.2f} %, "
+               f"lower bound {100 * result['lower_bound']:.2f} % ({result['timings']['total_s']:.1f} s)")
+    for path in result["files"]:
+        click.echo(path)
