@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/uavsim demo --out demo-out
 
 lint: $(STAMP)
-	$(BIN)/ruff check uavsim tests benchmarks analysis
+	$(BIN)/ruff check .
 
 test: lint
 	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
