@@ -76,7 +76,8 @@ def profile(src: str, dst: str, step_m: float, dem: Path | None, plot: Path | No
     if as_json:
         echo_json(doc)
         return
-    click.echo(f"length {p.length_m:.0f} m, elevation {doc['min_elev_m']} .. {doc['max_elev_m']} m MSL, "
+    lo, hi = (f"{v:.0f}" if v is not None else "unknown" for v in (doc["min_elev_m"], doc["max_elev_m"]))
+    click.echo(f"length {p.length_m:.0f} m, elevation {lo} .. {hi} m MSL, "
                f"unknown {p.unknown_fraction:.1%}{' (synthetic terrain)' if t.synthetic else ''}")
     if p.unknown_fraction > 0:
         click.echo("warning: part of the profile has no terrain data (unknown, not clear)", err=True)
