@@ -84,9 +84,15 @@ def read_ulog(path: str) -> RawLog:
         n += len(t)
     lp = _topic(ulog, "vehicle_local_position")
     if lp is not None:
-        for t, z in zip(_col(lp, "timestamp") * 1e-6, _col(lp, "z"), strict=True):
-            b.add("alt", t, -z)  # NED: z down from the local origin (take-off point)
-        n += len(lp["timestamp"])
+        t_lp, up = _col(lp, "timestamp") * 1e-6, -_col(lp, "z")  # NED: z is down from the EKF origin
+        # The EKF origin is where the estimator started, not the launch point: refer heights to arming.
+        arm_t = [t for t, armed, _ in b.log.arm if armed]
+        if arm_t and len(t_lp):
+            i = int(np.clip(np.searchsorted(t_lp, arm_t[0]), 0, len(t_lp) - 1))
+            up = up - up[i]
+        for t, h in zip(t_lp, up, strict=True):
+            b.add("alt", t, h)
+        n += len(t_lp)
     att = _topic(ulog, "vehicle_attitude")
     if att is not None:
         q0, q1, q2, q3 = (_col(att, f"q[{i}]") for i in range(4))

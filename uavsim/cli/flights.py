@@ -1,0 +1,37 @@
+"""``uavsim flights``: list the flights in the store."""
+
+from __future__ import annotations
+
+import click
+
+from uavsim.cli._common import echo_json
+
+
+@click.command()
+@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Flight store (SQLite).")
+@click.option("--source", type=click.Choice(["sim", "log"]), default=None, help="Only flights of this source.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def flights(db: str, source: str | None, as_json: bool) -> None:
+    """Flights with their verdict, in start-time order."""
+    from uavsim.store import Store
+
+    with Store(db) as store:
+        rows = store.flights(source=source)
+    if as_json:
+        echo_json({"flights": [f.to_dict() for f in rows]})
+        return
+    click.echo(f"{'id':<20} {'start (UTC)':<23} {'min':>6} {'km':>6} {'severity':<16} {'outcome':<7} "
+               f"{'events':>6}  worst event")
+    for f in rows:
+        worst = max(f.events, key=lambda e: (_rank(e.severity), -e.t_s), default=None)
+        click.echo(f"{f.id[:20]:<20} {(f.start_utc or '-')[:23]:<23} {f.duration_s / 60:>6.1f} "
+                   f"{f.distance_m / 1000:>6.2f} {f.severity:<16} {f.outcome:<7} {len(f.events):>6}  "
+                   f"{worst.kind + ': ' + worst.detail[:60] if worst else ''}")
+    click.echo(f"{len(rows)} flights, {sum(f.outcome == 'unsafe' for f in rows)} unsafe")
+
+
+def _rank(severity: str) -> int:
+    from uavsim.records import SEVERITY_RANK
+
+    return SEVERITY_RANK.get(severity, 0)
