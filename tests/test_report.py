@@ -1,0 +1,175 @@
+"""`uavsim report`: self-contained HTML whose headline equals `uavsim stats --json`, options, errors."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import subprocess
+import sys
+import unicodedata
+
+import matplotlib
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from uavsim.cli.main import cli
+from uavsim.records import Flight
+from uavsim.report import build_report, split_choices
+from uavsim.report.i18n import pct
+from uavsim.report.sample import sample_flights
+from uavsim.store import Store
+
+
+def _fill(path, n: int, seed: int, both_sources: bool = True) -> list[Flight]:
+    flights = sample_flights(n, seed=seed, unsafe_rate=0.04, points=30, log_fraction=0.3 if both_sources else 0.0)
+    # One flight without a start time (logs without GPS time have none).
+    flights.append(Flight(id="undated-1", source="sim", source_ref="x:1", mission_type="test", outcome="safe"))
+    with Store(path) as s:
+        s.add_run("run-a", [f for f in flights if f.source == "sim"], scenario="missions/dienbien", seed=seed)
+        logs = [f for f in flights if f.source == "log"]
+        if logs:
+            s.add_file("cd" * 32, "logs/day1.tlog", logs)
+        unsafe = [f for f in flights if f.outcome == "unsafe"]
+        if unsafe:
+            s.add_review(unsafe[0].id, "analyst-1", unsafe[0].severity, "unsafe", "confirmed from video")
+    return flights
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    db = root / "s.db"
+    flights = _fill(db, 160, seed=5)
+    res = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(root / "out"), "--dpi", "50",
+                                   "--json"])
+    assert res.exit_code == 0, res.output
+    return db, flights, json.loads(res.stdout), root / "out"
+
+
+def _data_value(page: str, ident: str) -> float:
+    m = re.search(rf'id="{ident}" data-value="([^"]+)"', page)
+    assert m, f"no {ident} in the page"
+    return float(m.group(1))
+
+
+def test_headline_equals_stats_json(built):
+    db, _, doc, out = built
+    stats = json.loads(CliRunner().invoke(cli, ["stats", "--db", str(db), "--json"]).stdout)
+    for lang in ("vi", "en"):
+        page = (out / f"report-{lang}.html").read_text(encoding="utf-8")
+        assert _data_value(page, "safety-rate") == stats["safety_rate"]
+        assert _data_value(page, "lower-bound") == stats["lower_bound"]
+    assert doc["safety_rate"] == stats["safety_rate"]
+    assert doc["lower_bound"] == stats["lower_bound"]
+
+
+def test_html_is_self_contained_with_every_figure(built):
+    _, _, doc, out = built
+    assert sorted(doc["files"]) == sorted(str(out / f"report-{lang}.{ext}") for lang in ("vi", "en")
+                                          for ext in ("html", "pdf"))
+    page = (out / "report-vi.html").read_text(encoding="utf-8")
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    for name in ("cumulative", "outcomes", "pareto", "monthly", "map", "sim_vs_real"):
+        assert f'id="fig-{name}"' in page
+    assert page.count("data:image/png;base64,") == 6
+    assert "Tỷ lệ an toàn" in page
+    assert "chuyến bay" in page
+    assert "Safety rate" in (out / "report-en.html").read_text(encoding="utf-8")
+
+
+def test_every_unsafe_flight_is_listed_with_its_evidence(built):
+    _, flights, _, out = built
+    page = html.unescape((out / "report-en.html").read_text(encoding="utf-8"))
+    unsafe = [f for f in flights if f.outcome == "unsafe"]
+    assert unsafe
+    for f in unsafe:
+        assert f'id="flight-{f.id}"' in page
+        for e in f.events:
+            if e.severity in ("serious_incident", "accident"):
+                assert e.evidence in page
+    assert "confirmed from video" in page  # the analyst's review
+    assert "1 flights without a start time" in page
+
+
+def test_sources_name_the_run_and_the_log_file(built):
+    _, _, _, out = built
+    page = html.unescape((out / "report-en.html").read_text(encoding="utf-8"))
+    assert "run-a (missions/dienbien, seed 5)" in page
+    assert "files imported: 1" in page
+
+
+def test_sim_vs_real_only_when_both_sources(tmp_path):
+    db = tmp_path / "sim.db"
+    _fill(db, 40, seed=9, both_sources=False)
+    res = build_report(db, tmp_path / "o", ["en"], ["html"], terrain=False, n_boot=100)
+    page = (tmp_path / "o" / "report-en.html").read_text(encoding="utf-8")
+    assert 'id="fig-sim_vs_real"' not in page
+    assert res["files"] == [str(tmp_path / "o" / "report-en.html")]
+    assert res["tracks"] == 40  # the undated flight has no telemetry
+
+
+def test_language_and_format_choices():
+    assert split_choices(["vi,en"], ("vi", "en"), "--lang") == ["vi", "en"]
+    assert split_choices(["en", "vi", "en"], ("vi", "en"), "--lang") == ["en", "vi"]
+    assert split_choices([], ("html", "pdf"), "--format") == ["html", "pdf"]
+
+
+def test_bad_language_is_a_usage_error_and_empty_store_exits_1(tmp_path):
+    res = CliRunner().invoke(cli, ["report", "--db", "x.db", "--out", str(tmp_path / "o"), "--lang", "fr"])
+    assert res.exit_code == 2
+    Store(tmp_path / "empty.db").close()
+    res = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    assert "holds no flights" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_max_tracks_keeps_every_unsafe_flight(tmp_path):
+    db = tmp_path / "s.db"
+    flights = _fill(db, 80, seed=3)
+    from uavsim.report.data import gather
+
+    data = gather(db, n_boot=50, max_tracks=10, terrain=False)
+    n_unsafe = sum(f.outcome == "unsafe" for f in flights)
+    assert len(data.tracks) == 10
+    assert sum(data.tracks.unsafe) == min(10, n_unsafe)
+
+
+def test_no_global_matplotlib_state(built, tmp_path):
+    before = dict(matplotlib.rcParams)
+    build_report(built[0], tmp_path / "o", ["en"], ["html"], terrain=False, n_boot=50)
+    assert dict(matplotlib.rcParams) == before
+    code = ("import sys, uavsim.report, uavsim.report.figures, uavsim.report.maps, uavsim.report.pdf;"
+            "print('matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def _pdf_text(path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def test_pdf_text_has_vietnamese_diacritics_and_the_headline(built):
+    _, _, doc, out = built
+    vi = unicodedata.normalize("NFC", _pdf_text(out / "report-vi.pdf"))
+    for words in ("Tỷ lệ an toàn", "chuyến bay", "Cận dưới một phía", "Phương pháp", "Nguồn dữ liệu",
+                  "Các chuyến bay không an toàn và bằng chứng", "địa hình tổng hợp"):
+        assert words in vi, words
+    assert pct(doc["safety_rate"], "vi") in vi  # "99,38 %": Vietnamese decimal comma
+    assert pct(doc["lower_bound"], "vi") in vi
+    en = _pdf_text(out / "report-en.pdf")
+    assert f"Safety rate: {pct(doc['safety_rate'], 'en')}" in en
+    assert "Unsafe flights and their evidence" in en
+
+
+def test_pdf_has_text_pages_then_one_page_per_figure(built):
+    _, _, _, out = built
+    reader = PdfReader(out / "report-en.pdf")
+    sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
+    a4 = (595, 842)
+    n_text = sizes.index(next(s for s in sizes if s != a4))
+    assert n_text >= 2
+    assert len(sizes) - n_text == 6  # six figures, sim vs real included
+    assert reader.metadata.title == "Flight safety report: Điện Biên UAV sandbox"
