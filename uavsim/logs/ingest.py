@@ -193,6 +193,9 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
     per_seg = assign_notes(raw.notes, segs)
     flights: list[Flight] = []
     skipped = 0
+    assigned = {id(n) for ns in per_seg for n in ns}
+    # Nothing is dropped silently: occurrences outside any kept flight are listed with the file.
+    outside = [n for n in raw.notes if n.kind is not None and id(n) not in assigned]
     for seg, notes in zip(segs, per_seg, strict=True):
         events = note_events(raw, seg, notes, rules) + sensor_events(raw, seg, rules)
         tel, air = _telemetry(raw, seg, rules)
@@ -204,6 +207,7 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
         serious = any(SEVERITY_RANK[e.severity] >= SEVERITY_RANK["incident"] for e in events)
         if not airborne and not serious and np.isfinite(state).any():
             skipped += 1  # armed and disarmed on the ground: not a flight
+            outside += [n for n in notes if n.kind is not None]
             continue
         verdict = classify(events, tel, terrain, zones, rules, in_air=air)
         energy, bat_end = _energy(raw, seg)
@@ -223,7 +227,9 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
                    "max_rel_alt_m": float(rel.max()) if rel.size else None, "checks": verdict.checks,
                    "file": Path(raw.path).name}))
     summary = dict(raw.corruption)
-    summary.update(format=raw.fmt, messages_read=raw.messages_read, segments=len(segs), ground_only_segments=skipped)
+    summary.update(format=raw.fmt, messages_read=raw.messages_read, segments=len(segs), ground_only_segments=skipped,
+                   events_outside_flights=[f"{n.kind} at t={n.t - raw.t_start:.1f}s: {n.evidence}"
+                                           for n in sorted(outside, key=lambda n: n.t)][:50])
     return flights, summary
 
 

@@ -1,0 +1,171 @@
+"""Log readers against pymavlink and pyulog reading the same files, and the known traps of old logs."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pymavlink import DFReader, mavutil
+from pyulog import ULog
+
+from uavsim.errors import LogFormatError
+from uavsim.logs import read_log, sniff
+
+ROOT = Path(__file__).resolve().parents[1]
+LOGS = ROOT / ".." / "shared" / "data" / "logs"
+DATA = ROOT / "tests" / "data"
+needs_logs = pytest.mark.skipif(not LOGS.is_dir(), reason="shared logs (../shared/data/logs) not present")
+
+
+def _shared(rel: str) -> Path:
+    return LOGS / rel
+
+
+def test_stock_pymavlink_fails_on_ac30_gps_without_week_and_uavsim_reads_it():
+    path = DATA / "ac30_gps_noweek.log"
+    with pytest.raises(TypeError):  # the trap the data README warns about, still present in pymavlink
+        mavutil.mavlink_connection(str(path))  # its clock set-up reads the GPS messages
+    raw = read_log(path)
+    gps = raw.stream("gps")
+    # Every GPS line of the file is read, with its position; no week means no absolute time.
+    n_lines = sum(1 for line in path.read_text().splitlines() if line.startswith("GPS,"))
+    assert len(gps["t"]) == n_lines == 300
+    assert gps["lat"][0] == pytest.approx(21.5197)
+    assert np.isnan(gps["utc_s"]).all()
+    assert raw.time_source == "estimated_att_10hz"
+    # 600 ATT rows at 10 Hz: the estimated clock spans 60 s.
+    assert raw.t_end - raw.t_start == pytest.approx(59.9, abs=0.2)
+    assert [a for _, a, _ in raw.arm] == [True, False]
+
+
+def test_pymavlink_clock_is_left_alone_globally():
+    """The workaround lives in uavsim's subclasses; pymavlink's own classes are untouched."""
+    import uavsim.logs.dataflash as df
+
+    assert DFReader.DFReader_text.init_clock is not df._Text.init_clock
+    assert "init_clock" in vars(DFReader.DFReader)
+
+
+def test_tlog_vehicle_is_chosen_and_other_heartbeats_ignored():
+    path = DATA / "vehicle_gcs_camera.tlog"
+    raw = read_log(path)
+    assert raw.vehicle == "copter"
+    # Reference: the vehicle's own HEARTBEATs as pymavlink decodes them.
+    mlog = mavutil.mavlink_connection(str(path))
+    states, srcs = [], set()
+    while (m := mlog.recv_match(type="HEARTBEAT")) is not None:
+        srcs.add((m.get_srcSystem(), m.get_srcComponent()))
+        if (m.get_srcSystem(), m.get_srcComponent()) == (1, 1):
+            armed = bool(m.base_mode & mavutil.mavlink.MAV_MODE_FLAG_SAFETY_ARMED)
+            if not states or states[-1] != armed:
+                states.append(armed)
+    assert srcs == {(1, 1), (255, 190), (1, 100), (1, 154)}
+    assert [a for _, a, _ in raw.arm] == states == [False, True, False, True]
+    # The GCS's "Crash" text is not the vehicle's.
+    assert {n.kind for n in raw.notes} == {"FAILSAFE_RADIO"}
+    assert raw.corruption["resync_bytes"] == 7
+    assert raw.corruption["crc_errors"] == 1
+    assert raw.corruption["other_sources_ignored"] > 0
+
+
+@needs_logs
+def test_dataflash_gps_matches_pymavlink():
+    path = _shared("beastayyg-ardupilot-log-diagnosis/sample.bin")
+    raw = read_log(path)
+    ref = []
+    mlog = mavutil.mavlink_connection(str(path))
+    while (m := mlog.recv_match(type="GPS")) is not None:
+        ref.append((m.TimeUS * 1e-6, m.Lat, m.Lng, m.Alt, m.Spd, m.NSats))
+    ref_a = np.array(ref)
+    g = raw.stream("gps")
+    assert len(g["t"]) == len(ref_a)
+    np.testing.assert_allclose(g["t"], ref_a[:, 0])
+    np.testing.assert_allclose(g["lat"], ref_a[:, 1])
+    np.testing.assert_allclose(g["lon"], ref_a[:, 2])
+    np.testing.assert_allclose(g["alt_msl_m"], ref_a[:, 3])
+    np.testing.assert_allclose(g["sats"], ref_a[:, 5])
+    # UTC from GPS week/ms: the log's first GPS fix is in March 2019.
+    first = g["utc_s"][np.isfinite(g["utc_s"])][0]
+    assert 1.553e9 < first < 1.554e9
+
+
+@needs_logs
+def test_old_text_log_takes_time_from_gps_boot_field():
+    path = _shared("ardupilot-ardupilot/mechanical_fail.log")
+    raw = read_log(path)
+    mlog = mavutil.mavlink_connection(str(path))
+    t_ms = []
+    while (m := mlog.recv_match(type="GPS")) is not None:
+        t_ms.append(m.T)
+    assert raw.t_start == pytest.approx(t_ms[0] / 1000.0)
+    assert raw.t_end == pytest.approx(t_ms[-1] / 1000.0)
+
+
+@needs_logs
+def test_tlog_counts_and_boot_clock_against_pymavlink():
+    path = _shared("dronekit-dronekit-python/flight.tlog")
+    raw = read_log(path)
+    mlog = mavutil.mavlink_connection(str(path))
+    boot = []
+    while (m := mlog.recv_match(type="GLOBAL_POSITION_INT")) is not None:
+        if (m.get_srcSystem(), m.get_srcComponent()) == (1, 1):
+            boot.append(m.time_boot_ms)
+    assert len(raw.stream("alt")["t"]) == len(boot)
+    # The autopilot rebooted once: its clock restarts and uavsim's axis stays monotonic.
+    jumps = int(np.sum(np.diff(boot) < -1000))
+    assert len(raw.boots) == jumps == 1
+    assert np.all(np.diff(raw.stream("alt")["t"]) >= -1.0)
+    assert raw.corruption["other_sources_ignored"] > 1000  # the GCS's own heartbeats and requests
+
+
+@needs_logs
+def test_ulog_matches_pyulog():
+    path = _shared("px4-pyulog/sample_log_small.ulg")
+    raw = read_log(path)
+    u = ULog(str(path), ["vehicle_gps_position", "vehicle_status"])
+    gps = next(d for d in u.data_list if d.name == "vehicle_gps_position")
+    np.testing.assert_allclose(raw.stream("gps")["t"], gps.data["timestamp"] * 1e-6)
+    np.testing.assert_allclose(raw.stream("gps")["lat"], gps.data["lat"] * 1e-7)
+    vs = next(d for d in u.data_list if d.name == "vehicle_status")
+    armed = vs.data["arming_state"] == 2
+    first_arm = vs.data["timestamp"][np.argmax(armed)] * 1e-6
+    assert raw.arm[0][:2] == (pytest.approx(first_arm), True)
+    assert raw.corruption["file_corruption"] is False
+
+
+@pytest.mark.parametrize(("head", "kind"), [
+    (b"ULog\x01\x12\x35\x01" + b"\x00" * 8, "ulog"),
+    (b"\xa3\x95\x80" + b"\x00" * 20, "dataflash-bin"),
+    (b"\nArduCopter\nFMT, 128, 89, FMT, BBnNZ, Type,Length,Name,Format\n", "dataflash-text"),
+    (int(1.7e15).to_bytes(8, "big") + b"\xfe\x09" + b"\x00" * 20, "tlog"),
+])
+def test_sniff_by_content_not_extension(tmp_path, head, kind):
+    p = tmp_path / "whatever.bin"
+    p.write_bytes(head)
+    assert sniff(p) == kind
+
+
+@pytest.mark.parametrize("content", [b"", b"hello world, this is not a log" * 10, bytes(range(256)) * 4])
+def test_unrecognised_files_raise_log_format_error_naming_the_file(tmp_path, content):
+    p = tmp_path / "junk.tlog"
+    p.write_bytes(content)
+    with pytest.raises(LogFormatError, match="junk.tlog"):
+        read_log(p)
+
+
+def test_headers_without_data_are_rejected(tmp_path):
+    p = tmp_path / "fmt_only.log"
+    p.write_text("FMT, 128, 89, FMT, BBnNZ, Type,Length,Name,Format\n")
+    with pytest.raises(LogFormatError, match="no readable flight data"):
+        read_log(p)
+
+
+def test_truncated_text_log_keeps_what_was_read(tmp_path):
+    text = (DATA / "ac30_gps_noweek.log").read_text()
+    p = tmp_path / "cut.log"
+    p.write_text(text[: len(text) // 2])
+    raw = read_log(p)
+    assert 0 < len(raw.stream("gps")["t"]) < 300
+    assert math.isfinite(raw.t_end)

@@ -1,0 +1,171 @@
+"""Segmentation, the in-air rule, the boot clock and the detectors on synthetic logs (property tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from uavsim.logs import codes
+from uavsim.logs.detect import _runs, note_events, sensor_events
+from uavsim.logs.raw import Note, RawBuilder, RawLog
+from uavsim.logs.segment import Segment, in_air, segments
+from uavsim.safety.rules import default_rules
+
+RULES = default_rules()
+
+
+def _raw(duration: float = 100.0, alt=None, speed=None, arm=(), landed=()) -> RawLog:
+    b = RawBuilder("synthetic", "dataflash-bin")
+    for t in np.arange(0.0, duration + 1e-9, 0.5):
+        b.clock(t)
+        if alt is not None:
+            b.add("alt", t, alt(t))
+        if speed is not None:
+            b.add("gps", t, 21.5, 103.2, 600.0, speed(t), 3, 10, 0.8, None)
+    raw = b.finish()
+    raw.arm = list(arm)
+    raw.landed = list(landed)
+    return raw
+
+
+def _naive_runs(mask, t, min_s):
+    best = None
+    for i in range(len(mask)):
+        if mask[i] and (i == 0 or not mask[i - 1]):
+            j = i
+            while j + 1 < len(mask) and mask[j + 1]:
+                j += 1
+            if t[j] - t[i] >= min_s and (best is None or t[j] - t[i] > best[1]):
+                best = (i, t[j] - t[i])
+    return best
+
+
+@given(st.lists(st.booleans(), max_size=60), st.floats(0, 5))
+def test_runs_matches_the_obvious_loop(mask, min_s):
+    t = np.arange(len(mask)) * 0.5
+    assert _runs(np.array(mask, bool), t, min_s) == _naive_runs(mask, t, min_s)
+
+
+@given(st.lists(st.floats(0, 1000, allow_nan=False), min_size=1, max_size=50))
+def test_clock_never_runs_back_more_than_the_reboot_tolerance(raw_times):
+    b = RawBuilder("x", "tlog")
+    out = [b.clock(t) for t in raw_times]
+    assert all(later >= earlier - 1.0 for earlier, later in zip(out, out[1:], strict=False))
+    n_reboots = sum(1 for a, c in zip(raw_times, raw_times[1:], strict=False) if c < a - 1.0)
+    assert len(b.log.boots) == n_reboots
+
+
+@given(st.lists(st.tuples(st.floats(0, 100), st.booleans()), max_size=12))
+def test_segments_are_ordered_disjoint_and_inside_the_log(arms):
+    arm = sorted((t, a, "EV") for t, a in arms)
+    raw = _raw(100.0, alt=lambda t: 0.0, arm=arm)
+    segs = segments(raw, RULES)
+    for s in segs:
+        assert raw.t_start <= s.t0 <= s.t1 <= raw.t_end
+    for a, b in zip(segs, segs[1:], strict=False):
+        assert a.t1 <= b.t0
+    if any(a for _, a, _ in arm):
+        assert len(segs) <= sum(1 for _, a, _ in arm if a) + 1
+
+
+@settings(max_examples=40)
+@given(st.floats(-5, 50), st.floats(0, 30))
+def test_in_air_is_monotone_in_height_and_speed(h, v):
+    lo = in_air(_raw(10, alt=lambda t: h, speed=lambda t: v), np.array([5.0]), RULES)[0]
+    hi = in_air(_raw(10, alt=lambda t: h + 10, speed=lambda t: v + 5), np.array([5.0]), RULES)[0]
+    assert hi >= lo
+
+
+def test_unarmed_log_is_split_by_the_in_air_rule():
+    # A plane that never logs arming: airborne from 20 to 40 s and from 120 to 150 s.
+    def speed(t):
+        return 15.0 if 20 <= t <= 40 or 120 <= t <= 150 else 0.0
+
+    segs = segments(_raw(200.0, speed=speed), RULES)
+    assert [(round(s.t0), round(s.t1)) for s in segs] == [(15, 45), (115, 155)]
+    assert {s.end for s in segs} == {"inferred"}
+
+
+def test_log_ending_armed_high_is_truncated_and_landed_is_not():
+    arm = [(10.0, True, "EV Id=10 (ARMED)")]
+    high = _raw(60.0, alt=lambda t: max(0.0, t - 10), arm=arm)
+    seg = segments(high, RULES)[0]
+    assert seg.end == "log_end"
+    kinds = {e.kind: e for e in sensor_events(high, seg, RULES)}
+    assert kinds["LOG_TRUNCATED_IN_AIR"].severity == "serious_incident"
+    assert kinds["LOG_TRUNCATED_IN_AIR"].value == pytest.approx(50.0)
+    low = _raw(60.0, alt=lambda t: 0.2, arm=arm)
+    assert "LOG_TRUNCATED_IN_AIR" not in {e.kind for e in sensor_events(low, segments(low, RULES)[0], RULES)}
+
+
+def test_log_ending_armed_with_no_height_or_speed_is_an_unknown_never_safe():
+    raw = _raw(30.0, arm=[(5.0, True, "EV Id=10 (ARMED)")])
+    seg = segments(raw, RULES)[0]
+    ev = [e for e in sensor_events(raw, seg, RULES) if e.kind == "LOG_TRUNCATED_IN_AIR"]
+    assert len(ev) == 1 and "no height" in ev[0].detail
+
+
+def test_lean_beyond_crash_angle_while_armed_is_a_crash():
+    b = RawBuilder("x", "dataflash-bin")
+    for t in np.arange(0, 20, 0.1):
+        b.clock(t)
+        roll = 90.0 if t > 15 else 2.0
+        b.add("att", t, roll, 0.0, 0.0, 0.0)
+    raw = b.finish()
+    seg = Segment(0.0, 19.9, "disarm", "", "")
+    crash = [e for e in sensor_events(raw, seg, RULES) if e.kind == "CRASH"]
+    assert len(crash) == 1
+    assert crash[0].t_s == pytest.approx(15.1, abs=0.11)
+    assert crash[0].threshold == RULES.threshold("crash_attitude_deg")
+    # A short flick past the angle (less than crash_attitude_s) is not.
+    b2 = RawBuilder("x", "dataflash-bin")
+    for t in np.arange(0, 20, 0.1):
+        b2.clock(t)
+        b2.add("att", t, 90.0 if 15 < t < 15.5 else 2.0, 0.0, 0.0, 0.0)
+    assert not [e for e in sensor_events(b2.finish(), seg, RULES) if e.kind == "CRASH"]
+
+
+def test_repeated_and_resolved_err_codes_merge_into_one_event_with_all_evidence():
+    raw = _raw(60.0, alt=lambda t: 10.0)
+    seg = Segment(0.0, 60.0, "disarm", "", "")
+    notes = []
+    for t, code in ((10.0, 1), (12.0, 0), (20.0, 1), (22.0, 0)):
+        kind, level, name, clears = codes.err_mapping(5, code)
+        notes.append(Note(t, kind, level, f"ERR {name}", f"ERR Subsys=5 ECode={code} ({name})", key="ERR5", clears=clears))
+    events = note_events(raw, seg, notes, RULES)
+    assert len(events) == 1
+    e = events[0]
+    assert (e.kind, e.severity, e.t_s) == ("FAILSAFE_RADIO", "incident", 10.0)
+    assert "2 times" in e.detail and e.evidence.count("ECode=0") == 2
+
+
+def test_motor_stop_in_the_air_is_an_accident_and_on_the_ground_is_not():
+    raw = _raw(60.0, alt=lambda t: 20.0 if t < 30 else 0.0)
+    seg = Segment(0.0, 60.0, "disarm", "", "")
+    def stop(t):
+        return Note(t, "MOTOR_FAILURE", "fail", "EV MOTORS_EMERGENCY_STOPPED",
+                    "EV Id=54 (MOTORS_EMERGENCY_STOPPED)", key="EV54")
+    assert note_events(raw, seg, [stop(10.0)], RULES)[0].severity == "accident"
+    assert note_events(raw, seg, [stop(40.0)], RULES)[0].severity == "incident"
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("Crash: Disarming", "CRASH"), ("Low Battery!", "FAILSAFE_BATTERY"), ("Radio Failsafe", "FAILSAFE_RADIO"),
+    ("GPS Glitch", "GPS_DEGRADED"), ("EKF variance", "FAILSAFE_EKF"), ("PreArm: Need 3D Fix", None),
+    ("Initialising APM...", None), ("GCS Failsafe Cleared", None),
+])
+def test_autopilot_texts(text, kind):
+    got = codes.text_mapping(text)
+    assert (got[0] if got else None) == kind
+
+
+def test_err_table_covers_every_logged_subsystem_with_a_known_kind():
+    from uavsim.records import EVENT_KINDS
+
+    for sub in range(1, 32):
+        kind, level, name, _ = codes.err_mapping(sub, 1)
+        assert kind in EVENT_KINDS and level in ("fail", "warn") and "SUBSYS_" not in name
+    assert codes.err_mapping(12, 1)[:3] == ("CRASH", "fail", "CRASH_CHECK/CRASH_CHECK_CRASH")
+    assert codes.err_mapping(10, 0)[3] is False  # FLIGHT_MODE's code is a mode number, never "resolved"
