@@ -164,12 +164,11 @@ def fig_monthly(data: ReportData, lang: str) -> Figure:
                  label=t("safety_rate", lang))
     ax2.axhline(100 * data.target, color=UNSAFE_C, ls=":", lw=1,
                 label=t("target_line", lang, target=pct(data.target, lang, 0)))
-    ax2.set_ylim(max(0.0, min(float(lo.min()) - 0.5, 100 * data.target - 2.0)), 100.6)
+    ax2.set_ylim(max(0.0, min(float(lo.min()) - 0.5, 100 * data.target - 2.0)), 100.3)
     ax2.set_ylabel(t("axis_rate", lang))
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.set_ylim(0, 1.3 * max(g.flights for g in months))  # headroom for the legend
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", ncols=4, fontsize=8)
+    fig.legend(h1 + h2, l1 + l2, loc="outside lower center", ncols=4, fontsize=8)
     return fig
 
 

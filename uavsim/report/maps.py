@@ -22,14 +22,43 @@ log = logging.getLogger(__name__)
 M_PER_DEG_LAT = 111_320.0
 RELIEF_SIDE = 360  # hillshade samples along the longer side of the map
 PAD_FRACTION = 0.06
+FOCUS_DEG = 1.5  # half-size of the busiest area shown when tracks are spread over the globe
+MIN_RELIEF = 0.2  # draw relief only when the DEM covers at least this share of the map
 
 
-def _extent(data: ReportData) -> tuple[float, float, float, float] | None:
-    """(west, south, east, north) around every track and event, padded; None when nothing has a position."""
-    lats = [a for a in data.tracks.lat] + [data.tracks.event_lat]
-    lons = [a for a in data.tracks.lon] + [data.tracks.event_lon]
-    lat = np.concatenate(lats) if lats else np.zeros(0)
-    lon = np.concatenate(lons) if lons else np.zeros(0)
+def focus(data: ReportData) -> np.ndarray:
+    """Which tracks the map shows: those over the terrain if any, else the busiest area.
+
+    Real logs can come from anywhere on Earth; a map spanning continents would show nothing. Tracks whose
+    centre lies outside the chosen area are counted in a note instead.
+    """
+    tr = data.tracks
+    if not len(tr):
+        return np.zeros(0, bool)
+    clat = np.array([np.median(a) for a in tr.lat])
+    clon = np.array([np.median(a) for a in tr.lon])
+    if data.terrain is not None:
+        w, s, e, n = data.terrain.bounds_wgs84
+        inside = (clat >= s) & (clat <= n) & (clon >= w) & (clon <= e)
+        if inside.any():
+            return inside
+    if np.ptp(clat) <= 2 * FOCUS_DEG and np.ptp(clon) <= 2 * FOCUS_DEG:
+        return np.ones(len(tr), bool)
+    cells = np.floor(clat / FOCUS_DEG).astype(int) * 100_000 + np.floor(clon / FOCUS_DEG).astype(int)
+    vals, counts = np.unique(cells, return_counts=True)
+    best = cells == vals[np.argmax(counts)]
+    lat0, lon0 = np.median(clat[best]), np.median(clon[best])
+    return (np.abs(clat - lat0) <= FOCUS_DEG) & (np.abs(clon - lon0) <= FOCUS_DEG)
+
+
+def _extent(data: ReportData, shown: np.ndarray) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) around the shown tracks (or every event, without tracks), padded."""
+    tr = data.tracks
+    if shown.any():
+        lat = np.concatenate([a for a, k in zip(tr.lat, shown, strict=True) if k])
+        lon = np.concatenate([a for a, k in zip(tr.lon, shown, strict=True) if k])
+    else:
+        lat, lon = tr.event_lat, tr.event_lon
     if lat.size == 0:
         return None
     s, n, w, e = float(lat.min()), float(lat.max()), float(lon.min()), float(lon.max())
@@ -52,7 +81,7 @@ def relief(terrain: Any, extent: tuple[float, float, float, float]) -> tuple[np.
     lon = np.linspace(w, e, nx)
     lon_g, lat_g = np.meshgrid(lon, lat)
     elev = terrain.elevation(lat_g.ravel(), lon_g.ravel()).reshape(ny, nx)
-    if not np.isfinite(elev).any():
+    if np.isfinite(elev).mean() < MIN_RELIEF:
         return None
     dx = (e - w) / (nx - 1) * M_PER_DEG_LAT * coslat
     dy = (n - s) / (ny - 1) * M_PER_DEG_LAT
@@ -62,7 +91,8 @@ def relief(terrain: Any, extent: tuple[float, float, float, float]) -> tuple[np.
 def fig_map(data: ReportData, lang: str) -> Figure:
     fig = new_figure((10.0, 8.0))
     fig.suptitle(t("fig_map", lang), fontsize=13)
-    extent = _extent(data)
+    shown = focus(data)
+    extent = _extent(data, shown)
     if extent is None:
         fig.text(0.5, 0.5, t("no_data", lang), ha="center", va="center", fontsize=14)
         return fig
@@ -77,32 +107,37 @@ def fig_map(data: ReportData, lang: str) -> Figure:
         fig.colorbar(im, ax=ax, shrink=0.6, label="m MSL")
     tr = data.tracks
     for unsafe, colour, lw, alpha in ((False, "#1f4e79", 0.5, 0.25), (True, UNSAFE_C, 1.3, 0.9)):
-        segs = [np.column_stack((lo, la)) for lo, la, u in zip(tr.lon, tr.lat, tr.unsafe, strict=True)
-                if u == unsafe]
+        segs = [np.column_stack((lo, la)) for lo, la, u, k in zip(tr.lon, tr.lat, tr.unsafe, shown, strict=True)
+                if u == unsafe and k]
         if segs:
             lc = LineCollection(segs, colors=colour, linewidths=lw, alpha=alpha, zorder=2)
             lc.set_rasterized(True)
             ax.add_collection(lc)
-    minor = ~tr.event_unsafe
+    here = (tr.event_lon >= w) & (tr.event_lon <= e) & (tr.event_lat >= s) & (tr.event_lat <= n)
+    minor = here & ~tr.event_unsafe
+    major = here & tr.event_unsafe
     if minor.any():
         ax.scatter(tr.event_lon[minor], tr.event_lat[minor], s=9, c=SEVERITY_C["incident"], marker="o",
                    edgecolors="none", zorder=3, label=t("sev_incident", lang), rasterized=True)
-    if tr.event_unsafe.any():
-        ax.scatter(tr.event_lon[tr.event_unsafe], tr.event_lat[tr.event_unsafe], s=60, c=SEVERITY_C["accident"],
+    if major.any():
+        ax.scatter(tr.event_lon[major], tr.event_lat[major], s=60, c=SEVERITY_C["accident"],
                    marker="X", edgecolors="white", linewidths=0.6, zorder=4, label=t("unsafe", lang))
-    ax.plot([], [], color="#1f4e79", lw=1, label=t("tracks", lang, n=num(len(tr), lang)))
+    ax.plot([], [], color="#1f4e79", lw=1, label=t("tracks", lang, n=num(int(shown.sum()), lang)))
     ax.set_xlim(w, e)
     ax.set_ylim(s, n)
     ax.set_aspect(1.0 / np.cos(np.radians(0.5 * (s + n))))  # equal metres on both axes
+    ax.ticklabel_format(useOffset=False)
     ax.set_xlabel(t("axis_lon", lang))
     ax.set_ylabel(t("axis_lat", lang))
     ax.legend(loc="upper left", fontsize=8)
     if rel is None:
-        note = t("no_terrain", lang)
+        note = t("no_terrain" if data.terrain is None else "terrain_outside", lang)
     elif getattr(data.terrain, "synthetic", False):
         note = t("synthetic_terrain", lang)
     else:
         note = str(getattr(data.terrain, "path", ""))
+    if shown.size and not shown.all():
+        note += "\n" + t("tracks_elsewhere", lang, n=num(int((~shown).sum()), lang))
     ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"}, zorder=5)
     return fig
