@@ -12,6 +12,8 @@ import io
 import logging
 import math
 import re
+import tempfile
+from pathlib import Path
 
 from pymavlink import DFReader
 
@@ -23,6 +25,7 @@ log = logging.getLogger(__name__)
 GPS_EPOCH_UNIX_S = 315964800  # 1980-01-06T00:00:00Z
 GPS_UTC_LEAP_S = 18  # GPS - UTC since 2017; older logs are off by up to 3 s, immaterial here
 ATT_OLD_RATE_HZ = 10.0  # ArduCopter 3.0/3.1 log ATT in the 10 Hz logging loop
+MAX_PARSE_ERRORS = 10_000  # give up on a file this broken rather than loop through it
 
 TYPES = ("GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "NKF4", "XKF4", "EKF4", "EV", "ERR", "MSG",
          "MODE", "ARM", "STAT")
@@ -79,13 +82,30 @@ def _get(m: object, *names: str) -> float | None:
     return None
 
 
+_NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
+
+
 def read_dataflash(path: str, text: bool) -> RawLog:
     """Read one DataFlash log; pymavlink's stdout/stderr chatter is captured and counted as corruption."""
     out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        reader = _Text(path) if text else _Binary(path)
+    b = RawBuilder(path, "dataflash-text" if text else "dataflash-bin")
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(contextlib.redirect_stdout(out))
+        stack.enter_context(contextlib.redirect_stderr(out))
+        src = path
+        if text:
+            # pymavlink's text reader stops at the first byte that is not UTF-8; damaged text logs are
+            # read from a copy whose non-text bytes are replaced, and the bytes are counted.
+            data = Path(path).read_bytes()
+            clean, n_bad = _NOT_TEXT.subn(b"?", data)
+            b.log.corruption["non_text_bytes"] = n_bad
+            if n_bad:
+                tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".log"))
+                tmp.write(clean)
+                tmp.flush()
+                src = tmp.name
+        reader = _Text(src) if text else _Binary(src)
         try:
-            b = RawBuilder(path, "dataflash-text" if text else "dataflash-bin")
             _read(reader, b)
         finally:
             with contextlib.suppress(Exception):
@@ -111,14 +131,20 @@ def _read(reader: DFReader.DFReader, b: RawBuilder) -> None:
     last_stat: dict[str, float] = {}
     n = 0
     t_est = 0.0
+    errors = 0
     while True:
         try:
             m = reader.recv_match(type=types, strict=True)
-        except Exception as exc:  # noqa: BLE001 - pymavlink raises anything on a damaged file; keep what was read
-            b.log.corruption["parse_error"] = f"{type(exc).__name__}: {exc}"
-            b.log.corruption["stopped_at_offset"] = int(getattr(reader, "offset", 0))
-            log.warning("%s: parsing stopped at offset %s: %s", b.log.path, b.log.corruption["stopped_at_offset"], exc)
-            break
+        except Exception as exc:  # noqa: BLE001 - pymavlink raises anything on a damaged file; keep going
+            # Its type index has already moved past the bad message, so the next call reads the next one.
+            errors += 1
+            b.log.corruption["undecodable_messages"] = errors
+            b.log.corruption["last_parse_error"] = f"{type(exc).__name__}: {exc}"
+            if errors >= MAX_PARSE_ERRORS:
+                b.log.corruption["stopped_at_offset"] = int(getattr(reader, "offset", 0))
+                log.warning("%s: parsing stopped after %d errors: %s", b.log.path, errors, exc)
+                break
+            continue
         if m is None:
             break
         n += 1

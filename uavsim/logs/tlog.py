@@ -92,13 +92,18 @@ def _read(mlog: mavutil.mavfile, b: RawBuilder, veh: tuple[int, int, int, int]) 
     armed: bool | None = None
     status: int | None = None
     mode: str | None = None
+    errors = 0
     while True:
         try:
             m = mlog.recv_match(type=TYPES)
-        except Exception as exc:  # noqa: BLE001 - pymavlink raises anything on a damaged file; keep what was read
-            b.log.corruption["parse_error"] = f"{type(exc).__name__}: {exc}"
-            log.warning("%s: parsing stopped: %s", b.log.path, exc)
-            break
+        except Exception as exc:  # noqa: BLE001 - pymavlink raises anything on a damaged file; keep going
+            errors += 1  # its type index has moved past the bad frame already
+            b.log.corruption["undecodable_messages"] = errors
+            b.log.corruption["last_parse_error"] = f"{type(exc).__name__}: {exc}"
+            if errors >= 10_000:
+                log.warning("%s: parsing stopped after %d errors: %s", b.log.path, errors, exc)
+                break
+            continue
         if m is None:
             break
         mt = m.get_type()

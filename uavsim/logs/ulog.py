@@ -6,6 +6,8 @@ dropouts; both are counted. PX4 failsafe flags in vehicle_status become events.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 
 import numpy as np
@@ -49,8 +51,11 @@ def _col(d: dict[str, np.ndarray], name: str) -> np.ndarray:
 
 
 def read_ulog(path: str) -> RawLog:
-    ulog = ULog(path, TOPICS, disable_str_exceptions=True)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):  # pyulog prints its complaints
+        ulog = ULog(path, TOPICS, disable_str_exceptions=True)
     b = RawBuilder(path, "ulog")
+    b.log.corruption["bad_headers"] = out.getvalue().count("bad header")
     b.log.firmware = f"PX4 {ulog.msg_info_dict.get('ver_sw', '')}".strip()
     b.log.corruption["file_corruption"] = bool(ulog.file_corruption)
     b.log.corruption["dropouts"] = len(ulog.dropouts)
