@@ -1,0 +1,88 @@
+"""Aircraft catalogue and energy model: calibration against published hover times, physics sanity."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from uavsim.aircraft import (
+    air_density,
+    get_aircraft,
+    hover_endurance_s,
+    hover_power_w,
+    load_catalogue,
+    power_w,
+)
+from uavsim.errors import ScenarioError
+
+IDS = {"delivery-2kg", "medical-vtol", "cargo-flycart", "sprayer-t40", "sprayer-t25", "survey-quad"}
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+def test_catalogue_has_every_class_with_sources(cat):
+    assert IDS <= set(cat)
+    for ac in cat.values():
+        assert ac.sources, ac.id
+        assert ac.operating_kg <= ac.max_takeoff_kg
+
+
+def test_t40_hover_times_within_10_percent(cat):
+    t40 = cat["sprayer-t40"]
+    assert hover_endurance_s(t40, 50.0) / 60 == pytest.approx(18.0, rel=0.10)
+    assert hover_endurance_s(t40, 90.0) / 60 == pytest.approx(7.0, rel=0.10)
+    assert t40.tank_l == 40.0 and t40.swath_m == 11.0 and t40.wind_limit_mps == 6.0
+
+
+def test_vtol_range_calibrated(cat):
+    v = cat["medical-vtol"]
+    p = power_w(v, 24.9, v.cruise_mps)
+    assert v.usable_wh * 3600 / p * v.cruise_mps / 1000 == pytest.approx(75.0, rel=1e-6)
+    # on the wing it needs far less power than hovering
+    assert p < 0.5 * hover_power_w(v, 24.9)
+
+
+def test_isa_density():
+    assert air_density(0.0) == pytest.approx(1.225)
+    assert air_density(1000.0) == pytest.approx(1.112, abs=0.002)  # ~ 9 % less at 1 km (ISA table 1.1117)
+
+
+def test_hover_power_rises_as_rho_to_minus_half(cat):
+    ac = cat["delivery-2kg"]
+    ratio = hover_power_w(ac, 8.0, 1000.0) / hover_power_w(ac, 8.0, 0.0)
+    assert ratio == pytest.approx((air_density(0) / air_density(1000)) ** 0.5, rel=1e-6)
+
+
+def test_hover_power_is_momentum_theory(cat):
+    ac = cat["sprayer-t40"]
+    t = 50.0 * 9.80665
+    expected = t**1.5 / (ac.efficiency * (2 * 1.225 * ac.rotor_area_m2) ** 0.5)
+    assert hover_power_w(ac, 50.0) == pytest.approx(expected, rel=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(0.0, 15.0), st.floats(0.1, 5.0))
+def test_power_monotone_in_climb_and_mass(v, c):
+    ac = load_catalogue()["delivery-2kg"]
+    assert power_w(ac, 8.0, v, c) > power_w(ac, 8.0, v, 0.0) > power_w(ac, 8.0, v, -c) > 0
+    assert power_w(ac, 9.0, v) > power_w(ac, 8.0, v)
+
+
+def test_forward_flight_cheaper_than_hover_then_drag_dominates(cat):
+    ac = cat["cargo-flycart"]
+    m = ac.mass_kg()
+    assert power_w(ac, m, 10.0) < hover_power_w(ac, m)
+    assert power_w(ac, m, 40.0) > power_w(ac, m, 20.0)
+
+
+def test_bad_catalogue_names_file_and_entry(tmp_path):
+    p = tmp_path / "aircraft.toml"
+    p.write_text('[[aircraft]]\nid = "x"\nname = "x"\nkind = "multirotor"\n')
+    with pytest.raises(ScenarioError, match=r"aircraft.toml: aircraft\[0\]: missing field 'empty_kg'"):
+        load_catalogue(p)
+    with pytest.raises(ScenarioError, match="unknown aircraft 'nope'"):
+        get_aircraft(None, "nope")
