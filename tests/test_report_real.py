@@ -34,6 +34,7 @@ def test_report_from_ingested_logs(real_store, tmp_path):
     db, ingested = real_store
     flights = [f for file in ingested["files"] for f in file["flights"]]
     unsafe = [f for f in flights if f["outcome"] == "unsafe"]
+    path_of = {f["id"]: file["path"] for file in ingested["files"] for f in file["flights"]}
     assert flights
     res = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path), "--lang", "en",
                                    "--format", "html", "--format", "pdf", "--dpi", "50", "--json"])
@@ -46,6 +47,7 @@ def test_report_from_ingested_logs(real_store, tmp_path):
     assert float(re.search(r'id="safety-rate" data-value="([^"]+)"', page).group(1)) == stats["safety_rate"]
     for f in unsafe:  # every unsafe flight is listed with the evidence of its worst events
         assert f'id="flight-{f["id"]}"' in page
+        assert f'{path_of[f["id"]]} #' in page  # the log file it came from
         worst = [e for e in f["events"] if e["severity"] == f["severity"]]
         assert any(e["evidence"] in page for e in worst)
     assert 'id="fig-sim_vs_real"' not in page  # logs only

@@ -73,9 +73,18 @@ class UnsafeEntry:
     review: str | None
 
 
+def origin(f: Flight, paths: dict[str, str]) -> str:
+    """Where a flight came from: 'file.tlog #segment' for a log, the run reference for a simulation."""
+    sha, _, seg = f.source_ref.rpartition(":")
+    if f.source == "log" and sha in paths:
+        return f"{paths[sha]} #{seg}"
+    return f.source_ref
+
+
 def unsafe_entries(data: ReportData, lang: str) -> list[UnsafeEntry]:
     """Every unsafe flight with the events that make it so (serious incidents and accidents first)."""
     out = []
+    paths = {r["sha256"]: r["path"] for r in data.files}
     for f in data.unsafe_flights:
         evs = sorted(f.events, key=lambda e: (-SEVERITY_RANK[e.severity], e.t_s))
         if any(SEVERITY_RANK[e.severity] >= SEVERITY_RANK["serious_incident"] for e in evs):
@@ -89,6 +98,7 @@ def unsafe_entries(data: ReportData, lang: str) -> list[UnsafeEntry]:
         title = " · ".join([
             f.id, f.start_utc or "–", label("mt", f.mission_type, lang), f.site or t("unknown", lang),
             f.aircraft_id or t("unknown", lang), label("source", f.source, lang), label("sev", f.severity, lang),
+            origin(f, paths),
         ])
         out.append(UnsafeEntry(f, title, rows, review))
     return out
