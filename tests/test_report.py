@@ -91,6 +91,7 @@ def test_every_unsafe_flight_is_listed_with_its_evidence(built):
                 assert e.evidence in page
     assert "confirmed from video" in page  # the analyst's review
     assert "1 flights without a start time" in page
+    assert "Most unsafe flights out of 6,000 that still show 99 %</th><td class=n>47<" in page
 
 
 def test_sources_name_the_run_and_the_log_file(built):

@@ -47,6 +47,7 @@ def test_zero_failures_need_299_flights():
 @pytest.mark.parametrize(("n", "allowed"), [(500, 1), (1500, 8), (3000, 20), (6000, 47)])
 def test_checkpoints(n, allowed):
     assert stats.max_unsafe_for_target(n) == allowed
+    assert stats.rate_stats(_flights(n, allowed)).unsafe_allowed == allowed
     assert stats.rate_stats(_flights(n, allowed)).meets_target
     assert not stats.rate_stats(_flights(n, allowed + 1)).meets_target
 

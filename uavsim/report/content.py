@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from uavsim.records import SEVERITY_RANK, Flight
 from uavsim.report.data import REPORT_STRATA, ReportData
 from uavsim.report.i18n import group_label, label, num, pct, t
+from uavsim.safety.stats import max_unsafe_for_target
+
+PLANNED_FLIGHTS = 6000  # MISSION.md: about 6,000 trial flights in the sandbox year
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ def key_figures(data: ReportData, lang: str) -> list[tuple[str, str]]:
     needed = (t("needed_never", lang) if o.flights_needed is None
               else t("needed_zero", lang) if o.flights_needed == 0 else num(o.flights_needed, lang))
     rows.append((t("needed", lang), needed))
+    for n in sorted({o.flights, PLANNED_FLIGHTS}):
+        allowed = max_unsafe_for_target(n, data.target, data.confidence)
+        rows.append((t("allowed", lang, n=num(n, lang), target=pct(data.target, lang, 0)),
+                     num(allowed, lang) if allowed >= 0 else t("needed_never", lang)))
     for sev in ("accident", "serious_incident", "incident", "observation"):
         rows.append((t("worst_sev", lang, sev=label("sev", sev, lang)), num(o.severity_counts.get(sev, 0), lang)))
     return rows

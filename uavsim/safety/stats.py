@@ -216,6 +216,7 @@ class RateStats:
     unsafe_per_1000_hours: float | None
     severity_counts: dict[str, int]
     flights_needed: int | None
+    unsafe_allowed: int = -1  # most unsafe flights out of ``flights`` that would still show the target
     group: str | None = None
     clustered: dict[str, Any] | None = None
 
@@ -230,6 +231,7 @@ class RateStats:
             "flight_hours": self.flight_hours, "unsafe_per_1000_flights": self.unsafe_per_1000_flights,
             "unsafe_per_1000_flight_hours": self.unsafe_per_1000_hours,
             "severity_counts": dict(self.severity_counts), "flights_needed": self.flights_needed,
+            "unsafe_allowed": self.unsafe_allowed,
         })
         if self.clustered is not None:
             d["clustered"] = dict(self.clustered)
@@ -255,7 +257,8 @@ def rate_stats(flights: Iterable[Flight], confidence: float = DEFAULT_CONFIDENCE
         wilson=wilson_interval(n - unsafe, n, confidence), flight_hours=hours,
         unsafe_per_1000_flights=1000.0 * unsafe / n if n else None,
         unsafe_per_1000_hours=1000.0 * unsafe / hours if hours > 0 else None,
-        severity_counts=counts, flights_needed=flights_needed(n, unsafe, target, confidence), group=group,
+        severity_counts=counts, flights_needed=flights_needed(n, unsafe, target, confidence),
+        unsafe_allowed=max_unsafe_for_target(n, target, confidence), group=group,
     )
 
 
