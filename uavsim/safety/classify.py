@@ -53,11 +53,14 @@ def classify(
     zones: ZonesLike | None = None,
     rules: Rules | None = None,
     in_air: np.ndarray | None = None,
+    clearance_exempt: np.ndarray | None = None,
 ) -> Verdict:
     """Severity and outcome of one flight, with every event that supports it.
 
     ``in_air`` (bool per telemetry sample) limits terrain and height checks to the airborne part;
-    by default every sample with a position counts. Terrain checks apply where the track lies inside
+    by default every sample with a position counts. ``clearance_exempt`` (bool per sample) marks planned low
+    height (take-off, landing, spraying a field at its work height): there the clearance floor does not
+    apply, every other check does. Terrain checks apply where the track lies inside
     the DEM's extent; a sample inside the extent over missing data is an unknown, never a pass.
     """
     rules = rules or default_rules()
@@ -71,7 +74,8 @@ def classify(
             ok &= np.asarray(in_air, dtype=bool)
         idx = np.flatnonzero(ok)
         if terrain is not None and idx.size:
-            tev, min_clear, max_agl, checks["terrain"] = _terrain_events(telemetry, idx, terrain, rules)
+            ex = None if clearance_exempt is None else np.asarray(clearance_exempt, dtype=bool)[idx]
+            tev, min_clear, max_agl, checks["terrain"] = _terrain_events(telemetry, idx, terrain, rules, ex)
             out.extend(tev)
             if zones is not None and checks["terrain"] != "outside_dem":
                 # Zones are data of the terrain's area: check the samples inside the DEM's extent.
@@ -91,13 +95,14 @@ def classify(
 
 
 def _terrain_events(
-    tel: Telemetry, idx: np.ndarray, terrain: TerrainLike, rules: Rules
+    tel: Telemetry, idx: np.ndarray, terrain: TerrainLike, rules: Rules, exempt: np.ndarray | None = None
 ) -> tuple[list[Event], float | None, float | None, str]:
     lat, lon, alt, t = tel.lat[idx], tel.lon[idx], tel.alt_msl_m[idx], tel.t_s[idx]
     inside = terrain.covers(lat, lon)
     if not inside.any():
         return [], None, None, "outside_dem"
     lat, lon, alt, t = lat[inside], lon[inside], alt[inside], t[inside]
+    exempt = np.zeros(lat.shape, bool) if exempt is None else exempt[inside]
     elev = terrain.elevation(lat, lon)
     events: list[Event] = []
     unknown = ~np.isfinite(elev)
@@ -119,15 +124,16 @@ def _terrain_events(
     min_clear = float(kc[i_min])
     max_agl = float(np.max(np.where(known, clear, -np.inf)))
     floor = rules.threshold("min_terrain_clearance_m")
-    below = np.flatnonzero(known & (clear < floor))
+    below = np.flatnonzero(known & (clear < floor) & ~exempt)
     if below.size:
         i = int(below[0])
+        j = int(below[np.argmin(clear[below])])  # the worst non-exempt sample
         events.append(rules.make_event(
-            "TERRAIN_CLEARANCE", t[i_min], lat=float(lat[i_min]), lon=float(lon[i_min]), alt=float(alt[i_min]),
-            value=min_clear, threshold=floor,
-            detail=f"terrain clearance {min_clear:.1f} m below the {floor:.0f} m minimum for "
+            "TERRAIN_CLEARANCE", t[j], lat=float(lat[j]), lon=float(lon[j]), alt=float(alt[j]),
+            value=float(clear[j]), threshold=floor,
+            detail=f"terrain clearance {clear[j]:.1f} m below the {floor:.0f} m minimum for "
                    f"{below.size} samples, first at t={t[i]:.1f}s{tag}",
-            evidence=f"alt_msl={alt[i_min]:.1f} m, terrain={elev[i_min]:.1f} m at t={t[i_min]:.1f}s",
+            evidence=f"alt_msl={alt[j]:.1f} m, terrain={elev[j]:.1f} m at t={t[j]:.1f}s",
         ))
     limit = rules.threshold("max_agl_m")
     above = np.flatnonzero(known & (clear > limit))

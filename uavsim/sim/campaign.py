@@ -1,0 +1,198 @@
+"""One replication of a campaign: run the engine, build the flight records, classify them, summarise.
+
+``prepare`` plans the templates once per scenario (the slow part); ``run_prepared`` runs one replication
+from them, so that replications reuse the same templates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from uavsim.records import Flight, Telemetry
+from uavsim.safety.rules import Rules, default_rules
+from uavsim.scenario import Scenario
+from uavsim.sim.config import HOUR_S, Campaign, load_campaign
+from uavsim.sim.engine import CampaignModel, FlightLog
+from uavsim.sim.missions import MODES, Template, build_templates, classify_track
+
+log = logging.getLogger(__name__)
+MINUTE_S = 60.0
+
+
+@dataclass
+class Prepared:
+    """Everything a replication needs that does not depend on the seed (picklable for worker processes)."""
+
+    scenario: Scenario
+    campaign: Campaign
+    templates: dict[str, list[Template]]
+    rules: Rules
+    terrain: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["terrain"] = getattr(self.terrain, "path", None) if self.terrain is not None else None
+        d["scenario"] = str(self.scenario.root)
+        return d
+
+    def __setstate__(self, d: dict[str, Any]) -> None:
+        from uavsim.terrain import open_dem
+
+        self.__dict__.update(d)
+        self.scenario = Scenario.load(d["scenario"])
+        path = d["terrain"]
+        self.terrain = None if path is None else open_dem(path)
+
+
+@dataclass
+class CampaignResult:
+    run_id: str
+    seed: int | None
+    flights: list[Flight]
+    summary: dict[str, Any]
+    logs: list[FlightLog] = field(default_factory=list, repr=False)
+
+
+def prepare(scenario: Scenario | str | Path | None = None, terrain: Any = None, rules: Rules | None = None,
+            use_planner: bool | None = None) -> Prepared:
+    sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+    if terrain is None:
+        from uavsim.terrain import open_dem
+
+        terrain = open_dem()
+    rules = rules or default_rules()
+    camp = load_campaign(sc)
+    return Prepared(sc, camp, build_templates(sc, camp, terrain, rules, use_planner), rules, terrain)
+
+
+@lru_cache(maxsize=4)
+def prepared(scenario_root: str | None = None, terrain_path: str | None = None) -> Prepared:
+    """:func:`prepare` once per (scenario folder, DEM) in this process: planning is the slow part."""
+    from uavsim.terrain import open_dem
+
+    return prepare(scenario_root, open_dem(terrain_path))
+
+
+def run_prepared(prep: Prepared, seed: int | np.random.SeedSequence | None = None, run_id: str | None = None,
+                 days: int | None = None) -> CampaignResult:
+    c = prep.campaign
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(c.seed if seed is None else seed)
+    seed_int = int(seed) if isinstance(seed, int) else (c.seed if seed is None else None)
+    run_id = run_id or f"{prep.scenario.root.name}-{seed_int if seed_int is not None else ss.entropy}"
+    with _one_numba_thread():
+        model = CampaignModel(c, prep.scenario, prep.templates, ss, prep.rules, prep.terrain, days)
+        model.run()
+        logs = sorted(model.logs, key=lambda f: (f.launch_s, f.unit))
+        flights = [_flight(run_id, i, fl, prep, c) for i, fl in enumerate(logs)]
+    summary = summarize(flights, model, c)
+    summary.update(run_id=run_id, seed=seed_int, days=model.days,
+                   templates=sorted({t.source for ts in prep.templates.values() for t in ts}))
+    return CampaignResult(run_id, seed_int, flights, summary, logs)
+
+
+@contextmanager
+def _one_numba_thread() -> Iterator[None]:
+    """The engine queries the terrain for a few dozen points at a time: waking a thread team for each call
+    costs milliseconds on a loaded machine, so run the kernels on the calling thread (replications are
+    parallel across processes instead)."""
+    import numba
+
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def run_campaign(scenario: Scenario | str | Path | None = None, seed: int | None = None, terrain: Any = None,
+                 store: Any = None, days: int | None = None, run_id: str | None = None) -> CampaignResult:
+    """One replication of the campaign of ``scenario``; with ``store``, its flights go in as one run."""
+    prep = prepare(scenario, terrain)
+    res = run_prepared(prep, seed, run_id, days)
+    if store is not None:
+        store.add_run(res.run_id, res.flights, scenario=str(prep.scenario.root), seed=res.seed, summary=res.summary)
+    return res
+
+
+def _flight(run_id: str, i: int, fl: FlightLog, prep: Prepared, c: Campaign) -> Flight:
+    tpl, rp = fl.template, fl.replay
+    if fl.failure is None and tpl.nominal is not None:
+        verdict = tpl.nominal  # same inputs as the template's own classification
+    else:
+        verdict = classify_track(tpl, rp.events, prep.terrain, prep.scenario.airspace, prep.rules,
+                                 rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.exempt)
+    start = datetime.combine(c.start, time(0), tzinfo=UTC) + timedelta(seconds=fl.launch_s - c.utc_offset_s)
+    bat = np.linspace(100.0, rp.battery_end_pct, rp.t_s.size)
+    tel = Telemetry(rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.alt_msl_m - tpl.alt_msl_m[0], rp.gs_mps, bat,
+                    rp.mode, list(MODES))
+    extra = {"demand": fl.demand, "template": tpl.key, "template_source": tpl.source,
+             "wait_s": round(fl.wait_s, 1), "shadowed_fraction": round(tpl.shadowed_fraction, 4)}
+    if fl.failure is not None:
+        extra.update(failure=fl.failure.mode, contingency=fl.failure.action)
+    return Flight(
+        id=f"sim-{run_id}-{i:05d}", source="sim", source_ref=f"{run_id}:{i}", mission_type=tpl.mission_type,
+        site=tpl.site, aircraft_id=fl.unit, start_utc=start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        duration_s=rp.duration_s, distance_m=rp.distance_m, max_agl_m=verdict.max_agl_m,
+        min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=rp.energy_wh,
+        battery_end_pct=rp.battery_end_pct, outcome=verdict.outcome, severity=verdict.severity,
+        events=list(verdict.events), telemetry=tel, extra=extra)
+
+
+def lower_bound(safe: int, n: int, confidence: float) -> float:
+    try:
+        from uavsim.safety.stats import clopper_pearson_lower
+    except ImportError:  # pragma: no cover - stats lands in another issue
+        from scipy.stats import beta
+
+        return 0.0 if n == 0 or safe == 0 else float(beta.ppf(1.0 - confidence, safe, n - safe + 1))
+    return clopper_pearson_lower(safe, n, confidence)
+
+
+def summarize(flights: list[Flight], model: CampaignModel, c: Campaign) -> dict[str, Any]:
+    n = len(flights)
+    unsafe = sum(f.outcome == "unsafe" for f in flights)
+    lb = lower_bound(n - unsafe, n, c.confidence)
+    by_type: dict[str, int] = {}
+    sev: dict[str, int] = {}
+    fail: dict[str, int] = {}
+    for f in flights:
+        by_type[f.mission_type] = by_type.get(f.mission_type, 0) + 1
+        sev[f.severity] = sev.get(f.severity, 0) + 1
+        if "failure" in f.extra:
+            k = f"{f.extra['failure']}:{f.extra['contingency']}"
+            fail[k] = fail.get(k, 0) + 1
+    waits = np.asarray(model.t.medical_wait_s) / MINUTE_S
+    return {
+        "flights": n,
+        "unsafe": unsafe,
+        "safety_rate": (n - unsafe) / n if n else None,
+        "lower_bound": lb,
+        "confidence": c.confidence,
+        "target": c.target,
+        "meets_target": bool(n and lb >= c.target),
+        "flight_hours": sum(f.duration_s for f in flights) / HOUR_S,
+        "flights_by_type": dict(sorted(by_type.items())),
+        "severity": dict(sorted(sev.items())),
+        "failures": dict(sorted(fail.items())),
+        "weather_groundings": dict(model.t.groundings),
+        "weather_grounded_hours": {k: dict(v) for k, v in sorted(model.t.grounded_hours.items())},
+        "medical_wait_min": {
+            "n": int(waits.size),
+            "median": float(np.median(waits)) if waits.size else None,
+            "p95": float(np.percentile(waits, 95)) if waits.size else None,
+        },
+        "preempted_before_launch": model.t.preempted_before_launch,
+        "recalled_in_flight": model.t.recalled_in_flight,
+        "rejected": dict(sorted(model.t.rejected.items())),
+        "unflown": model.t.unflown,
+    }

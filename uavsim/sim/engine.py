@@ -1,0 +1,281 @@
+"""The SimPy campaign engine: aircraft, crews, launch pads, battery packs and chargers, spray-tank refills,
+weather and demand as processes and resources.
+
+- Crews are a ``PreemptiveResource`` per base: a medical request (priority 0, preempt) takes a crew from a
+  farm sortie (priority 1). A farm sortie pre-empted before launch waits and tries again; one pre-empted in
+  the air is recalled (MISSION_ABORTED, return to launch) and flown again later.
+- Each aircraft is a process that takes requests from its (base, class) queue, waits for its operating
+  window and flyable weather, then takes a crew, a charged pack, a refill, a pad, and flies.
+- Ties are broken by SimPy's own (time, priority, sequence) order, never by ids or hashes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from uavsim.sim.config import DAY_S, HOUR_S, Campaign
+from uavsim.sim.demand import PRIORITY_FARM, PRIORITY_MEDICAL, Request, draw_requests
+from uavsim.sim.hazards import Failure, Replay, draw_failure, nominal, replay
+from uavsim.sim.missions import Template
+from uavsim.sim.weather import WeatherSeries, draw_weather, next_flyable_s
+
+PAD_S = 60.0  # a launch pad is held for take-off clearing (assumption)
+MIN_CHARGE_FRAC = 0.2  # a pack returns to the charger for at least this share of a full charge (assumption)
+
+
+@dataclass
+class Unit:
+    id: str  # e.g. "sprayer-t40#2"
+    cls: str
+    base: str
+    packs: simpy.Container
+    charge_s: float
+    turnaround_s: float
+    refill_s: float
+
+
+@dataclass
+class Job:
+    request: Request
+    template: Template
+    seq: int
+
+
+@dataclass
+class FlightLog:
+    """What the engine records of one flight; the Flight record is built from it after the run."""
+
+    launch_s: float
+    unit: str
+    demand: str
+    template: Template
+    replay: Replay
+    failure: Failure | None
+    wait_s: float
+
+
+@dataclass
+class Tallies:
+    groundings: dict[str, int] = field(default_factory=lambda: {"wind": 0, "heavy_rain": 0, "fog": 0})
+    grounded_hours: dict[str, dict[str, int]] = field(default_factory=dict)
+    preempted_before_launch: int = 0
+    recalled_in_flight: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    unflown: int = 0
+    medical_wait_s: list[float] = field(default_factory=list)
+
+
+class CampaignModel:
+    def __init__(self, campaign: Campaign, scenario: Any, templates: dict[str, list[Template]],
+                 seed: np.random.SeedSequence, rules: Any, terrain: Any, days: int | None = None) -> None:
+        self.c, self.sc, self.templates, self.rules, self.terrain = campaign, scenario, templates, rules, terrain
+        self.days = campaign.days if days is None else min(days, campaign.days)
+        ss_weather, ss_demand, ss_hazard = seed.spawn(3)
+        self.weather: WeatherSeries = draw_weather(campaign.weather, campaign.start, self.days,
+                                                   np.random.default_rng(ss_weather))
+        self.rng_hazard = np.random.default_rng(ss_hazard)
+        self.env = simpy.Environment()
+        env = self.env
+        self.crews = {b.id: simpy.PreemptiveResource(env, b.crews) for b in campaign.bases.values()}
+        self.pads = {b.id: simpy.Resource(env, b.pads) for b in campaign.bases.values()}
+        self.chargers = {b.id: simpy.Resource(env, b.chargers) for b in campaign.bases.values()}
+        self.refills = {b.id: simpy.Resource(env, max(b.refill_stations, 1)) for b in campaign.bases.values()}
+        self.window = {b.id: (max(campaign.daylight_s[0], b.shift_s[0]), min(campaign.daylight_s[1], b.shift_s[1]))
+                       for b in campaign.bases.values()}
+        self.units: list[Unit] = []
+        self.queues: dict[tuple[str, str], simpy.PriorityStore] = {}
+        for f in campaign.fleet:
+            self.queues.setdefault((f.base, f.aircraft), simpy.PriorityStore(env))
+            for _ in range(f.count):
+                k = sum(u.cls == f.aircraft for u in self.units) + 1
+                self.units.append(Unit(f"{f.aircraft}#{k}", f.aircraft, f.base,
+                                       simpy.Container(env, f.batteries, init=f.batteries),
+                                       f.charge_s, f.turnaround_s, f.refill_s))
+        self.flyable: dict[str, np.ndarray] = {}
+        for u in self.units:
+            if u.cls not in self.flyable:
+                self.flyable[u.cls] = self.weather.flyable(self._wind_limit(u.cls))
+        self.route_base = {}
+        for key, tpls in templates.items():
+            self.route_base[key] = self._nearest_base(tpls[0].launch, tpls[0].aircraft)
+        farm_start = {cd.id: self.window[self.route_base[_key(cd)]][0] for cd in campaign.calendar}
+        self.requests = draw_requests(campaign, scenario, np.random.default_rng(ss_demand), self.days, farm_start)
+        self.t = Tallies()
+        self.logs: list[FlightLog] = []
+        self._cycle: dict[str, int] = {}
+        self._seq = 0
+
+    # -- set-up helpers ------------------------------------------------------------------------------------
+    def _wind_limit(self, cls: str) -> float:
+        for tpls in self.templates.values():
+            if tpls[0].aircraft == cls:
+                return tpls[0].wind_limit_mps
+        return float(self.c.aircraft_fallback.get(cls, {}).get("wind_limit_mps", 0.0))
+
+    def _nearest_base(self, launch: tuple[float, float], cls: str) -> str:
+        best, best_d = None, math.inf
+        for b in self.c.bases.values():
+            if not any(f.base == b.id and f.aircraft == cls for f in self.c.fleet):
+                continue
+            s = self.sc.site(b.site)
+            d = math.hypot(s.lat - launch[0], (s.lon - launch[1]) * math.cos(math.radians(s.lat)))
+            if d < best_d:
+                best, best_d = b.id, d
+        if best is None:
+            from uavsim.errors import ScenarioError
+
+            raise ScenarioError(self.c.path, f"no [[fleet]] entry of aircraft class '{cls}' at any base")
+        return best
+
+    # -- processes -----------------------------------------------------------------------------------------
+    def run(self) -> None:
+        self.env.process(self._demand())
+        self.env.process(self._weather())
+        for u in self.units:
+            self.env.process(self._aircraft(u))
+        self.env.run(until=self.days * DAY_S)
+        self.t.unflown += sum(len(q.items) for q in self.queues.values())
+
+    def _weather(self):
+        """Hourly weather: tallies the hours each class is grounded inside the daylight window."""
+        d0, d1 = self.c.daylight_s
+        for h in range(self.days * 24):
+            tod = (h % 24) * HOUR_S
+            if d0 <= tod < d1:
+                for cls, ok in self.flyable.items():
+                    if not ok[h]:
+                        why = self.weather.grounded_by(h, self._wind_limit(cls)) or "wind"
+                        per = self.t.grounded_hours.setdefault(cls, {"wind": 0, "heavy_rain": 0, "fog": 0})
+                        per[why] += 1
+            yield self.env.timeout(HOUR_S)
+
+    def _demand(self):
+        for r in self.requests:
+            if r.t_s > self.env.now:
+                yield self.env.timeout(r.t_s - self.env.now)
+            tpls = self.templates[r.key]
+            i = self._cycle.get(r.key, 0)
+            self._cycle[r.key] = i + 1
+            tpl = tpls[i % len(tpls)]
+            if not tpl.feasible:
+                self.t.rejected[r.demand] = self.t.rejected.get(r.demand, 0) + 1
+                continue
+            self._seq += 1
+            prio = PRIORITY_MEDICAL if r.medical else PRIORITY_FARM
+            q = self.queues[(self.route_base[r.key], tpl.aircraft)]
+            yield q.put(simpy.PriorityItem((prio, self._seq), Job(r, tpl, self._seq)))
+
+    def _aircraft(self, u: Unit):
+        q = self.queues[(u.base, u.cls)]
+        while True:
+            item = yield q.get()
+            yield from self._serve(u, item.item)
+
+    def _next_launch(self, u: Unit, duration_s: float, t: float) -> tuple[float | None, str | None]:
+        """Earliest launch time >= t inside the base's window and in flyable weather, and the first weather
+        reason that delayed it."""
+        w0, w1 = self.window[u.base]
+        ok = self.flyable[u.cls]
+        reason = None
+        end = self.days * DAY_S
+        if w1 - duration_s < w0:
+            return None, None
+        while t < end:
+            day = math.floor(t / DAY_S)
+            tod = t - day * DAY_S
+            if tod < w0:
+                t = day * DAY_S + w0
+                continue
+            if tod > w1 - duration_s:
+                t = (day + 1) * DAY_S + w0
+                continue
+            h = self.weather.hour(t)
+            if ok[h]:
+                return t, reason
+            reason = reason or self.weather.grounded_by(h, self._wind_limit(u.cls))
+            nxt = next_flyable_s(self.weather, ok, t)
+            if nxt is None:
+                return None, reason
+            t = nxt
+        return None, reason
+
+    def _serve(self, u: Unit, job: Job):
+        env, tpl, medical = self.env, job.template, job.request.medical
+        crews = self.crews[u.base]
+        while True:
+            t, reason = self._next_launch(u, tpl.duration_s, env.now)
+            if reason is not None:
+                self.t.groundings[reason] += 1
+            if t is None:
+                self.t.unflown += 1
+                return
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            req = crews.request(priority=PRIORITY_MEDICAL if medical else PRIORITY_FARM, preempt=medical)
+            phase, launch, pack_get, rp, failure = "crew", 0.0, None, None, None
+            try:
+                yield req
+                if self._next_launch(u, tpl.duration_s, env.now)[0] != env.now:
+                    crews.release(req)  # the wait for a crew ran past the window or into bad weather
+                    continue
+                phase = "prep"
+                pack_get = u.packs.get(1)
+                yield pack_get
+                if u.refill_s > 0:
+                    with self.refills[u.base].request() as r:
+                        yield r
+                        yield env.timeout(u.refill_s)
+                yield env.timeout(u.turnaround_s)
+                with self.pads[u.base].request() as p:
+                    yield p
+                    yield env.timeout(PAD_S)
+                phase, launch = "air", env.now
+                failure = draw_failure(tpl, self.c.hazards, self.rng_hazard)
+                rp = nominal(tpl) if failure is None else replay(tpl, failure, self.rules, self.terrain)
+                yield env.timeout(rp.duration_s)
+            except simpy.Interrupt:
+                crews.release(req)
+                if phase != "air":
+                    if pack_get is not None:
+                        if pack_get.triggered:
+                            u.packs.put(1)
+                        else:
+                            pack_get.cancel()
+                    self.t.preempted_before_launch += 1
+                    continue
+                elapsed = env.now - launch
+                if failure is not None and failure.t_s <= elapsed:  # already in its contingency: let it end
+                    yield env.timeout(launch + rp.duration_s - env.now)  # type: ignore[union-attr]
+                    self._record(u, job, launch, rp, failure)  # type: ignore[arg-type]
+                    return
+                failure = Failure("recall", elapsed, "abort")
+                rp = replay(tpl, failure, self.rules, self.terrain)
+                yield env.timeout(max(launch + rp.duration_s - env.now, 0.0))
+                self._record(u, job, launch, rp, failure)
+                self.t.recalled_in_flight += 1
+                continue  # the sortie is flown again
+            crews.release(req)
+            self._record(u, job, launch, rp, failure)
+            return
+
+    def _record(self, u: Unit, job: Job, launch: float, rp: Replay, failure: Failure | None) -> None:
+        self.env.process(self._charge(u, rp.energy_wh / job.template.battery_wh if job.template.battery_wh else 1.0))
+        wait = launch - job.request.t_s
+        if job.request.medical and (failure is None or failure.action != "abort"):
+            self.t.medical_wait_s.append(wait)
+        self.logs.append(FlightLog(launch, u.id, job.request.demand, job.template, rp, failure, wait))
+
+    def _charge(self, u: Unit, used_frac: float):
+        with self.chargers[u.base].request() as r:
+            yield r
+            yield self.env.timeout(u.charge_s * min(1.0, max(MIN_CHARGE_FRAC, used_frac)))
+        yield u.packs.put(1)
+
+
+def _key(cd: Any) -> str:
+    return f"route:{cd.route}:{cd.aircraft}" if cd.route is not None else f"field:{cd.field}:{cd.mission_type}:{cd.aircraft}"

@@ -1,0 +1,183 @@
+"""Failures in flight and the aircraft's contingency logic, turned into events, a track and a verdict.
+
+Each failure mode has a rate per flight hour (campaign.toml [hazards]); the radio link also has a rate per
+hour flown in terrain radio shadow. The first failure of a flight (competing exponential risks) goes through
+the contingency logic: return to launch, land now where it is, or crash. The result is a cut-short replay of
+the template whose events and track go through the shared classification like any flown log.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from uavsim.records import Event
+from uavsim.safety.rules import Rules
+from uavsim.sim.config import CONTINGENCIES, HOUR_S, Hazard
+from uavsim.sim.missions import CLIMB_MPS, Template, exempt_mask
+
+# Event kinds of each failure mode, in the order they are raised (the first is the failure itself).
+MODE_EVENTS = {
+    "motor_esc": ("MOTOR_FAILURE",),
+    "battery": ("FAILSAFE_BATTERY",),
+    "gps": ("GPS_DEGRADED", "FAILSAFE_GPS"),
+    "radio_link": ("LINK_LOSS", "FAILSAFE_RADIO"),
+    "bird": ("BIRD_STRIKE",),
+    "weather": ("WEATHER",),
+}
+_HAS_CRASH_LEVEL = ("MOTOR_FAILURE", "BIRD_STRIKE")  # rules.toml grades these "crash" when they end in impact
+FALL_S = 4.0  # seconds from loss of control to ground impact (assumption)
+MODE_AUTO, MODE_RTL, MODE_LAND, MODE_CRASH = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Failure:
+    mode: str
+    t_s: float
+    action: str  # rtl | land | crash | abort (a recall, not a failure)
+
+
+def draw_failure(tpl: Template, hazards: tuple[Hazard, ...], rng: np.random.Generator) -> Failure | None:
+    """The first failure during a replay of ``tpl``, or None. Always draws the same count of numbers."""
+    hours = tpl.duration_s / HOUR_S
+    rates = np.array([h.per_fh + h.shadow_per_fh * tpl.shadowed_fraction for h in hazards])
+    u = rng.random(3)
+    total = float(rates.sum())
+    if total <= 0.0:
+        return None
+    t_h = -math.log1p(-u[0]) / total
+    if t_h >= hours:
+        return None
+    i = int(np.searchsorted(np.cumsum(rates) / total, u[1], side="right"))
+    h = hazards[min(i, len(hazards) - 1)]
+    j = int(np.searchsorted(np.cumsum(h.p), u[2], side="right"))
+    return Failure(h.mode, t_h * HOUR_S, CONTINGENCIES[min(j, 2)])
+
+
+@dataclass
+class Replay:
+    t_s: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    alt_msl_m: np.ndarray
+    gs_mps: np.ndarray
+    mode: np.ndarray
+    exempt: np.ndarray
+    events: list[Event]
+    duration_s: float
+    distance_m: float
+    energy_wh: float
+    battery_end_pct: float
+
+
+def nominal(tpl: Template) -> Replay:
+    end = 100.0 * (1.0 - tpl.energy_wh / tpl.battery_wh) if tpl.battery_wh > 0 else math.nan
+    return Replay(tpl.t_s, tpl.lat, tpl.lon, tpl.alt_msl_m, tpl.gs_mps, np.zeros(tpl.t_s.size, np.int16),
+                  tpl.exempt, [], tpl.duration_s, tpl.distance_m, tpl.energy_wh, end)
+
+
+def _local_m(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Small-area equirectangular metres from (lat0, lon0): ample for a few-km return leg."""
+    k = 111_320.0
+    return (lon - lon0) * k * math.cos(math.radians(lat0)), (lat - lat0) * k
+
+
+def replay(tpl: Template, f: Failure, rules: Rules, terrain, evidence: str = "") -> Replay:
+    """The template flown until the failure, then the contingency: its track, events and measures."""
+    tf = min(max(f.t_s, 0.0), tpl.duration_s)
+    keep = tpl.t_s < tf
+    la_f, lo_f, al_f = (float(np.interp(tf, tpl.t_s, c)) for c in (tpl.lat, tpl.lon, tpl.alt_msl_m))
+    ground0 = float(tpl.alt_msl_m[0])
+    ts, la, lo, al = [tf], [la_f], [lo_f], [al_f]
+    gs = [float(np.interp(tf, tpl.t_s, tpl.gs_mps))]
+    if terrain is not None:
+        g = float(terrain.elevation(la_f, lo_f)[0])
+        ground_here = g if math.isfinite(g) else al_f
+    else:
+        ground_here = al_f
+    if f.action in ("rtl", "abort"):
+        # climb to the return height, fly straight home, land (ArduPilot RTL: RTL_ALT above home)
+        ret_alt = max(al_f, ground0 + float(np.max(tpl.rel_alt_m)))
+        x, y = _local_m(la_f, lo_f, np.array([tpl.launch[0]]), np.array([tpl.launch[1]]))
+        dist = float(math.hypot(x[0], y[0]))
+        t = tf + (ret_alt - al_f) / CLIMB_MPS
+        n = max(2, min(12, int(dist // 300.0) + 2))
+        fr = np.linspace(0.0, 1.0, n)
+        for k in fr:
+            ts.append(t + k * dist / tpl.cruise_mps)
+            la.append(la_f + k * (tpl.launch[0] - la_f))
+            lo.append(lo_f + k * (tpl.launch[1] - lo_f))
+            al.append(ret_alt)
+            gs.append(tpl.cruise_mps)
+        ts.append(ts[-1] + (ret_alt - ground0) / CLIMB_MPS)
+        la.append(tpl.launch[0])
+        lo.append(tpl.launch[1])
+        al.append(ground0)
+        gs.append(0.0)
+        mode_after, dist_after = MODE_RTL, dist
+    elif f.action == "land":
+        ts.append(tf + max(al_f - ground_here, 0.0) / CLIMB_MPS)
+        la.append(la_f)
+        lo.append(lo_f)
+        al.append(ground_here)
+        gs.append(0.0)
+        mode_after, dist_after = MODE_LAND, 0.0
+    else:  # crash
+        ts.append(tf + FALL_S)
+        la.append(la_f)
+        lo.append(lo_f)
+        al.append(ground_here)
+        gs.append(0.0)
+        mode_after, dist_after = MODE_CRASH, 0.0
+    t_all = np.concatenate([tpl.t_s[keep], ts])
+    lat = np.concatenate([tpl.lat[keep], la])
+    lon = np.concatenate([tpl.lon[keep], lo])
+    alt = np.concatenate([tpl.alt_msl_m[keep], al])
+    gsa = np.concatenate([tpl.gs_mps[keep], gs])
+    mode = np.concatenate([np.zeros(int(keep.sum()) + 1, np.int16), np.full(len(ts) - 1, mode_after, np.int16)])
+    exempt = np.concatenate([tpl.exempt[keep], exempt_mask(np.array(la), np.array(lo), tpl.launch, tpl.polygon)])
+    if f.action in ("land", "crash"):
+        exempt[-1] = True  # the commanded descent or the impact is the event itself, not a clearance loss
+    duration = float(t_all[-1])
+    flown = float(np.interp(tf, tpl.t_s, np.concatenate([[0.0], np.cumsum(_seg(tpl))]))) + dist_after
+    power = tpl.energy_wh / tpl.duration_s if tpl.duration_s > 0 else 0.0
+    energy = power * duration
+    end = 100.0 * (1.0 - energy / tpl.battery_wh) if tpl.battery_wh > 0 else math.nan
+    if f.mode == "battery" and f.action == "crash":
+        end = 0.0
+    events = _events(f, tf, la_f, lo_f, al_f, rules, tpl, evidence)
+    return Replay(t_all, lat, lon, alt, gsa, mode, exempt, events, duration, flown, energy, end)
+
+
+def _seg(tpl: Template) -> np.ndarray:
+    x, y = _local_m(float(tpl.lat[0]), float(tpl.lon[0]), tpl.lat, tpl.lon)
+    return np.hypot(np.diff(x), np.diff(y)) * (tpl.distance_m / max(float(np.sum(np.hypot(np.diff(x), np.diff(y)))), 1e-9))
+
+
+def _events(f: Failure, tf: float, lat: float, lon: float, alt: float, rules: Rules, tpl: Template,
+            evidence: str) -> list[Event]:
+    where = {"lat": lat, "lon": lon, "alt": alt}
+    ev = f"simulated: {evidence or f.mode} at t={tf:.1f}s"
+    out: list[Event] = []
+    if f.action == "abort":
+        return [rules.make_event("MISSION_ABORTED", tf, **where, detail="sortie recalled: its crew was pre-empted "
+                                 "by a medical request; returned to launch", evidence=ev)]
+    for k in MODE_EVENTS[f.mode]:
+        level = "crash" if f.action == "crash" and k in _HAS_CRASH_LEVEL else "fail"
+        out.append(rules.make_event(k, tf, **where, detail=f"{f.mode} failure, contingency: {f.action}", evidence=ev))
+        if level == "crash":
+            out[-1] = rules.make_event(k, tf, level="crash", **where, detail=f"{f.mode} failure ended in ground impact",
+                                       evidence=ev)
+    if f.action == "land":
+        x, y = _local_m(lat, lon, np.array([tpl.launch[0]]), np.array([tpl.launch[1]]))
+        near = math.hypot(x[0], y[0]) <= 100.0
+        out.append(rules.make_event(
+            "EMERGENCY_LANDING", tf, level="warn" if near else "fail", **where,
+            detail="landed at the launch site" if near else "landed where it was, away from a planned site",
+            evidence=ev))
+    elif f.action == "crash":
+        out.append(rules.make_event("CRASH", tf + FALL_S, **where, detail=f"ground impact after {f.mode} failure",
+                                    evidence=ev))
+    return out
