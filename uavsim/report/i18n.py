@@ -36,7 +36,7 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "cluster_aircraft-day": ("tàu bay – ngày", "aircraft-day"),
     "needed": ("Số chuyến bay cần thêm (với tỷ lệ hiện tại) để chứng minh mục tiêu",
                "More flights needed at the current rate to show the target"),
-    "allowed": ("Số chuyến không an toàn tối đa trong {n} chuyến bay mà vẫn chứng minh được {target}",
+    "allowed": ("Số chuyến không an toàn tối đa trong {n} chuyến bay mà vẫn đạt {target}",
                 "Most unsafe flights out of {n} that still show {target}"),
     "needed_never": ("không đạt được với tỷ lệ hiện tại", "not reachable at the current rate"),
     "needed_zero": ("0 (đã chứng minh)", "0 (already shown)"),

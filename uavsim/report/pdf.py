@@ -64,11 +64,16 @@ class Pager:
         self.gap(0.4)
 
     def rows(self, rows: list[tuple[str, str]], split: float = 0.62, size: float = 9.0) -> None:
+        """Label / value pairs; a long label wraps so that it never runs into the value column."""
+        width = int(WRAP * split / (1.0 - 2 * MARGIN) * 9.0 / size) - 2
         for k, v in rows:
+            lines = textwrap.wrap(k, width) or [""]
             fig = self._page()
-            fig.text(MARGIN, self.y, k, fontsize=size, va="top")
             fig.text(MARGIN + split, self.y, v, fontsize=size, va="top", weight="bold")
-            self.y -= LINE * size / 9.0
+            for line in lines:
+                fig = self._page()
+                fig.text(MARGIN, self.y, line, fontsize=size, va="top")
+                self.y -= LINE * size / 9.0
 
     def table(self, header: list[str], rows: list[list[str]], cols: list[float], size: float = 7.5) -> None:
         """A table with fixed column positions (figure fractions from the left margin); header on each page."""
