@@ -174,3 +174,20 @@ def test_pdf_has_text_pages_then_one_page_per_figure(built):
     assert n_text >= 2
     assert len(sizes) - n_text == 6  # six figures, sim vs real included
     assert reader.metadata.title == "Flight safety report: Điện Biên UAV sandbox"
+
+
+def test_degenerate_store_still_builds(tmp_path):
+    """Undated flights without tracks or events (old logs): every figure says 'No data' instead of failing."""
+    db = tmp_path / "s.db"
+    flights = [Flight(id=f"u{i}", source="log", source_ref=f"{'e' * 64}:{i}", outcome="unsafe" if i == 0 else "safe",
+                      severity="accident" if i == 0 else "none") for i in range(4)]
+    with Store(db) as s:
+        s.add_file("e" * 64, "old.log", flights)
+    res = build_report(db, tmp_path / "o", ["vi"], ["html", "pdf"], terrain=False, n_boot=20, dpi=50)
+    assert (res["flights"], res["unsafe"], res["tracks"]) == (4, 1, 0)
+    page = (tmp_path / "o" / "report-vi.html").read_text(encoding="utf-8")
+    assert _data_value(page, "safety-rate") == 0.75
+    assert 'id="flight-u0"' in page
+    assert "old.log #0" in page
+    text = _pdf_text(tmp_path / "o" / "report-vi.pdf")
+    assert "Không có dữ liệu" in text  # the time charts and the map have nothing to draw
