@@ -53,3 +53,22 @@ def test_report_from_ingested_logs(real_store, tmp_path):
     assert 'id="fig-sim_vs_real"' not in page  # logs only
     text = "\n".join(p.extract_text() for p in PdfReader(tmp_path / "report-en.pdf").pages)
     assert "Unsafe flights and their evidence" in text
+
+
+def test_report_from_a_simulated_store(tmp_path):
+    scenario = Path(__file__).resolve().parents[1] / "missions" / "dienbien"
+    if LazyGroup._load("simulate") is None or not scenario.is_dir():
+        pytest.skip("`uavsim simulate` or the Điện Biên scenario is not built yet")
+    db = tmp_path / "sim.db"
+    res = CliRunner().invoke(cli, ["simulate", "--scenario", str(scenario), "--seed", "3", "--db", str(db), "--json"])
+    assert res.exit_code == 0, res.output
+    sim = json.loads(res.stdout)
+    res = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path / "o"), "--lang", "vi",
+                                   "--format", "html", "--dpi", "50", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert doc["flights"] == sim["flights"]
+    assert doc["unsafe"] == sim["unsafe"]
+    page = (tmp_path / "o" / "report-vi.html").read_text(encoding="utf-8")
+    assert float(re.search(r'id="safety-rate" data-value="([^"]+)"', page).group(1)) == pytest.approx(
+        sim["safety_rate"], rel=1e-12)
