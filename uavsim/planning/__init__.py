@@ -113,8 +113,8 @@ def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: s
 
 def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None, terrain: Terrain | None = None,
                mission_type: str | None = None, angle_deg: float | None = None, **kw: Any) -> Plan:
-    """Coverage of a field in sorties; see :mod:`uavsim.planning.coverage`."""
-    from uavsim.planning.coverage import plan_field as _impl
+    """Coverage of a field in sorties; see :mod:`uavsim.planning.fields`."""
+    from uavsim.planning.fields import plan_field as _impl
 
     return _impl(scenario, field_id, aircraft_id, terrain, mission_type, angle_deg, **kw)
 

@@ -108,7 +108,7 @@ def shortest_path(obstacles: Any, a: tuple[float, float], b: tuple[float, float]
     return [tuple(xy[k]) for k in reversed(path)]
 
 
-def _profile(terrain: Terrain, x: np.ndarray, y: np.ndarray, agl_m: float, smooth: tuple[float, float],
+def terrain_profile(terrain: Terrain, x: np.ndarray, y: np.ndarray, agl_m: float, smooth: tuple[float, float],
              ceiling_agl_m: float):
     """Terrain-following profile along a UTM polyline, simplified. Returns (lat, lon, alt) waypoints.
 
@@ -172,11 +172,11 @@ def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: s
     smooth = (PREFERRED_GRADIENT_SHARE * ac.climb_mps / ac.cruise_mps,
               PREFERRED_GRADIENT_SHARE * ac.descent_mps / ac.cruise_mps)
     ceiling = scenario.airspace.max_agl_m
-    lat1, lon1, alt1 = _profile(t, px, py, cruise_agl_m, smooth, ceiling)
+    lat1, lon1, alt1 = terrain_profile(t, px, py, cruise_agl_m, smooth, ceiling)
     g0, g1 = t.elevation([olat, dlat], [olon, dlon])
     out = [(olat, olon, g0), *zip(lat1, lon1, alt1, strict=True)]
     if return_leg:
-        lat2, lon2, alt2 = _profile(t, px[::-1], py[::-1], cruise_agl_m, smooth, ceiling)
+        lat2, lon2, alt2 = terrain_profile(t, px[::-1], py[::-1], cruise_agl_m, smooth, ceiling)
         rest = [*zip(lat2[1:], lon2[1:], alt2[1:], strict=True), (olat, olon, g0)]
         hold = np.zeros(len(out) + len(rest))
         hold[len(out) - 1] = delivery_hover_s

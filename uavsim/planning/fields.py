@@ -1,0 +1,228 @@
+"""Field missions: coverage cut into sorties by tank and battery, flown over the terrain, each assessed.
+
+A sortie takes off at the field's launch point, transits at ``transit_agl_m`` to where the last one stopped,
+works at the working height (2.5 m AGL spraying; from the ground resolution for survey), and flies back when
+the tank is empty or the battery would fall below the reserve on the way home; then refill and battery swap.
+Seeding rates are kg/ha and the tank's litres are taken as its kg capacity (a spreader's hopper).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from uavsim import geo
+from uavsim.aircraft import JOULES_PER_WH, LIQUID_KG_PER_L, AircraftClass, get_aircraft, power_w
+from uavsim.errors import PlanningError
+from uavsim.planning import Plan, rejected
+from uavsim.planning.check import assess, height_limits
+from uavsim.planning.coverage import M2_PER_HA, Coverage, plan_coverage
+from uavsim.planning.profile import densify_utm, simplify_profile
+from uavsim.planning.routes import terrain_profile
+from uavsim.records import MISSION_TYPES
+
+if TYPE_CHECKING:
+    from uavsim.scenario import Scenario
+    from uavsim.terrain import Terrain
+
+log = logging.getLogger(__name__)
+
+SURVEY_TYPES = ("survey", "monitor")
+APPLY_TYPES = ("spray", "seed", "fertilise")
+DEFAULT_AIRCRAFT = {"survey": "survey-quad", "monitor": "survey-quad"}
+DEFAULT_APPLY_AIRCRAFT = "sprayer-t40"
+ESTIMATE_MARGIN = 1.15  # sortie split uses this much more energy than the quick estimate (turns, wind)
+SPRAY_TOL_M = 1.0  # terrain following: waypoints' straight lines stay 0..SPRAY_TOL_M above the working height
+SURVEY_TOL_M = 8.0
+CEILING_MARGIN_M = 5.0  # survey height stays this far below the height limit
+WORK_STEP_M = 10.0
+
+
+def _utm_polygon(vertices, holes):
+    from shapely.geometry import Polygon
+
+    x, y = geo.to_utm([v[0] for v in vertices], [v[1] for v in vertices])
+    hs = []
+    for h in holes:
+        hx, hy = geo.to_utm([v[0] for v in h], [v[1] for v in h])
+        hs.append(list(zip(hx, hy, strict=True)))
+    return Polygon(list(zip(x, y, strict=True)), hs)
+
+
+def _work_waypoints(terrain: Terrain, xy: np.ndarray, agl_m: float, tol_m: float):
+    """Terrain-following waypoints along a UTM polyline: (lat, lon, alt MSL, cumulative distance)."""
+    xs, ys, ds, vidx = densify_utm(xy[:, 0], xy[:, 1], WORK_STEP_M)
+    lat, lon = geo.from_utm(xs, ys)
+    target = terrain.elevation(lat, lon) + agl_m
+    ok = np.where(np.isfinite(target), target, agl_m)  # unknown: the assessment rejects it
+    keep = np.union1d(simplify_profile(ds, ok, ok + tol_m), vidx)
+    return np.asarray(lat)[keep], np.asarray(lon)[keep], ok[keep], ds[keep]
+
+
+def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: float, work_speed: float,
+           work_agl: float, transit_agl: float, alt_msl: float, reserve_frac: float) -> list[tuple[int, int, float]]:
+    """Sorties as (first piece, end piece, amount) by tank and battery (quick energy estimate)."""
+    pieces = cov.pieces
+    amount = np.array([p.new_m2 / M2_PER_HA * rate for p in pieces])
+    budget = ac.battery_wh * (1.0 - reserve_frac) / ESTIMATE_MARGIN
+    cap = ac.tank_l if rate > 0 else math.inf
+    vert_s = 2 * (transit_agl / ac.climb_mps + transit_agl / ac.descent_mps)  # take-off/landing, into/out of work
+
+    def transit_wh(d: float, mass: float) -> float:
+        return (power_w(ac, mass, ac.cruise_mps, 0.0, alt_msl) * d / ac.cruise_mps
+                + power_w(ac, mass, 0.0, 0.0, alt_msl) * vert_s) / JOULES_PER_WH
+
+    out: list[tuple[int, int, float]] = []
+    i = 0
+    while i < len(pieces):
+        load = min(cap, float(amount[i:].sum())) if rate > 0 else 0.0
+        left = load
+        m0 = ac.operating_kg + load * LIQUID_KG_PER_L
+        if m0 > ac.max_takeoff_kg:
+            left = load = (ac.max_takeoff_kg - ac.operating_kg) / LIQUID_KG_PER_L
+            m0 = ac.max_takeoff_kg
+        p0 = pieces[i]
+        e = transit_wh(math.dist(launch, (p0.x0, p0.y0)), m0)
+        j = i
+        while j < len(pieces):
+            p = pieces[j]
+            if amount[j] > left + 1e-9:
+                break
+            mass = ac.operating_kg + left * LIQUID_KG_PER_L
+            e_p = power_w(ac, mass, work_speed, 0.0, alt_msl) * p.length / work_speed / JOULES_PER_WH
+            e_back = transit_wh(math.dist(launch, (p.x1, p.y1)), mass - amount[j] * LIQUID_KG_PER_L)
+            if e + e_p + e_back > budget:
+                break
+            e += e_p
+            left -= amount[j]
+            j += 1
+        if j == i:
+            raise PlanningError(f"the {ac.id} cannot reach and work the field from its launch point on one "
+                                f"battery with a {100 * reserve_frac:.0f} % reserve")
+        out.append((i, j, float(amount[i:j].sum())))
+        i = j
+    return out
+
+
+def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None, terrain: Terrain | None = None,
+               mission_type: str | None = None, angle_deg: float | None = None, *, wind_mps: float = 0.0,
+               wind_dir_deg: float = 0.0, reserve_frac: float = 0.20, transit_agl_m: float = 20.0,
+               turnaround_s: float = 180.0, gsd_m: float | None = None) -> Plan:
+    """Plan the coverage of a field of the scenario in sorties; each sortie is assessed like any flight."""
+    from uavsim.terrain import open_dem
+
+    t = terrain if terrain is not None else open_dem()
+    fa = scenario.field_area(field_id)
+    mtype = mission_type or fa.mission_types[0]
+    if mtype not in MISSION_TYPES or mtype not in SURVEY_TYPES + APPLY_TYPES:
+        raise PlanningError(f"field {field_id}: mission type '{mtype}' is not a field mission "
+                            f"({', '.join(SURVEY_TYPES + APPLY_TYPES)})")
+    ac = get_aircraft(scenario, aircraft_id or DEFAULT_AIRCRAFT.get(mtype, DEFAULT_APPLY_AIRCRAFT))
+    survey = mtype in SURVEY_TYPES
+    poly = _utm_polygon(fa.polygon, fa.holes)
+    lx, ly = geo.to_utm(fa.launch[0], fa.launch[1])
+    launch = (float(lx), float(ly))
+    ground0 = float(t.elevation(fa.launch[0], fa.launch[1])[0])
+    field_alt = float(np.nanmean(t.elevation([v[0] for v in fa.polygon], [v[1] for v in fa.polygon])))
+    notes: list[str] = []
+    if mtype not in fa.mission_types:
+        notes.append(f"mission type '{mtype}' is not among the field's listed types {list(fa.mission_types)}")
+    if survey:
+        if not (ac.gsd_per_m > 0 and ac.camera_width_px > 0):
+            return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: aircraft {ac.id} has no survey camera")
+        lat_v, lon_v = np.array([v[0] for v in fa.polygon]), np.array([v[1] for v in fa.polygon])
+        a120, pcap = height_limits(scenario, lat_v, lon_v, ac.id)
+        ceiling = float(min(a120.min(), pcap.min()))
+        want = (gsd_m or ac.survey_gsd_m) / ac.gsd_per_m
+        work_agl = min(want, ceiling - CEILING_MARGIN_M)
+        swath = ac.camera_width_px * ac.gsd_per_m * work_agl * (1.0 - ac.side_overlap)
+        speed, rate, tol = ac.cruise_mps, 0.0, SURVEY_TOL_M
+    else:
+        if not (ac.tank_l > 0 and ac.swath_m > 0 and ac.spray_speed_mps > 0):
+            return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: aircraft {ac.id} cannot {mtype}")
+        work_agl, swath, speed, rate, tol = ac.spray_agl_m, ac.swath_m, ac.spray_speed_mps, fa.rate_l_per_ha, SPRAY_TOL_M
+        ceiling = scenario.airspace.max_agl_m
+    cov = plan_coverage(poly, swath, angle_deg, start=launch)
+    try:
+        splits = _split(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, reserve_frac)
+    except PlanningError as exc:
+        return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: {exc}")
+    smooth = (0.8 * ac.climb_mps / ac.cruise_mps, 0.8 * ac.descent_mps / ac.cruise_mps)
+    sorties = []
+    for k, (i, j, amount) in enumerate(splits):
+        sorties.append(_sortie(k, cov.pieces[i:j], amount, t, scenario, ac, mtype, fa.site, launch, ground0,
+                               fa.launch, work_agl, tol, speed, transit_agl_m, smooth, ceiling, rate,
+                               wind_mps, wind_dir_deg, reserve_frac))
+    return _combine(fa, mtype, ac, sorties, cov, rate, work_agl, turnaround_s, notes)
+
+
+def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: AircraftClass, mtype: str,
+            site: str, launch: tuple[float, float], ground0: float, launch_ll: tuple[float, float], work_agl: float,
+            tol: float, speed: float, transit_agl: float, smooth, ceiling: float, rate: float, wind_mps: float,
+            wind_dir_deg: float, reserve_frac: float) -> Plan:
+    # corners of the work path: where the direction or the spraying state changes
+    xy = [(pieces[0].x0, pieces[0].y0)]
+    for a, b in zip(pieces[:-1], pieces[1:], strict=True):
+        turn = abs((b.x1 - b.x0) * (a.y1 - a.y0) - (b.y1 - b.y0) * (a.x1 - a.x0)) > 1e-6 * a.length * b.length
+        if turn or a.spraying != b.spraying:
+            xy.append((a.x1, a.y1))
+    xy.append((pieces[-1].x1, pieces[-1].y1))
+    xy_arr = np.array(xy)
+    wlat, wlon, walt, wd = _work_waypoints(t, xy_arr, work_agl, tol)
+    # amount applied so far, against distance along the work path (applied evenly per piece)
+    pd = np.concatenate([[0.0], np.cumsum([p.length for p in pieces])])
+    pa = np.concatenate([[0.0], np.cumsum([p.new_m2 / M2_PER_HA * rate for p in pieces])])
+    applied = np.interp(wd, pd, pa)
+    out_lat, out_lon, out_alt = terrain_profile(t, np.array([launch[0], xy_arr[0, 0]]),
+                                                np.array([launch[1], xy_arr[0, 1]]), transit_agl, smooth, ceiling)
+    back_lat, back_lon, back_alt = terrain_profile(t, np.array([xy_arr[-1, 0], launch[0]]),
+                                                   np.array([xy_arr[-1, 1], launch[1]]), transit_agl, smooth, ceiling)
+    lat0, lon0 = launch_ll
+    parts = [np.array([[lat0, lon0, ground0]]), np.column_stack([out_lat, out_lon, out_alt]),
+             np.column_stack([wlat, wlon, walt]), np.column_stack([back_lat, back_lon, back_alt]),
+             np.array([[lat0, lon0, ground0]])]
+    wp = np.vstack(parts)
+    n_out = 1 + len(out_lat)
+    n_work = len(wlat)
+    legs = len(wp) - 1
+    left = np.full(legs, 0.0)
+    left[: n_out] = amount  # full until the work starts
+    left[n_out: n_out + n_work - 1] = amount - applied[:-1]
+    speeds = np.full(legs, ac.cruise_mps)
+    speeds[n_out: n_out + n_work - 1] = speed
+    mass = ac.operating_kg + np.clip(left, 0.0, None) * LIQUID_KG_PER_L
+    extra = {"sortie": k + 1, "amount": amount, "litres": amount if mtype != "seed" else 0.0,
+             "kg_seed": amount if mtype == "seed" else 0.0,
+             "hectares": float(sum(p.new_m2 for p in pieces) / M2_PER_HA), "work_agl_m": work_agl}
+    return assess("sortie", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=site, mass_kg=mass,
+                  speed_mps=speeds, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
+                  step_m=WORK_STEP_M, extra=extra)
+
+
+def _combine(fa, mtype: str, ac: AircraftClass, sorties: list[Plan], cov: Coverage, rate: float, work_agl: float,
+             turnaround_s: float, notes: list[str]) -> Plan:
+    reasons = [f"sortie {s.extra['sortie']}: {r}" for s in sorties for r in s.reasons]
+    warnings = notes + [f"sortie {s.extra['sortie']}: {w}" for s in sorties for w in s.extra.get("warnings", [])]
+    clear = [s.min_terrain_clearance_m for s in sorties if s.min_terrain_clearance_m is not None]
+    agl = [s.max_agl_m for s in sorties if s.max_agl_m is not None]
+    flight = float(sum(s.duration_s for s in sorties))
+    amount = float(sum(s.extra["amount"] for s in sorties))
+    extra: dict[str, Any] = {
+        "field_id": fa.id, "crop": fa.crop, "hectares": float(cov.field.area / M2_PER_HA),
+        "covered_fraction": cov.coverage_fraction, "rate_per_ha": rate,
+        "litres": amount if mtype != "seed" else 0.0, "kg_seed": amount if mtype == "seed" else 0.0,
+        "sortie_count": len(sorties), "refills": max(len(sorties) - 1, 0) if rate > 0 else 0,
+        "battery_swaps": max(len(sorties) - 1, 0), "flight_time_s": flight,
+        "total_time_s": flight + turnaround_s * max(len(sorties) - 1, 0), "swath_m": cov.swath_m,
+        "angle_deg": cov.angle_deg, "lanes": len(cov.lanes), "work_agl_m": work_agl, "warnings": warnings,
+        "shadowed_fraction": float(np.mean([s.extra.get("shadowed_fraction", 0.0) for s in sorties])) if sorties else 0.0,
+    }
+    wps = np.vstack([s.waypoints for s in sorties]) if sorties else np.zeros((0, 3))
+    return Plan("field", mtype, fa.site, ac.id, not reasons and bool(sorties), reasons, wps,
+                float(sum(s.distance_m for s in sorties)), flight, float(sum(s.energy_wh for s in sorties)),
+                float(min(s.reserve_pct for s in sorties)) if sorties else float("nan"),
+                float(min(clear)) if clear else None, float(max(agl)) if agl else None,
+                sorted({z for s in sorties for z in s.zones}), sorties=sorties, extra=extra)
