@@ -1,8 +1,10 @@
 """ArduPilot DataFlash logs (binary .bin and text .log) through pymavlink's DFReader, reading only needed types.
 
-Time comes from each message's boot clock (TimeUS, TimeMS, or the old GPS ``T`` field); messages without a
-clock take the latest one seen. Old ArduCopter 3.0/3.1 logs carry no clock on most messages and 3.0 logs
-none at all: then time is estimated from the ATT count at its 10 Hz logging rate and flagged as estimated.
+pymavlink parses the formats and indexes the messages; uavsim decodes only the types it needs
+(:mod:`uavsim.logs.dfbin`), then puts every row on one clock. Time comes from each message's boot clock
+(TimeUS, TimeMS, or the old GPS ``T`` field); a message without a clock takes the latest one logged before
+it. ArduCopter 3.0 logs carry no clock at all: time is then estimated from the ATT count at its 10 Hz
+logging rate and flagged as estimated.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 import re
 import tempfile
 from pathlib import Path
 
-from pymavlink import DFReader
+import numpy as np
+from pymavlink import DFReader, mavutil
 
-from uavsim.logs import codes
+from uavsim.logs import codes, dfbin
+from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,7 @@ TYPES = ("GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "NKF4", "XKF4", "EK
          "MODE", "ARM", "STAT")
 _SKIPPED = re.compile(r"Skipped (\d+) bad bytes")
 _FAILED = re.compile(r"Failed to parse|bad msg at offset|Failed to transform")
+_NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
 
 
 class _NoClockMixin:
@@ -51,38 +55,21 @@ class _Text(_NoClockMixin, DFReader.DFReader_text):
     pass
 
 
-def _count(reader: DFReader.DFReader, name: str) -> int:
-    if isinstance(reader, DFReader.DFReader_binary):
-        mid = reader.name_to_id.get(name)
-        return int(reader.counts[mid]) if mid is not None else 0
-    return int(reader.counts.get(name, 0))
-
-
-def _formats(reader: DFReader.DFReader) -> dict[str, DFReader.DFFormat]:
-    return {f.name: f for f in reader.formats.values()}
-
-
-def _int_scaled(fmt: DFReader.DFFormat, col: str) -> bool:
-    """Old CURR messages log volts and amps as int16 hundredths; newer ones as floats."""
-    try:
-        return fmt.format[fmt.columns.index(col)] in "hHiI"
-    except (ValueError, IndexError):
-        return False
-
-
-def _get(m: object, *names: str) -> float | None:
+def _col(table: Table, *names: str) -> np.ndarray | None:
+    """The first of these columns the table has (numeric), or None."""
     for n in names:
-        v = getattr(m, n, None)
-        if v is not None:
-            try:
-                f = float(v)
-            except (TypeError, ValueError):
-                continue
-            return f if math.isfinite(f) else None
+        v = table.get(n)
+        if v is not None and v.dtype != object:
+            return v
     return None
 
 
-_NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
+def _int_scaled(fmt: DFReader.DFFormat | None, col: str) -> bool:
+    """Old CURR messages log volts and amps as int16 hundredths; newer ones as floats."""
+    try:
+        return fmt is not None and fmt.format[fmt.columns.index(col)] in "hHiI"
+    except (ValueError, IndexError):
+        return False
 
 
 def read_dataflash(path: str, text: bool) -> RawLog:
@@ -94,6 +81,9 @@ def read_dataflash(path: str, text: bool) -> RawLog:
         stack.enter_context(contextlib.redirect_stderr(out))
         src = path
         if text:
+            head = Path(path).read_bytes()[:2048].decode("ascii", "replace")
+            if m := re.search(r"^(Ardu\w+ V[\w.\-]+.*)$", head, re.MULTILINE):  # banner before the first FMT
+                _msg(b, float("nan"), m.group(1).strip())
             # pymavlink's text reader stops at the first byte that is not UTF-8; damaged text logs are
             # read from a copy whose non-text bytes are replaced, and the bytes are counted.
             data = Path(path).read_bytes()
@@ -106,129 +96,213 @@ def read_dataflash(path: str, text: bool) -> RawLog:
                 src = tmp.name
         reader = _Text(src) if text else _Binary(src)
         try:
-            _read(reader, b)
+            if text:
+                tables = dfbin.text_tables(reader, TYPES, lambda exc: _parse_error(b, exc))
+                fmts = {n: reader.formats[n] for n in tables}
+            else:
+                tables, cut = dfbin.binary_tables(reader, TYPES)
+                b.log.corruption["cut_messages"] = cut
+                fmts = {n: reader.formats[reader.name_to_id[n]] for n in tables}
         finally:
             with contextlib.suppress(Exception):
                 reader.filehandle.close()
     chatter = out.getvalue()
     b.log.corruption["skipped_bytes"] = sum(int(x) for x in _SKIPPED.findall(chatter))
     b.log.corruption["bad_messages"] = len(_FAILED.findall(chatter))
+    _assemble(b, tables, fmts)
     return b.finish()
 
 
-def _read(reader: DFReader.DFReader, b: RawBuilder) -> None:
-    fmts = _formats(reader)
-    timed = any(c in ("TimeUS", "TimeMS") for n in TYPES if n in fmts for c in fmts[n].columns if n != "GPS")
-    timed = timed or ("GPS" in fmts and "T" in fmts["GPS"].columns)
-    b.log.time_source = "boot" if timed else "estimated_att_10hz"
-    # One relative-altitude source per log, best first: EKF/inertial, then baro, then position message.
-    alt_src = None
-    for name, cols in (("CTUN", ("Alt",)), ("CTUN", ("BAlt", "BarAlt")), ("POS", ("RelHomeAlt", "RelAlt"))):
-        if name in fmts and _count(reader, name) and any(c in fmts[name].columns for c in cols):
-            alt_src = (name, cols)
-            break
-    types = [t for t in TYPES if t in fmts]
-    last_stat: dict[str, float] = {}
-    n = 0
-    t_est = 0.0
-    errors = 0
-    while True:
-        try:
-            m = reader.recv_match(type=types, strict=True)
-        except Exception as exc:  # noqa: BLE001 - pymavlink raises anything on a damaged file; keep going
-            # Its type index has already moved past the bad message, so the next call reads the next one.
-            errors += 1
-            b.log.corruption["undecodable_messages"] = errors
-            b.log.corruption["last_parse_error"] = f"{type(exc).__name__}: {exc}"
-            if errors >= MAX_PARSE_ERRORS:
-                b.log.corruption["stopped_at_offset"] = int(getattr(reader, "offset", 0))
-                log.warning("%s: parsing stopped after %d errors: %s", b.log.path, errors, exc)
-                break
-            continue
-        if m is None:
-            break
-        n += 1
-        mt = m.get_type()
-        # -- time --------------------------------------------------------------------------------------------
-        if not timed:
-            if mt == "ATT":
-                t_est += 1.0 / ATT_OLD_RATE_HZ
-            t = b.clock(t_est)
+def _parse_error(b: RawBuilder, exc: Exception) -> bool:
+    """Count an undecodable message; pymavlink's type index has already moved past it, so go on."""
+    n = b.log.corruption.get("undecodable_messages", 0) + 1
+    b.log.corruption["undecodable_messages"] = n
+    b.log.corruption["last_parse_error"] = f"{type(exc).__name__}: {exc}"
+    if n >= MAX_PARSE_ERRORS:
+        log.warning("%s: parsing stopped after %d errors: %s", b.log.path, n, exc)
+        return False
+    return True
+
+
+def _clock(name: str, table: Table) -> np.ndarray:
+    """Boot-clock seconds of each row, NaN where the message carries no boot clock."""
+    n = len(table["_ofs"])
+    if (v := _col(table, "TimeUS")) is not None:
+        return v * 1e-6
+    if name == "GPS":  # old GPS: TimeMS is GPS time of week, T is the boot clock (0 before the GPS is up)
+        t = _col(table, "T")
+        return np.where(t > 0, t * 1e-3, np.nan) if t is not None else np.full(n, np.nan)
+    if (v := _col(table, "TimeMS")) is not None:
+        return v * 1e-3
+    return np.full(n, np.nan)
+
+
+def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.DFFormat]) -> None:
+    """Put every row on the monotonic log clock, then fill the streams and notes."""
+    b.log.messages_read = sum(len(t["_ofs"]) for t in tables.values())
+    ofs = {n: t["_ofs"] for n, t in tables.items()}
+    raw_t = {n: _clock(n, t) for n, t in tables.items()}
+    all_ofs = np.concatenate([ofs[n][np.isfinite(raw_t[n])] for n in tables] or [np.zeros(0, np.int64)])
+    all_t = np.concatenate([raw_t[n][np.isfinite(raw_t[n])] for n in tables] or [np.zeros(0)])
+    times: dict[str, np.ndarray] = {}
+    if all_ofs.size:
+        order = np.argsort(all_ofs, kind="stable")
+        all_ofs = all_ofs[order]
+        mono = np.array([b.clock(x) for x in all_t[order].tolist()])  # a reboot makes the boot clock jump back
+        for n in tables:  # a message without a clock takes the latest clock logged before it
+            i = np.searchsorted(all_ofs, ofs[n], side="right") - 1
+            times[n] = np.where(i >= 0, mono[np.clip(i, 0, None)], np.nan)
+    else:
+        # ArduCopter 3.0 logs carry no clock at all: count ATT rows at their 10 Hz logging rate.
+        b.log.time_source = "estimated_att_10hz"
+        att = ofs.get("ATT", np.zeros(0, np.int64))
+        for n in tables:
+            times[n] = np.searchsorted(att, ofs[n], side="right") / ATT_OLD_RATE_HZ
+        if any(len(v) for v in times.values()):
+            every = np.concatenate(list(times.values()))
+            b.clock(float(every.min()))
+            b.clock(float(every.max()))
+    # MSG first: the firmware banner says which vehicle the mode numbers belong to.
+    for name in ("MSG", "GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "XKF4", "NKF4", "EKF4", "EV", "ERR",
+                 "MODE", "ARM", "STAT"):
+        if name in tables:
+            _HANDLERS[name](b, tables[name], times[name], fmts.get(name))
+
+
+def _primary(table: Table, col: str) -> np.ndarray:
+    """Rows of instance 0 (first GPS, first battery, first IMU, EKF core 0); all rows when not instanced."""
+    v = _col(table, col)
+    return np.ones(len(table["_ofs"]), bool) if v is None else v == 0
+
+
+def _gps(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    keep = _primary(tb, "I")
+    week = _col(tb, "GWk", "Week")
+    ms = _col(tb, "GMS") if "GMS" in tb else (_col(tb, "TimeMS") if "Week" in tb else None)
+    utc = None
+    if week is not None and ms is not None:
+        utc = np.where(week > 0, GPS_EPOCH_UNIX_S + week * 604800 + ms * 1e-3 - GPS_UTC_LEAP_S, np.nan)
+
+    def k(v: np.ndarray | None) -> np.ndarray | None:
+        return None if v is None else v[keep]
+
+    b.add_block("gps", t[keep], k(_col(tb, "Lat")), k(_col(tb, "Lng")), k(_col(tb, "Alt")), k(_col(tb, "Spd")),
+                k(_col(tb, "Status")), k(_col(tb, "NSats")), k(_col(tb, "HDop")), k(utc))
+
+
+def _att(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    b.add_block("att", t, _col(tb, "Roll"), _col(tb, "Pitch"), _col(tb, "DesRoll", "RollIn"),
+                _col(tb, "DesPitch", "PitchIn"))
+
+
+def _alt(b: RawBuilder, tb: Table, t: np.ndarray, name: str) -> None:
+    # One relative-height source per log, best first: EKF/inertial (CTUN.Alt), baro, position message.
+    if "alt" in b.sources:
+        return
+    for src, cols in (("CTUN", ("Alt",)), ("CTUN", ("BAlt", "BarAlt")), ("POS", ("RelHomeAlt", "RelAlt"))):
+        if src == name and (v := _col(tb, *cols)) is not None:
+            b.sources["alt"] = f"{name}.{next(c for c in cols if c in tb)}"
+            b.add_block("alt", t, v)
+            return
+
+
+def _bat(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    if "bat" in b.sources:  # CURR and BAT describe the same battery in logs that have both
+        return
+    b.sources["bat"] = fmt.name if fmt is not None else "BAT"
+    keep = _primary(tb, "Instance") & _primary(tb, "Inst")
+    v, c = _col(tb, "Volt"), _col(tb, "Curr")
+    v = None if v is None else v * (0.01 if _int_scaled(fmt, "Volt") else 1.0)
+    c = None if c is None else c * (0.01 if _int_scaled(fmt, "Curr") else 1.0)
+    rem, used = _col(tb, "RemPct"), _col(tb, "CurrTot")
+    b.add_block("bat", t[keep], *(None if x is None else x[keep] for x in (v, c, rem, used)))
+
+
+def _vibe(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    keep = _primary(tb, "IMU")
+    axes = [x for x in (_col(tb, c) for c in ("VibeX", "VibeY", "VibeZ")) if x is not None]
+    clips = [x for x in (_col(tb, c) for c in ("Clip0", "Clip1", "Clip2", "Clip")) if x is not None]
+    vib = np.max(axes, axis=0)[keep] if axes else None
+    clip = np.sum(clips, axis=0)[keep] if clips else None
+    b.add_block("vibe", t[keep], vib, clip)
+
+
+def _ekf(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    if "ekf" in b.sources:  # EKF3 (XKF4) first, else EKF2 (NKF4), else the old EKF (EKF4)
+        return
+    b.sources["ekf"] = fmt.name if fmt is not None else "EKF"
+    keep = _primary(tb, "C")
+    parts = [x for x in (_col(tb, c) for c in ("SV", "SP", "SM", "SMX", "SMY", "SMZ")) if x is not None]
+    if parts:
+        b.add_block("ekf", t[keep], np.max(parts, axis=0)[keep])
+
+
+def _ev_rows(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    ids = _col(tb, "Id")
+    for ti, ev_id in zip(t.tolist(), (ids if ids is not None else np.zeros(0)).tolist(), strict=False):
+        _ev(b, ti, int(ev_id))
+
+
+def _err_rows(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    subs, ecodes = _col(tb, "Subsys"), _col(tb, "ECode")
+    if subs is None or ecodes is None:
+        return
+    for ti, sub, code in zip(t.tolist(), subs.astype(int).tolist(), ecodes.astype(int).tolist(), strict=True):
+        kind, level, name, clears = codes.err_mapping(sub, code)
+        b.note(Note(ti, kind, level, f"ERR {name}", f"ERR Subsys={sub} ECode={code} ({name})",
+                    key=f"ERR{sub}", clears=clears, value=float(code)))
+
+
+def _msg_rows(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    for ti, text in zip(t.tolist(), tb.get("Message", np.zeros(0, object)), strict=False):
+        _msg(b, ti, str(text).strip("\x00 "))
+
+
+_MAV_TYPES = {"copter": mavutil.mavlink.MAV_TYPE_QUADROTOR, "plane": mavutil.mavlink.MAV_TYPE_FIXED_WING,
+              "rover": mavutil.mavlink.MAV_TYPE_GROUND_ROVER, "sub": mavutil.mavlink.MAV_TYPE_SUBMARINE}
+
+
+def _mode_rows(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    mapping = mavutil.mode_mapping_bynumber(_MAV_TYPES.get(b.log.vehicle, mavutil.mavlink.MAV_TYPE_QUADROTOR)) or {}
+    names = tb.get("Mode")
+    nums = _col(tb, "ModeNum", "Mode")
+    for i, ti in enumerate(t.tolist()):
+        if names is not None and names.dtype == object:
+            name = str(names[i])  # old text logs log the mode by name
+        elif nums is not None:
+            name = mapping.get(int(nums[i]), f"MODE_{int(nums[i])}")
         else:
-            raw = _get(m, "TimeUS")
-            if raw is not None:
-                raw *= 1e-6
-            elif mt == "GPS":
-                raw = _get(m, "T")
-                raw = raw * 1e-3 if raw else None  # T = 0 before the GPS is up: no clock
-            else:
-                raw = _get(m, "TimeMS")
-                raw = raw * 1e-3 if raw is not None else None
-            t = b.clock(raw) if raw is not None else (b.now if b.now is not None else math.nan)
-        # -- content -----------------------------------------------------------------------------------------
-        if mt == "GPS":
-            if _get(m, "I") not in (None, 0.0):
-                continue
-            week, ms = _get(m, "GWk", "Week"), _get(m, "GMS")
-            if ms is None and "Week" in m.fmt.columns:
-                ms = _get(m, "TimeMS")
-            utc = GPS_EPOCH_UNIX_S + week * 604800 + ms * 1e-3 - GPS_UTC_LEAP_S if week and ms is not None else None
-            b.add("gps", t, _get(m, "Lat"), _get(m, "Lng"), _get(m, "Alt"), _get(m, "Spd"), _get(m, "Status"),
-                  _get(m, "NSats"), _get(m, "HDop"), utc)
-        elif mt == "ATT":
-            b.add("att", t, _get(m, "Roll"), _get(m, "Pitch"), _get(m, "DesRoll", "RollIn"),
-                  _get(m, "DesPitch", "PitchIn"))
-        elif alt_src is not None and mt == alt_src[0]:
-            b.add("alt", t, _get(m, *alt_src[1]))
-        elif mt in ("CURR", "BAT"):
-            if _get(m, "Instance", "Inst") not in (None, 0.0):
-                continue
-            v, c = _get(m, "Volt"), _get(m, "Curr")
-            if v is not None and _int_scaled(m.fmt, "Volt"):
-                v *= 0.01
-            if c is not None and _int_scaled(m.fmt, "Curr"):
-                c *= 0.01
-            b.add("bat", t, v, c, _get(m, "RemPct"), _get(m, "CurrTot"))
-        elif mt == "VIBE":
-            if _get(m, "IMU") not in (None, 0.0):
-                continue
-            vib = [x for x in (_get(m, "VibeX"), _get(m, "VibeY"), _get(m, "VibeZ")) if x is not None]
-            clips = [x for x in (_get(m, "Clip0"), _get(m, "Clip1"), _get(m, "Clip2"), _get(m, "Clip")) if x is not None]
-            b.add("vibe", t, max(vib) if vib else None, sum(clips) if clips else None)
-        elif mt in ("NKF4", "XKF4", "EKF4"):
-            if _get(m, "C") not in (None, 0.0):
-                continue
-            vals = [x for x in (_get(m, c) for c in ("SV", "SP", "SM", "SMX", "SMY", "SMZ")) if x is not None]
-            b.add("ekf", t, max(vals) if vals else None)
-        elif mt == "EV":
-            _ev(b, t, int(_get(m, "Id") or 0))
-        elif mt == "ERR":
-            sub, code = int(_get(m, "Subsys") or 0), int(_get(m, "ECode") or 0)
-            kind, level, name, clears = codes.err_mapping(sub, code)
-            b.note(Note(t, kind, level, f"ERR {name}", f"ERR Subsys={sub} ECode={code} ({name})",
-                        key=f"ERR{sub}", clears=clears, value=float(code)))
-        elif mt == "MSG":
-            text = str(getattr(m, "Message", "")).strip("\x00 ")
-            _msg(b, t, text)
-        elif mt == "MODE":
-            b.log.modes.append((t, str(getattr(reader, "flightmode", "") or _get(m, "ModeNum", "Mode"))))
-        elif mt == "ARM":
-            state = _get(m, "ArmState")
-            if state is not None:
-                b.log.arm.append((t, bool(state), f"ARM ArmState={int(state)}"))
-        elif mt == "STAT":
-            for col in ("Armed", "isFlying", "Crash"):
-                v = _get(m, col)
-                if v is None or last_stat.get(col) == v:
-                    continue
-                last_stat[col] = v
-                if col == "Armed":
-                    b.log.arm.append((t, bool(v), f"STAT Armed={int(v)}"))
-                elif col == "isFlying":
-                    b.log.landed.append((t, not bool(v), f"STAT isFlying={int(v)}"))
-                elif v:
-                    b.note(Note(t, "CRASH", "fail", "autopilot crash detector", f"STAT Crash={int(v)}", key="STAT"))
-    b.log.messages_read = n
+            continue
+        b.log.modes.append((ti, name))
+
+
+def _arm_rows(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    state = _col(tb, "ArmState")
+    for ti, v in zip(t.tolist(), (state if state is not None else np.zeros(0)).tolist(), strict=False):
+        b.log.arm.append((ti, bool(v), f"ARM ArmState={int(v)}"))
+
+
+def _stat_rows(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
+    for col in ("Armed", "isFlying", "Crash"):
+        v = _col(tb, col)
+        if v is None or not len(v):
+            continue
+        for i in np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]])).tolist():
+            ti, x = float(t[i]), int(v[i])
+            if col == "Armed":
+                b.log.arm.append((ti, bool(x), f"STAT Armed={x}"))
+            elif col == "isFlying":
+                b.log.landed.append((ti, not x, f"STAT isFlying={x}"))
+            elif x:
+                b.note(Note(ti, "CRASH", "fail", "autopilot crash detector", f"STAT Crash={x}", key="STAT"))
+
+
+_HANDLERS = {
+    "GPS": _gps, "ATT": _att, "CTUN": lambda b, tb, t, f: _alt(b, tb, t, "CTUN"),
+    "POS": lambda b, tb, t, f: _alt(b, tb, t, "POS"), "CURR": _bat, "BAT": _bat, "VIBE": _vibe,
+    "XKF4": _ekf, "NKF4": _ekf, "EKF4": _ekf, "EV": _ev_rows, "ERR": _err_rows, "MSG": _msg_rows,
+    "MODE": _mode_rows, "ARM": _arm_rows, "STAT": _stat_rows,
+}
 
 
 def _ev(b: RawBuilder, t: float, ev_id: int) -> None:

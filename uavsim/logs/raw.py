@@ -45,14 +45,24 @@ class Note:
 
 
 class _Rows:
-    """Row accumulator for one stream; cheap appends, one conversion at the end."""
+    """Row accumulator for one stream: single rows or whole column blocks, one conversion at the end."""
 
     def __init__(self, cols: tuple[str, ...]) -> None:
         self.cols = cols
         self.rows: list[tuple[float, ...]] = []
+        self.blocks: list[np.ndarray] = []
 
     def add(self, t: float, *vals: float | None) -> None:
         self.rows.append((t, *(np.nan if v is None else v for v in vals)))
+
+    def add_block(self, t: np.ndarray, *cols: np.ndarray | None) -> None:
+        n = len(t)
+        full = [np.full(n, np.nan) if c is None else np.asarray(c, dtype=np.float64) for c in cols]
+        self.blocks.append(np.column_stack([np.asarray(t, dtype=np.float64), *full]) if n else np.zeros((0, len(cols) + 1)))
+
+    def array(self) -> np.ndarray | None:
+        parts = ([np.asarray(self.rows, dtype=np.float64)] if self.rows else []) + [b for b in self.blocks if len(b)]
+        return np.vstack(parts) if parts else None
 
 
 @dataclass
@@ -92,6 +102,7 @@ class RawBuilder:
         self._last_raw: float | None = None
         self._last_t: float | None = None
         self._first_t: float | None = None
+        self.sources: dict[str, str] = {}  # stream -> the message that fed it, when a log offers several
 
     def clock(self, raw_s: float) -> float:
         """Map a boot-clock reading to the monotonic log axis; a clock that jumps back > 1 s is a reboot."""
@@ -114,6 +125,10 @@ class RawBuilder:
     def add(self, stream: str, t: float, *vals: float | None) -> None:
         self._rows[stream].add(t, *vals)
 
+    def add_block(self, stream: str, t: np.ndarray, *cols: np.ndarray | None) -> None:
+        """Many rows at once, as columns (None = a column this log lacks)."""
+        self._rows[stream].add_block(t, *cols)
+
     def note(self, note: Note) -> None:
         self.log.notes.append(note)
 
@@ -127,9 +142,9 @@ class RawBuilder:
             return t0 if t != t else t
 
         for name, rows in self._rows.items():
-            if not rows.rows:
+            arr = rows.array()
+            if arr is None:
                 continue
-            arr = np.asarray(rows.rows, dtype=np.float64)
             arr[np.isnan(arr[:, 0]), 0] = t0
             order = np.argsort(arr[:, 0], kind="stable")
             arr = arr[order]
