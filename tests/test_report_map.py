@@ -62,6 +62,11 @@ def test_relief_from_the_embedded_terrain_is_labelled_synthetic(db):
     assert len(fig.axes[0].images) == 2  # hillshade and tinted elevation
     if data.terrain.synthetic:
         assert "địa hình tổng hợp" in _texts(fig)
+    if data.context is not None:  # the scenario's places and zones lie under the tracks
+        assert "Trung tâm Y tế Mường Ảng" in _texts(fig)
+        assert fig.axes[0].patches  # zone and permit outlines
+        labels = fig.axes[0].get_legend().get_texts()
+        assert "vùng được phép bay thí điểm" in [x.get_text() for x in labels]
 
 
 def test_empty_track_set_draws_a_no_data_map(tmp_path):

@@ -132,6 +132,8 @@ def source_lines(data: ReportData, lang: str) -> list[str]:
         lines.append(t("src_terrain_synth", lang, path=getattr(terr, "path", "")))
     else:
         lines.append(t("src_terrain_real", lang, path=getattr(terr, "path", "")))
+    if data.context is not None:
+        lines.append(t("src_scenario", lang, path=data.context.source))
     lines.append(t("src_rules", lang, path=data.rules_path))
     undated = len(data.flights) - len(data.dated)
     if undated:

@@ -43,6 +43,55 @@ class Tracks:
 
 
 @dataclass
+class Area:
+    """A zone or permit outline for the map, in WGS84 degrees (exterior rings only)."""
+
+    id: str
+    kind: str  # "prohibited" | "restricted" | "permit"
+    rings: list[tuple[np.ndarray, np.ndarray]]  # (lat, lon) per ring
+
+
+@dataclass
+class MapContext:
+    """Named places and airspace of the scenario, drawn under the tracks."""
+
+    sites: list[tuple[str, str, float, float]] = field(default_factory=list)  # (name vi, name en, lat, lon)
+    areas: list[Area] = field(default_factory=list)
+    source: str = ""
+
+
+def load_context(scenario: str | Path | None) -> MapContext | None:
+    """Sites, zones and permits of a scenario folder (default: missions/dienbien); None if unavailable."""
+    try:
+        from uavsim import geo
+        from uavsim.airspace import Airspace
+        from uavsim.scenario import Scenario
+    except ImportError:
+        return None
+    try:
+        sc = Scenario.load(scenario)
+        sites = [(s.name, s.name_en or s.name, s.lat, s.lon) for s in sc.sites.values()]
+        air = Airspace.from_scenario(sc)
+    except (UavSimError, OSError) as exc:
+        if scenario is not None:
+            raise
+        log.warning("scenario unavailable (%s); map drawn without sites and zones", exc)
+        return None
+
+    def rings(geom: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        for poly in getattr(geom, "geoms", [geom]):
+            x, y = np.asarray(poly.simplify(50.0).exterior.coords).T  # 50 m: invisible at map scale
+            lat, lon = geo.from_utm(x, y)
+            out.append((np.asarray(lat), np.asarray(lon)))
+        return out
+
+    areas = [Area(z.id, z.kind, rings(z.geom)) for z in air.zones]
+    areas += [Area(p.id, "permit", rings(p.geom)) for p in air.permits]
+    return MapContext(sites, areas, str(sc.root))
+
+
+@dataclass
 class ReportData:
     store_path: str
     flights: list[Flight]
@@ -53,6 +102,7 @@ class ReportData:
     runs: list[dict[str, Any]]
     tracks: Tracks
     terrain: Any | None  # uavsim.terrain.Terrain, or None when none could be opened
+    context: MapContext | None
     rules_path: str
     confidence: float
     target: float
@@ -134,8 +184,13 @@ def open_terrain(dem: str | Path | None) -> Any | None:
 
 def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target: float = stats.DEFAULT_TARGET,
            cluster: str = "day", n_boot: int = stats.DEFAULT_BOOTSTRAP, seed: int = 0,
-           max_tracks: int | None = None, dem: str | Path | None = None, terrain: bool = True) -> ReportData:
-    """Read a store once and compute everything the report shows. An empty or missing store raises."""
+           max_tracks: int | None = None, dem: str | Path | None = None, terrain: bool = True,
+           scenario: str | Path | None = None) -> ReportData:
+    """Read a store once and compute everything the report shows. An empty or missing store raises.
+
+    ``terrain=False`` leaves out the map's background (relief, sites and zones of ``scenario``), which is
+    faster and needs neither a DEM nor a scenario folder.
+    """
     flights = stats.load_flights(db)
     summary = stats.summarize(flights, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot,
                               seed=seed)
@@ -154,6 +209,7 @@ def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target:
         tracks = load_tracks(store, flights, max_tracks, seed)
     return ReportData(
         store_path=str(db), flights=flights, summary=summary, strata=strata, per_source=per_source, files=files,
-        runs=runs, tracks=tracks, terrain=open_terrain(dem) if terrain else None, rules_path=default_rules().path,
+        runs=runs, tracks=tracks, terrain=open_terrain(dem) if terrain else None,
+        context=load_context(scenario) if terrain else None, rules_path=default_rules().path,
         confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed,
     )

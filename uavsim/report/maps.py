@@ -11,7 +11,10 @@ from typing import Any
 
 import numpy as np
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.patches import Polygon as MplPolygon
 
 from uavsim.report.data import ReportData
 from uavsim.report.figures import SEVERITY_C, UNSAFE_C, new_figure
@@ -88,6 +91,38 @@ def relief(terrain: Any, extent: tuple[float, float, float, float]) -> tuple[np.
     return elev, hillshade(elev, dx, dy)
 
 
+AREA_STYLE = {  # kind -> (edge colour, fill alpha, line style)
+    "prohibited": ("#b00020", 0.18, "-"),
+    "restricted": ("#e07b00", 0.07, "--"),
+    "permit": ("#2e7d32", 0.0, ":"),
+}
+
+
+def _background(ax: Any, data: ReportData, extent: tuple[float, float, float, float], lang: str) -> list[Any]:
+    """Zones, permit areas and named places inside ``extent``; returns legend handles for what was drawn."""
+    ctx = data.context
+    if ctx is None:
+        return []
+    w, s, e, n = extent
+    drawn: set[str] = set()
+    for area in ctx.areas:
+        edge, alpha, ls = AREA_STYLE.get(area.kind, ("#555555", 0.0, "-"))
+        for lat, lon in area.rings:
+            if lon.max() < w or lon.min() > e or lat.max() < s or lat.min() > n:
+                continue
+            ax.add_patch(MplPolygon(np.column_stack((lon, lat)), closed=True, facecolor=(*to_rgb(edge), alpha),
+                                    edgecolor=edge, lw=1.0, ls=ls, zorder=1.5))
+            drawn.add(area.kind)
+    for name_vi, name_en, lat, lon in ctx.sites:
+        if w <= lon <= e and s <= lat <= n:
+            ax.plot(lon, lat, marker="^", color="black", ms=5, zorder=4)
+            ax.annotate(name_vi if lang == "vi" else name_en, (lon, lat), xytext=(4, 3), textcoords="offset points",
+                        fontsize=7, zorder=4, bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5})
+    handles = [Patch(facecolor=(*to_rgb(AREA_STYLE[k][0]), AREA_STYLE[k][1]), edgecolor=AREA_STYLE[k][0],
+                     ls=AREA_STYLE[k][2], label=t(f"zone_{k}", lang)) for k in AREA_STYLE if k in drawn]
+    return handles
+
+
 def fig_map(data: ReportData, lang: str) -> Figure:
     fig = new_figure((10.0, 8.0))
     fig.suptitle(t("fig_map", lang), fontsize=13)
@@ -122,6 +157,7 @@ def fig_map(data: ReportData, lang: str) -> Figure:
     if major.any():
         ax.scatter(tr.event_lon[major], tr.event_lat[major], s=60, c=SEVERITY_C["accident"],
                    marker="X", edgecolors="white", linewidths=0.6, zorder=4, label=t("unsafe", lang))
+    zone_handles = _background(ax, data, extent, lang)
     ax.plot([], [], color="#1f4e79", lw=1, label=t("tracks", lang, n=num(int(shown.sum()), lang)))
     ax.set_xlim(w, e)
     ax.set_ylim(s, n)
@@ -129,7 +165,8 @@ def fig_map(data: ReportData, lang: str) -> Figure:
     ax.ticklabel_format(useOffset=False)
     ax.set_xlabel(t("axis_lon", lang))
     ax.set_ylabel(t("axis_lat", lang))
-    ax.legend(loc="upper left", fontsize=8)
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=handles + zone_handles, loc="upper left", fontsize=8)
     if rel is None:
         note = t("no_terrain" if data.terrain is None else "terrain_outside", lang)
     elif getattr(data.terrain, "synthetic", False):
