@@ -34,7 +34,7 @@ def test_default_campaign_loads():
     assert c.daylight_s == (7 * HOUR_S, 17.5 * HOUR_S)
     assert {h.mode for h in c.hazards} == {"motor_esc", "battery", "gps", "radio_link", "bird", "weather"}
     assert all(h.source for h in c.hazards)
-    assert sum(f.count for f in c.fleet) == 12
+    assert sum(f.count for f in c.fleet) == 13
     assert c.weather.rain_days[6] > c.weather.rain_days[0]  # July is wetter than January
     assert DAY_S == 86400.0
 

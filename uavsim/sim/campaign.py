@@ -74,12 +74,21 @@ def prepare(scenario: Scenario | str | Path | None = None, terrain: Any = None, 
     return Prepared(sc, camp, build_templates(sc, camp, terrain, rules, use_planner), rules, terrain)
 
 
+def prepared(scenario_root: str | Path | None = None, terrain_path: str | Path | None = None) -> Prepared:
+    """:func:`prepare` once per (scenario folder, DEM) in this process: planning is the slow part.
+
+    The result is shared: change a copy (``dataclasses.replace``), never the object itself."""
+    from uavsim.scenario import DEFAULT_SCENARIO
+
+    root = Path(scenario_root if scenario_root is not None else DEFAULT_SCENARIO).resolve()
+    return _prepared(str(root), None if terrain_path is None else str(Path(terrain_path).resolve()))
+
+
 @lru_cache(maxsize=4)
-def prepared(scenario_root: str | None = None, terrain_path: str | None = None) -> Prepared:
-    """:func:`prepare` once per (scenario folder, DEM) in this process: planning is the slow part."""
+def _prepared(root: str, terrain_path: str | None) -> Prepared:
     from uavsim.terrain import open_dem
 
-    return prepare(scenario_root, open_dem(terrain_path))
+    return prepare(root, open_dem(terrain_path))
 
 
 def run_prepared(prep: Prepared, seed: int | np.random.SeedSequence | None = None, run_id: str | None = None,

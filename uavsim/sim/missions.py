@@ -304,7 +304,8 @@ def _from_planner(planning: Any, sc: Scenario, terrain: Any, key: str, kind: str
     """Templates from uavsim.planning Plans; a rejected plan gives an infeasible template (never flown)."""
     if kind == "route":
         r = sc.routes[ident]
-        plan = planning.plan_route(sc, r.origin, r.destination, aircraft_id=ac, terrain=terrain, return_leg=True)
+        plan = planning.plan_route(sc, r.origin, r.destination, aircraft_id=ac, terrain=terrain, return_leg=True,
+                                   mission_type=mt)
         a = sc.site(r.origin)
         plans, launch, poly = [plan], (a.lat, a.lon), None
         site = r.destination if mt == "medical" else r.origin
@@ -317,18 +318,18 @@ def _from_planner(planning: Any, sc: Scenario, terrain: Any, key: str, kind: str
     out = []
     for j, pl in enumerate(plans):
         k = f"{key}#{j}" if kind == "field" else key
-        feasible = bool(plan.feasible) and bool(getattr(pl, "feasible", True))
-        dt = max(1.0, float(pl.duration_s) / (TRACK_POINTS - 1)) if pl.duration_s else 1.0
+        reasons = tuple(plan.reasons) + tuple(r for r in (getattr(pl, "reasons", ()) or ()) if r not in plan.reasons)
+        if not (plan.feasible and pl.feasible) or len(pl.waypoints) < 2 or not pl.duration_s > 0:
+            out.append(_rejected(k, kind, ident, mt, ac, p, sc, "; ".join(reasons) or "planner: infeasible"))
+            continue
+        dt = max(1.0, float(pl.duration_s) / (TRACK_POINTS - 1))
         t, lat, lon, alt, gs = (np.asarray(v, float) for v in pl.track(dt))
-        ts, la, lo, al, g = _sample(t, lat, lon, alt, gs) if t.size >= 2 else (t, lat, lon, alt, gs)
-        x, y = geo.to_utm(lat, lon)
-        shadow = (pl.extra or {}).get("shadowed_fraction") if hasattr(pl, "extra") else None
-        if shadow is None and t.size:
+        ts, la, lo, al, g = _sample(t, lat, lon, alt, gs)
+        shadow = (getattr(pl, "extra", None) or {}).get("shadowed_fraction")
+        if shadow is None:
             shadow = shadowed_fraction(terrain, launch, float(al[0]), la, lo, al)
         out.append(Template(
-            k, mt, site, ac, feasible and t.size >= 2, tuple(plan.reasons) + tuple(getattr(pl, "reasons", ()) or ()),
-            "planner", ts, la, lo, al, g, exempt_mask(la, lo, launch, poly), float(pl.duration_s),
-            float(pl.distance_m) if pl.distance_m else float(np.sum(np.hypot(np.diff(x), np.diff(y)))),
-            float(pl.energy_wh), p.get("battery_wh", float("nan")), p.get("wind_limit_mps", 0.0), p["cruise_mps"],
-            float(shadow or 0.0), launch, poly))
+            k, mt, site, ac, True, reasons, "planner", ts, la, lo, al, g, exempt_mask(la, lo, launch, poly),
+            float(pl.duration_s), float(pl.distance_m), float(pl.energy_wh), p.get("battery_wh", float("nan")),
+            p.get("wind_limit_mps", 0.0), p["cruise_mps"], float(shadow), launch, poly))
     return out
