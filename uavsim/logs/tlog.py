@@ -1,9 +1,11 @@
-"""MAVLink telemetry logs (.tlog) through pymavlink, reading only the message types the analysis needs.
+"""MAVLink telemetry logs (.tlog): pymavlink indexes the frames; uavsim decodes only the types it needs.
 
-A ground station's .tlog interleaves the vehicle with the GCS itself, cameras, gimbals and ADS-B
-receivers. The vehicle is the (system, component) whose autopilot heartbeats are most frequent; every
-other source is ignored. Time is the vehicle's boot clock (time_boot_ms), never the GCS receive stamps.
-Corrupted packets (pymavlink BAD_DATA) are counted.
+A .tlog is a sequence of (8-byte receive time, MAVLink frame). pymavlink's mmap log reader indexes the
+frames by message id; uavsim then checks the CRC and decodes all frames of a wanted type at once with
+numpy, using pymavlink's own message definitions (wire order, types, CRC_EXTRA). Frames with a bad
+CRC are counted and dropped. The vehicle is the (system, component) whose autopilot heartbeats are
+most frequent; ground stations, cameras, gimbals and ADS-B receivers are ignored. Time is the vehicle's
+boot clock (time_boot_ms), never the ground station's receive stamps.
 """
 
 from __future__ import annotations
@@ -11,162 +13,215 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 from collections import Counter
+from types import SimpleNamespace
 
+import numpy as np
 from pymavlink import mavutil
+from pymavlink.dialects.v10 import ardupilotmega as mav
 
 from uavsim.logs import codes
+from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
 log = logging.getLogger(__name__)
 
-TYPES = ["HEARTBEAT", "GLOBAL_POSITION_INT", "GPS_RAW_INT", "ATTITUDE", "SYS_STATUS", "BATTERY_STATUS",
-         "EKF_STATUS_REPORT", "VIBRATION", "STATUSTEXT", "SYSTEM_TIME", "NAV_CONTROLLER_OUTPUT", "BAD_DATA"]
+TYPES = ("HEARTBEAT", "GLOBAL_POSITION_INT", "GPS_RAW_INT", "ATTITUDE", "SYS_STATUS", "BATTERY_STATUS",
+         "EKF_STATUS_REPORT", "VIBRATION", "STATUSTEXT", "SYSTEM_TIME", "NAV_CONTROLLER_OUTPUT")
 _MAV_TYPE_NAMES = {1: "plane", 2: "copter", 3: "copter", 4: "copter", 10: "rover", 11: "boat", 12: "sub",
                    13: "copter", 14: "copter", 15: "copter", 19: "vtol", 20: "vtol", 21: "vtol", 22: "vtol"}
-_BOOT_TIMED = ("GLOBAL_POSITION_INT", "ATTITUDE", "SYSTEM_TIME")
 _UTC_MIN_US = 1.0e15  # GPS_RAW_INT.time_usec above this is Unix time (2001+), below it is boot time
+_NP = {"B": "u1", "b": "i1", "H": "<u2", "h": "<i2", "I": "<u4", "i": "<i4", "Q": "<u8", "q": "<i8",
+       "f": "<f4", "d": "<f8", "c": "S1"}
 
 
-def _vehicle(mlog: mavutil.mavfile) -> tuple[int, int, int, int] | None:
-    """(sysid, compid, mav_type, autopilot) of the vehicle: the most frequent autopilot heartbeat source."""
-    counts: Counter[tuple[int, int, int, int]] = Counter()
-    while True:
-        m = mlog.recv_match(type="HEARTBEAT")
-        if m is None:
-            break
-        if m.type in codes.NON_VEHICLE_MAV_TYPES or m.autopilot == codes.MAV_AUTOPILOT_INVALID:
-            continue
-        counts[(m.get_srcSystem(), m.get_srcComponent(), m.type, m.autopilot)] += 1
-    mlog.rewind()  # also forgets the type filter, so the next pass may use another
-    return counts.most_common(1)[0][0] if counts else None
+def _x25(rows: np.ndarray, extra: int) -> np.ndarray:
+    """MAVLink's CRC-16/MCRF4XX (x25) of each row of bytes, then of CRC_EXTRA; vectorised over rows."""
+    crc = np.full(rows.shape[0], 0xFFFF, dtype=np.uint32)
+    for col in [*rows.T, np.full(rows.shape[0], extra, dtype=np.uint8)]:
+        tmp = (col.astype(np.uint32) ^ (crc & 0xFF)) & 0xFF
+        tmp = (tmp ^ (tmp << 4)) & 0xFF
+        crc = ((crc >> 8) ^ (tmp << 8) ^ (tmp << 3) ^ (tmp >> 4)) & 0xFFFF
+    return crc
 
 
-def scan_damage(path: str) -> dict[str, int]:
-    """Walk the tlog's records (8-byte time stamp + MAVLink frame) without decoding them, and count the
-    bytes where no frame starts (resynchronisation) and a frame cut short at the end of the file.
-    CRC failures are counted by pymavlink for the message types actually read (``crc_errors``)."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    n, ofs, junk, frames = len(data), 0, 0, 0
-    while ofs + 8 + 2 <= n:
-        marker = data[ofs + 8]
-        if marker == 0xFE:
-            mlen = 8 + data[ofs + 9] + 8
-        elif marker == 0xFD and ofs + 11 <= n:
-            mlen = 8 + data[ofs + 9] + 12 + (13 if data[ofs + 10] & 0x01 else 0)
+def _payload_dtype(cls: type) -> np.dtype:
+    fields = []
+    for name, ch, n in zip(cls.ordered_fieldnames, cls.native_format.decode()[1:], cls.array_lengths, strict=True):
+        if ch == "c":
+            fields.append((name, f"S{max(n, 1)}"))
         else:
-            ofs += 1
-            junk += 1
-            continue
-        frames += 1
-        ofs += mlen
-    return {"frames": frames, "resync_bytes": junk, "truncated_frame": int(ofs > n)}
+            fields.append((name, _NP[ch], (n,)) if n else (name, _NP[ch]))
+    return np.dtype(fields)
+
+
+def _decode(data: np.ndarray, ofs: np.ndarray, cls: type) -> tuple[Table, int]:
+    """All frames of one message type: fields, source ids and file order; drops (and counts) bad CRCs."""
+    n_total = ofs.size
+    ofs = ofs + 8  # skip the receive time stamp
+    ok = ofs + 8 <= data.size
+    ofs = ofs[ok]
+    marker, plen = data[ofs], data[np.minimum(ofs + 1, data.size - 1)].astype(np.int64)
+    v2 = marker == 0xFD
+    hdr = np.where(v2, 10, 6)
+    end = ofs + hdr + plen + 2
+    whole = end <= data.size
+    ofs, plen, hdr, v2 = ofs[whole], plen[whole], hdr[whole], v2[whole]
+    good = np.zeros(ofs.size, dtype=bool)
+    for h, p in {(int(a), int(b)) for a, b in zip(hdr.tolist(), plen.tolist(), strict=True)}:
+        sel = np.flatnonzero((hdr == h) & (plen == p))
+        rows = data[(ofs[sel] + 1)[:, None] + np.arange(h - 1 + p)]
+        crc = data[ofs[sel] + h + p].astype(np.uint32) | (data[ofs[sel] + h + p + 1].astype(np.uint32) << 8)
+        good[sel] = _x25(rows, cls.crc_extra) == crc
+    bad = int(ofs.size - good.sum()) + int(n_total - ok.sum()) + int((~whole).sum())
+    ofs, plen, hdr, v2 = ofs[good], plen[good], hdr[good], v2[good]
+    dt = _payload_dtype(cls)
+    # MAVLink 2 trims trailing zero bytes of the payload: pad back; extension fields beyond v1 are dropped.
+    idx = (ofs + hdr)[:, None] + np.arange(dt.itemsize)
+    body = np.where(np.arange(dt.itemsize)[None, :] < plen[:, None], data[np.minimum(idx, data.size - 1)], 0)
+    rec = np.ascontiguousarray(body.astype(np.uint8)).view(dt).reshape(-1)
+    table: Table = {"_ofs": ofs, "_sys": np.where(v2, data[ofs + 5], data[ofs + 3]).astype(np.int64),
+                    "_comp": np.where(v2, data[ofs + 6], data[ofs + 4]).astype(np.int64)}
+    for name in cls.ordered_fieldnames:
+        v = rec[name]
+        table[name] = v if v.dtype.kind == "S" else v.astype(np.float64)
+    return table, bad
 
 
 def read_tlog(path: str) -> RawLog:
+    b = RawBuilder(path, "tlog")
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        b = RawBuilder(path, "tlog")
-        mlog = mavutil.mavlink_connection(path, dialect="ardupilotmega", robust_parsing=True)
-        try:
-            veh = _vehicle(mlog)
-            if veh is None:
-                b.log.corruption["no_vehicle_heartbeat"] = True
-                return b.finish()
-            b.log.vehicle = _MAV_TYPE_NAMES.get(veh[2], f"mav_type_{veh[2]}")
-            b.log.firmware = {3: "ArduPilot", 12: "PX4"}.get(veh[3], f"MAV_AUTOPILOT {veh[3]}")
-            _read(mlog, b, veh)
-            b.log.corruption["crc_errors"] = int(mlog.mav.total_receive_errors)
-        finally:
+        mlog = mavutil.mavlink_connection(path, dialect="ardupilotmega")
+    try:
+        data = np.frombuffer(mlog.data_map, dtype=np.uint8) if mlog.data_map is not None else np.zeros(0, np.uint8)
+        tables: dict[str, Table] = {}
+        crc_errors = 0
+        for name in TYPES:
+            mid = getattr(mav, f"MAVLINK_MSG_ID_{name}")
+            if mid in mlog.offsets and mlog.offsets[mid]:
+                tables[name], bad = _decode(data, np.asarray(mlog.offsets[mid], dtype=np.int64),
+                                            mav.mavlink_map[mid])
+                crc_errors += bad
+        indexed = sum(len(v) for v in mlog.offsets.values())
+        covered = _covered_bytes(data, mlog.offsets)
+        b.log.corruption.update(crc_errors=crc_errors, frames=indexed, unindexed_bytes=int(data.size - covered))
+        _assemble(b, tables)
+    finally:
+        with contextlib.suppress(Exception):
             mlog.close()
-    b.log.corruption.update(scan_damage(path))
     return b.finish()
 
 
-def _read(mlog: mavutil.mavfile, b: RawBuilder, veh: tuple[int, int, int, int]) -> None:
-    sysid, compid = veh[0], veh[1]
-    nav: tuple[float | None, float | None] = (None, None)
-    bad = other = n = 0
-    armed: bool | None = None
-    status: int | None = None
-    mode: str | None = None
-    errors = 0
-    while True:
-        try:
-            m = mlog.recv_match(type=TYPES)
-        except Exception as exc:  # noqa: BLE001 - pymavlink raises anything on a damaged file; keep going
-            errors += 1  # its type index has moved past the bad frame already
-            b.log.corruption["undecodable_messages"] = errors
-            b.log.corruption["last_parse_error"] = f"{type(exc).__name__}: {exc}"
-            if errors >= 10_000:
-                log.warning("%s: parsing stopped after %d errors: %s", b.log.path, errors, exc)
-                break
-            continue
-        if m is None:
-            break
-        mt = m.get_type()
-        if mt == "BAD_DATA":
-            bad += 1
-            continue
-        if m.get_srcSystem() != sysid or m.get_srcComponent() != compid:
-            other += 1
-            continue
-        n += 1
-        if mt in _BOOT_TIMED:
-            t = b.clock(m.time_boot_ms * 1e-3)
-        else:
-            t = b.now if b.now is not None else math.nan
-        if mt == "HEARTBEAT":
-            is_armed = bool(m.base_mode & mavutil.mavlink.MAV_MODE_FLAG_SAFETY_ARMED)
-            if is_armed != armed:
-                b.log.arm.append((t, is_armed, f"HEARTBEAT base_mode=0x{m.base_mode:02x} (armed={is_armed})"))
-                armed = is_armed
-            if m.system_status != status:
-                status = m.system_status
-                if status in codes.HEARTBEAT_STATES:
-                    name, kind, level = codes.HEARTBEAT_STATES[status]
-                    b.note(Note(t, kind, level, f"vehicle reported {name}",
-                                f"HEARTBEAT system_status={status} ({name})", key=f"HB{status}"))
-            name = mavutil.mode_string_v10(m)
-            if name != mode:
-                b.log.modes.append((t, name))
-                mode = name
-        elif mt == "GLOBAL_POSITION_INT":
-            b.add("alt", t, m.relative_alt * 1e-3)
-        elif mt == "GPS_RAW_INT":
-            utc = m.time_usec * 1e-6 if m.time_usec > _UTC_MIN_US else None
-            sats = None if m.satellites_visible == 255 else m.satellites_visible
-            hdop = None if m.eph == 65535 else m.eph * 0.01
-            b.add("gps", t, m.lat * 1e-7, m.lon * 1e-7, m.alt * 1e-3, m.vel * 0.01 if m.vel != 65535 else None,
-                  m.fix_type, sats, hdop, utc)
-        elif mt == "ATTITUDE":
-            b.add("att", t, math.degrees(m.roll), math.degrees(m.pitch), *nav)
-        elif mt == "NAV_CONTROLLER_OUTPUT":
-            nav = (m.nav_roll, m.nav_pitch)  # desired attitude, degrees
-        elif mt == "SYS_STATUS":
-            volt = m.voltage_battery * 1e-3 if m.voltage_battery not in (0, 65535) else None
-            curr = m.current_battery * 0.01 if m.current_battery >= 0 else None
-            pct = m.battery_remaining if m.battery_remaining >= 0 else None
-            b.add("bat", t, volt, curr, pct, None)
-        elif mt == "BATTERY_STATUS":
-            if m.id == 0 and m.current_consumed >= 0:
-                b.add("bat", t, None, None, None, float(m.current_consumed))
-        elif mt == "EKF_STATUS_REPORT":
-            b.add("ekf", t, max(m.velocity_variance, m.pos_horiz_variance, m.compass_variance))
-        elif mt == "VIBRATION":
-            b.add("vibe", t, max(m.vibration_x, m.vibration_y, m.vibration_z),
-                  m.clipping_0 + m.clipping_1 + m.clipping_2)
-        elif mt == "SYSTEM_TIME":
-            if m.time_unix_usec > _UTC_MIN_US:
-                b.log.utc.append((t, m.time_unix_usec * 1e-6))
-        elif mt == "STATUSTEXT":
-            text = str(m.text).strip("\x00 ")
-            mapped = codes.text_mapping(text)
-            if mapped:
-                b.note(Note(t, mapped[0], mapped[1], f"message: {text}",
-                            f"STATUSTEXT severity={m.severity} {text!r}", key=f"TXT{mapped[0]}"))
-    b.log.messages_read = n
-    b.log.corruption["bad_packets"] = bad
+def _covered_bytes(data: np.ndarray, offsets: dict[int, list[int]]) -> int:
+    """Bytes of the file inside indexed records; the rest is junk, unknown messages or a cut-off tail."""
+    if not offsets or data.size == 0:
+        return 0
+    ofs = np.concatenate([np.asarray(v, dtype=np.int64) for v in offsets.values() if len(v)]) + 8
+    ofs = ofs[ofs + 2 < data.size]
+    plen = data[ofs + 1].astype(np.int64)
+    v2 = data[ofs] == 0xFD
+    signed = v2 & ((data[np.minimum(ofs + 2, data.size - 1)] & 0x01) == 1)
+    return int(np.sum(np.minimum(8 + plen + np.where(v2, 12, 8) + np.where(signed, 13, 0), data.size - ofs + 8)))
+
+
+def _vehicle(hb: Table) -> tuple[int, int, int, int] | None:
+    """(sysid, compid, mav_type, autopilot) with the most autopilot heartbeats."""
+    counts: Counter[tuple[int, int, int, int]] = Counter()
+    for s, c, ty, ap in zip(hb["_sys"].tolist(), hb["_comp"].tolist(), hb["type"].tolist(), hb["autopilot"].tolist(),
+                            strict=True):
+        if int(ty) not in codes.NON_VEHICLE_MAV_TYPES and int(ap) != codes.MAV_AUTOPILOT_INVALID:
+            counts[(int(s), int(c), int(ty), int(ap))] += 1
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def _assemble(b: RawBuilder, tables: dict[str, Table]) -> None:
+    hb = tables.get("HEARTBEAT")
+    veh = _vehicle(hb) if hb is not None else None
+    if veh is None:
+        b.log.corruption["no_vehicle_heartbeat"] = True
+        return
+    sysid, compid, mav_type, autopilot = veh
+    b.log.vehicle = _MAV_TYPE_NAMES.get(mav_type, f"mav_type_{mav_type}")
+    b.log.firmware = {3: "ArduPilot", 12: "PX4"}.get(autopilot, f"MAV_AUTOPILOT {autopilot}")
+    other = 0
+    for name, tb in list(tables.items()):
+        mine = (tb["_sys"] == sysid) & (tb["_comp"] == compid)
+        other += int((~mine).sum())
+        tables[name] = {k: v[mine] for k, v in tb.items()}
     b.log.corruption["other_sources_ignored"] = other
+    b.log.messages_read = sum(len(t["_ofs"]) for t in tables.values())
+    # Boot clock: time_boot_ms where a message has it; others take the latest one logged before them.
+    timed = [(tb["_ofs"], tb["time_boot_ms"] * 1e-3) for tb in tables.values() if "time_boot_ms" in tb]
+    all_ofs = np.concatenate([o for o, _ in timed] or [np.zeros(0, np.int64)])
+    all_t = np.concatenate([t for _, t in timed] or [np.zeros(0)])
+    order = np.argsort(all_ofs, kind="stable")
+    all_ofs = all_ofs[order]
+    mono = np.array([b.clock(x) for x in all_t[order].tolist()])
+    t: dict[str, np.ndarray] = {}
+    for name, tb in tables.items():
+        i = np.searchsorted(all_ofs, tb["_ofs"], side="right") - 1
+        t[name] = np.where(i >= 0, mono[np.clip(i, 0, None)] if mono.size else np.nan, np.nan)
+    _heartbeats(b, tables["HEARTBEAT"], t["HEARTBEAT"], mav_type)
+    if (g := tables.get("GLOBAL_POSITION_INT")) is not None:
+        b.add_block("alt", t["GLOBAL_POSITION_INT"], g["relative_alt"] * 1e-3)
+    if (g := tables.get("GPS_RAW_INT")) is not None:
+        utc = np.where(g["time_usec"] > _UTC_MIN_US, g["time_usec"] * 1e-6, np.nan)
+        b.add_block("gps", t["GPS_RAW_INT"], g["lat"] * 1e-7, g["lon"] * 1e-7, g["alt"] * 1e-3,
+                    np.where(g["vel"] == 65535, np.nan, g["vel"] * 0.01), g["fix_type"],
+                    np.where(g["satellites_visible"] == 255, np.nan, g["satellites_visible"]),
+                    np.where(g["eph"] == 65535, np.nan, g["eph"] * 0.01), utc)
+    if (a := tables.get("ATTITUDE")) is not None:
+        des_r = des_p = None
+        if (nav := tables.get("NAV_CONTROLLER_OUTPUT")) is not None and len(nav["_ofs"]):
+            j = np.searchsorted(nav["_ofs"], a["_ofs"]) - 1  # the latest attitude demand before each sample
+            des_r = np.where(j >= 0, nav["nav_roll"][np.clip(j, 0, None)], np.nan)
+            des_p = np.where(j >= 0, nav["nav_pitch"][np.clip(j, 0, None)], np.nan)
+        b.add_block("att", t["ATTITUDE"], np.degrees(a["roll"]), np.degrees(a["pitch"]), des_r, des_p)
+    if (s := tables.get("SYS_STATUS")) is not None:
+        b.add_block("bat", t["SYS_STATUS"], np.where(np.isin(s["voltage_battery"], (0, 65535)), np.nan, s["voltage_battery"] * 1e-3),
+                    np.where(s["current_battery"] < 0, np.nan, s["current_battery"] * 0.01),
+                    np.where(s["battery_remaining"] < 0, np.nan, s["battery_remaining"]), None)
+    if (s := tables.get("BATTERY_STATUS")) is not None:
+        keep = (s["id"] == 0) & (s["current_consumed"] >= 0)
+        b.add_block("bat", t["BATTERY_STATUS"][keep], None, None, None, s["current_consumed"][keep])
+    if (e := tables.get("EKF_STATUS_REPORT")) is not None:
+        b.add_block("ekf", t["EKF_STATUS_REPORT"], np.max([e["velocity_variance"], e["pos_horiz_variance"],
+                                                            e["compass_variance"]], axis=0))
+    if (v := tables.get("VIBRATION")) is not None:
+        b.add_block("vibe", t["VIBRATION"], np.max([v["vibration_x"], v["vibration_y"], v["vibration_z"]], axis=0),
+                    v["clipping_0"] + v["clipping_1"] + v["clipping_2"])
+    if (st := tables.get("SYSTEM_TIME")) is not None:
+        for ti, u in zip(t["SYSTEM_TIME"].tolist(), st["time_unix_usec"].tolist(), strict=True):
+            if u > _UTC_MIN_US:
+                b.log.utc.append((ti, u * 1e-6))
+                break
+    if (tx := tables.get("STATUSTEXT")) is not None:
+        for ti, sev, raw in zip(t["STATUSTEXT"].tolist(), tx["severity"].tolist(), tx["text"].tolist(), strict=True):
+            text = raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
+            if mapped := codes.text_mapping(text):
+                b.note(Note(ti, mapped[0], mapped[1], f"message: {text}",
+                            f"STATUSTEXT severity={int(sev)} {text!r}", key=f"TXT{mapped[0]}"))
+
+
+def _heartbeats(b: RawBuilder, hb: Table, t: np.ndarray, mav_type: int) -> None:
+    armed_bit = mavutil.mavlink.MAV_MODE_FLAG_SAFETY_ARMED
+    armed_prev = status_prev = mode_prev = None
+    for i, ti in enumerate(t.tolist()):
+        base, status = int(hb["base_mode"][i]), int(hb["system_status"][i])
+        armed = bool(base & armed_bit)
+        if armed != armed_prev:
+            b.log.arm.append((ti, armed, f"HEARTBEAT base_mode=0x{base:02x} (armed={armed})"))
+            armed_prev = armed
+        if status != status_prev:
+            status_prev = status
+            if status in codes.HEARTBEAT_STATES:
+                name, kind, level = codes.HEARTBEAT_STATES[status]
+                b.note(Note(ti, kind, level, f"vehicle reported {name}",
+                            f"HEARTBEAT system_status={status} ({name})", key=f"HB{status}"))
+        msg = SimpleNamespace(autopilot=int(hb["autopilot"][i]), base_mode=base, type=mav_type,
+                              custom_mode=int(hb["custom_mode"][i]), get_type=lambda: "HEARTBEAT")
+        mode = mavutil.mode_string_v10(msg)
+        if mode != mode_prev:
+            b.log.modes.append((ti, mode))
+            mode_prev = mode
