@@ -38,16 +38,18 @@ def _choices(allowed: tuple[str, ...]):
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and track sample.")
 @click.option("--dem", type=click.Path(dir_okay=False), default=None,
               help="DEM for the map's relief (default: the embedded synthetic terrain).")
+@click.option("--scenario", type=click.Path(file_okay=False), default=None,
+              help="Scenario folder whose places and zones the map shows (default: missions/dienbien).")
 @click.option("--max-tracks", type=click.IntRange(1), default=None, help="Draw at most this many tracks.")
 @click.option("--dpi", type=click.IntRange(50, 300), default=100, show_default=True,
               help="Resolution of the figures embedded in the HTML.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (files, headline, timings).")
 def report(db: str, out: str, langs: list[str], formats: list[str], confidence: float, target: float,
-           cluster: str, seed: int, dem: str | None, max_tracks: int | None, dpi: int,
+           cluster: str, seed: int, dem: str | None, scenario: str | None, max_tracks: int | None, dpi: int,
            as_json: bool) -> None:
     """Write the safety report (figures, breakdowns, unsafe flights with evidence) into OUT."""
     result = build_report(db, out, langs, formats, confidence=confidence, target=target, cluster=cluster,
-                          seed=seed, dem=dem, max_tracks=max_tracks, dpi=dpi)
+                          seed=seed, dem=dem, scenario=scenario, max_tracks=max_tracks, dpi=dpi)
     if as_json:
         echo_json(result)
         return

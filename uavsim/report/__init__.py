@@ -41,7 +41,8 @@ def split_choices(values: Iterable[str], allowed: tuple[str, ...], what: str) ->
 def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("vi", "en"),
                  formats: Iterable[str] = FORMATS, *, confidence: float = 0.95, target: float = 0.99,
                  cluster: str = "day", n_boot: int = 2000, seed: int = 0, max_tracks: int | None = None,
-                 dem: str | Path | None = None, terrain: bool = True, dpi: int = 100,
+                 dem: str | Path | None = None, scenario: str | Path | None = None, terrain: bool = True,
+                 dpi: int = 100,
                  generated: str | None = None) -> dict[str, Any]:
     """Write ``report-<lang>.html`` / ``.pdf`` into ``out_dir``; returns the headline figures, files and timings.
 
@@ -61,7 +62,7 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     data = gather(db, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed,
-                  max_tracks=max_tracks, dem=dem, terrain=terrain)
+                  max_tracks=max_tracks, dem=dem, terrain=terrain, scenario=scenario)
     timings["gather_s"] = time.perf_counter() - t0
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
