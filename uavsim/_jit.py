@@ -3,6 +3,8 @@
 - ``cache=True`` keeps compiled code between runs; ``nogil=True`` lets threads run kernels side by side.
 - fastmath is limited to flags that keep NaN and inf semantics: NaN means "unknown terrain" and must
   propagate through every safety computation, so "nnan"/"ninf" are never assumed.
+- ``error_model="numpy"`` drops Python's zero-division checks from hot loops: a division by zero gives
+  inf/NaN, which the NaN policy already treats as unknown.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import numba
 
 FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
-_DEFAULTS: dict[str, Any] = {"cache": True, "nogil": True, "fastmath": FASTMATH}
+_DEFAULTS: dict[str, Any] = {"cache": True, "nogil": True, "fastmath": FASTMATH, "error_model": "numpy"}
 
 
 def njit(fn: Callable | None = None, **options: Any) -> Any:
