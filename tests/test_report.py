@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -191,3 +192,19 @@ def test_degenerate_store_still_builds(tmp_path):
     assert "old.log #0" in page
     text = _pdf_text(tmp_path / "o" / "report-vi.pdf")
     assert "Không có dữ liệu" in text  # the time charts and the map have nothing to draw
+
+
+def test_pdf_pages_render_as_images(built, tmp_path):
+    """Every page of both PDFs rasterises (pdftoppm) and carries ink; skipped without poppler."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed")
+    from matplotlib.image import imread
+
+    for lang in ("vi", "en"):
+        pdf = built[3] / f"report-{lang}.pdf"
+        subprocess.run(["pdftoppm", "-r", "20", "-png", str(pdf), str(tmp_path / lang)], check=True)
+        pages = sorted(tmp_path.glob(f"{lang}-*.png"))
+        assert len(pages) == len(PdfReader(pdf).pages)
+        for page in pages:
+            img = imread(page)[..., :3]
+            assert (img.mean(axis=2) < 0.5).mean() > 0.001, f"{page.name} is blank"
