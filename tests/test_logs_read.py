@@ -233,3 +233,11 @@ def test_vectorised_tlog_decoding_equals_pymavlink_message_by_message(path):
                 assert [g.split(b"\0", 1)[0].decode() for g in got] == [w.split("\0", 1)[0] for w in want]
             else:
                 np.testing.assert_array_equal(got, np.asarray(want, dtype=np.float64), err_msg=f"{name}.{field}")
+
+
+def test_damage_is_counted_in_the_file_summary_and_each_flight():
+    from uavsim.logs import analyse
+
+    flights, summary = analyse(read_log(DATA / "vehicle_gcs_camera.tlog"), "0" * 64)
+    assert summary["crc_errors"] == 1 and summary["unindexed_bytes"] == 7
+    assert all(f.extra["file_damage"] == {"crc_errors": 1, "unindexed_bytes": 7} for f in flights)

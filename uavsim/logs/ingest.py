@@ -226,6 +226,9 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
                    "airborne_s": _airborne_s(raw, seg, rules), "in_air_known": bool(np.isfinite(state).any()),
                    "max_rel_alt_m": float(rel.max()) if rel.size else None, "checks": verdict.checks,
                    "file": Path(raw.path).name}))
+    damage = {k: v for k, v in raw.corruption.items() if v and k not in ("frames", "other_sources_ignored")}
+    for f in flights:
+        f.extra["file_damage"] = damage  # the file's counted damage travels with each of its flights
     summary = dict(raw.corruption)
     summary.update(format=raw.fmt, messages_read=raw.messages_read, segments=len(segs), ground_only_segments=skipped,
                    events_outside_flights=[f"{n.kind} at t={n.t - raw.t_start:.1f}s: {n.evidence}"
