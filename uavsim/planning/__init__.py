@@ -43,6 +43,7 @@ class Plan:
     extra: dict[str, Any] = field(default_factory=dict)
     leg_times_s: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # one per leg (n - 1)
     hold_s: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # hover time at each waypoint
+    leg_speed_mps: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)  # commanded, per leg
 
     def to_dict(self, waypoints: bool = True) -> dict[str, Any]:
         """The plan/check JSON document (DESIGN.md keys first, then this plan's extras)."""

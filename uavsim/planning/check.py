@@ -97,7 +97,7 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
            mission_type: str = "unknown", site: str | None = None, mass_kg: np.ndarray | float | None = None,
            speed_mps: np.ndarray | float | None = None, hold_s: np.ndarray | None = None, wind_mps: float = 0.0,
            wind_dir_deg: float = 0.0, reserve_frac: float = 0.20, min_clearance_m: float | None = None,
-           labels: list[str] | None = None, step_m: float = 20.0, reasons: list[str] | None = None,
+           labels: list[str] | None = None, step_m: float = 10.0, reasons: list[str] | None = None,
            extra: dict[str, Any] | None = None) -> Plan:
     """Assess a flight given as waypoints (lat, lon, alt MSL); the first and last are on the ground."""
     wp = np.asarray(waypoints, float)
@@ -195,7 +195,9 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
     extra.setdefault("min_clearance_required_m", min_clearance_m)
     return Plan(kind, mission_type, site, ac.id, not reasons, reasons, wp, float(np.sum(h)), duration, energy,
                 reserve_pct, min_clear, max_agl, zones, extra=extra, leg_times_s=flown.leg_t_s,
-                hold_s=np.zeros(n) if hold_s is None else np.asarray(hold_s, float))
+                hold_s=np.zeros(n) if hold_s is None else np.asarray(hold_s, float),
+                leg_speed_mps=np.broadcast_to(np.asarray(ac.cruise_mps if speed_mps is None else speed_mps, float),
+                                              (n - 1,)).copy())
 
 
 def _radio(terrain: Terrain, ac: AircraftClass, wp: np.ndarray, lat, lon, alt, dist, airborne, ground0: float,
@@ -223,8 +225,26 @@ def _radio(terrain: Terrain, ac: AircraftClass, wp: np.ndarray, lat, lon, alt, d
     return {"shadowed_fraction": frac, "shadow_segments": segs}
 
 
-def resolve_aircraft(scenario: Scenario, aircraft_id: str) -> AircraftClass:
-    return get_aircraft(scenario, aircraft_id)
+def mass_schedule(ac: AircraftClass, waypoints: np.ndarray, payload_kg: float | None = None,
+                  release_index: int | None = None, spray_on: int | None = None, spray_off: int | None = None
+                  ) -> np.ndarray:
+    """Mass (kg) on each leg: the payload until it is released (winch/gripper) at ``release_index``, or, while the
+    sprayer runs from waypoint ``spray_on`` to ``spray_off``, falling evenly with the distance flown."""
+    n = len(waypoints)
+    payload = ac.payload_kg if payload_kg is None else payload_kg
+    full = ac.mass_kg(payload)
+    mass = np.full(max(n - 1, 0), full)
+    if release_index is not None:
+        mass[release_index:] = ac.operating_kg
+    if spray_on is not None:
+        off = n - 1 if spray_off is None else spray_off
+        h, _, _, _ = legs_utm(waypoints)
+        cum = np.concatenate([[0.0], np.cumsum(h)])
+        span = cum[off] - cum[spray_on]
+        for i in range(spray_on, min(off, n - 1)):
+            mass[i] = ac.operating_kg + (full - ac.operating_kg) * (1 - (cum[i] - cum[spray_on]) / span if span > 0 else 0)
+        mass[off:] = ac.operating_kg
+    return mass
 
 
 def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: Terrain | None = None,
@@ -240,15 +260,17 @@ def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: T
     m = read_mission(path, t)
     ac_id = aircraft_id or m.meta.get("aircraft_id") or DEFAULT_CHECK_AIRCRAFT
     ac = get_aircraft(sc, ac_id)
-    n = len(m.waypoints)
-    mass = np.full(max(n - 1, 0), ac.mass_kg())
-    if m.release_index is not None:  # payload released (DO_GRIPPER) at that waypoint
-        mass[m.release_index:] = ac.operating_kg
+    payload = m.meta.get("payload_kg")
+    mass = mass_schedule(ac, m.waypoints, float(payload) if isinstance(payload, int | float) else None,
+                         m.release_index, m.spray_on, m.spray_off)
+    speed = None if m.speed_mps is None else np.where(np.isfinite(m.speed_mps), m.speed_mps, ac.cruise_mps)
     plan = assess("mission", m.waypoints, scenario=sc, terrain=t, ac=ac,
                   mission_type=str(m.meta.get("mission_type", "unknown")), site=m.meta.get("site"), mass_kg=mass,
-                  speed_mps=m.speed_mps, hold_s=m.hold_s, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg,
+                  speed_mps=speed, hold_s=m.hold_s, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg,
                   reserve_frac=reserve_frac, min_clearance_m=min_clearance_m, labels=m.labels,
                   extra={"file": str(path), "format": m.format, "frames": sorted(m.frames),
+                         "release_index": m.release_index, "spray_on_index": m.spray_on,
+                         "spray_off_index": m.spray_off, "payload_kg": payload,
                          "aircraft_assumed": aircraft_id is None and "aircraft_id" not in m.meta})
     plan.extra["warnings"] = m.warnings + plan.extra.get("warnings", [])
     return plan

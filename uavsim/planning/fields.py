@@ -18,7 +18,7 @@ from uavsim import geo
 from uavsim.aircraft import JOULES_PER_WH, LIQUID_KG_PER_L, AircraftClass, get_aircraft, power_w
 from uavsim.errors import PlanningError
 from uavsim.planning import Plan, rejected
-from uavsim.planning.check import assess, height_limits
+from uavsim.planning.check import assess, height_limits, mass_schedule
 from uavsim.planning.coverage import M2_PER_HA, Coverage, plan_coverage
 from uavsim.planning.profile import densify_utm, simplify_profile
 from uavsim.planning.routes import terrain_profile
@@ -172,10 +172,6 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
     xy.append((pieces[-1].x1, pieces[-1].y1))
     xy_arr = np.array(xy)
     wlat, wlon, walt, wd = _work_waypoints(t, xy_arr, work_agl, tol)
-    # amount applied so far, against distance along the work path (applied evenly per piece)
-    pd = np.concatenate([[0.0], np.cumsum([p.length for p in pieces])])
-    pa = np.concatenate([[0.0], np.cumsum([p.new_m2 / M2_PER_HA * rate for p in pieces])])
-    applied = np.interp(wd, pd, pa)
     out_lat, out_lon, out_alt = terrain_profile(t, np.array([launch[0], xy_arr[0, 0]]),
                                                 np.array([launch[1], xy_arr[0, 1]]), transit_agl, smooth, ceiling)
     back_lat, back_lon, back_alt = terrain_profile(t, np.array([xy_arr[-1, 0], launch[0]]),
@@ -188,15 +184,16 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
     n_out = 1 + len(out_lat)
     n_work = len(wlat)
     legs = len(wp) - 1
-    left = np.full(legs, 0.0)
-    left[: n_out] = amount  # full until the work starts
-    left[n_out: n_out + n_work - 1] = amount - applied[:-1]
     speeds = np.full(legs, ac.cruise_mps)
     speeds[n_out: n_out + n_work - 1] = speed
-    mass = ac.operating_kg + np.clip(left, 0.0, None) * LIQUID_KG_PER_L
+    # the tank empties evenly along the work path (the same model the check applies to an exported file)
+    payload = amount * LIQUID_KG_PER_L if rate > 0 else 0.0
+    on, off = (n_out, n_out + n_work - 1) if rate > 0 else (None, None)
+    mass = mass_schedule(ac, wp, payload, None, on, off)
     extra = {"sortie": k + 1, "amount": amount, "litres": amount if mtype != "seed" else 0.0,
              "kg_seed": amount if mtype == "seed" else 0.0,
-             "hectares": float(sum(p.new_m2 for p in pieces) / M2_PER_HA), "work_agl_m": work_agl}
+             "hectares": float(sum(p.new_m2 for p in pieces) / M2_PER_HA), "work_agl_m": work_agl,
+             "payload_kg": payload, "spray_on_index": on, "spray_off_index": off}
     return assess("sortie", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=site, mass_kg=mass,
                   speed_mps=speeds, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
                   step_m=WORK_STEP_M, extra=extra)

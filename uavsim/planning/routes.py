@@ -24,7 +24,7 @@ from uavsim import geo
 from uavsim.aircraft import get_aircraft
 from uavsim.errors import PlanningError
 from uavsim.planning import Plan
-from uavsim.planning.check import assess
+from uavsim.planning.check import assess, mass_schedule
 from uavsim.planning.profile import densify_utm, lowest_profile, simplify_profile
 
 if TYPE_CHECKING:
@@ -186,11 +186,11 @@ def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: s
         hold = np.zeros(len(out) + len(rest))
         release = len(out) + len(rest)
     wp = np.array(out + rest, float)
-    mass = np.full(len(wp) - 1, ac.mass_kg(payload_kg))
-    mass[release:] = ac.operating_kg
+    payload = ac.payload_kg if payload_kg is None else payload_kg
+    mass = mass_schedule(ac, wp, payload, release if return_leg else None)
     extra = {"origin": o_id, "destination": d_id, "straight_m": straight,
              "path_m": float(np.sum(np.hypot(np.diff(px), np.diff(py)))), "detoured": len(path) > 2,
-             "release_index": release if return_leg else None, "return_leg": return_leg,
+             "release_index": release if return_leg else None, "return_leg": return_leg, "payload_kg": payload,
              "cruise_agl_m": cruise_agl_m, "wind_mps": wind_mps, "wind_dir_deg": wind_dir_deg}
     plan = assess("route", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=o_id, mass_kg=mass,
                   hold_s=hold, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,

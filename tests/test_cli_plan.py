@@ -1,0 +1,83 @@
+"""`uavsim plan route|field` and `uavsim check` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from uavsim.cli.main import cli
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+def test_plan_route_json_is_one_document(runner):
+    r = runner.invoke(cli, ["plan", "route", "--from", "ttyt-muong-ang", "--to", "tyt-ang-to", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    for key in ("feasible", "reasons", "distance_m", "duration_s", "energy_wh", "reserve_pct",
+                "min_terrain_clearance_m", "max_agl_m", "zones", "waypoints"):
+        assert key in doc
+    assert doc["feasible"] is True and doc["zones"] == []
+    assert set(doc["waypoints"][0]) == {"lat", "lon", "alt_msl_m"}
+
+
+def test_plan_route_infeasible_exits_1_with_reasons(runner):
+    r = runner.invoke(cli, ["plan", "route", "--from", "ttyt-muong-ang", "--to", "tyt-ang-to", "--wind", "15",
+                            "--json"])
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert doc["feasible"] is False and any("wind" in x for x in doc["reasons"])
+
+
+def test_plan_route_export_plot_then_check(runner, tmp_path):
+    plan, png, wpl = tmp_path / "r.plan", tmp_path / "r.png", tmp_path / "r.waypoints"
+    r = runner.invoke(cli, ["plan", "route", "--from", "ttyt-muong-ang", "--to", "tyt-muong-dang", "--export",
+                            str(plan), "--plot", str(png)])
+    assert r.exit_code == 0, r.output
+    assert "FEASIBLE" in r.output and png.stat().st_size > 10_000
+    r = runner.invoke(cli, ["plan", "route", "--from", "ttyt-muong-ang", "--to", "tyt-muong-dang", "--export", str(wpl)])
+    assert wpl.read_text().startswith("QGC WPL 110")
+    for f in (plan, wpl):
+        r = runner.invoke(cli, ["check", str(f), "--json"])
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["feasible"] is True
+
+
+def test_plan_field_exports_one_file_per_sortie(runner, tmp_path):
+    r = runner.invoke(cli, ["plan", "field", "--field", "hn-coffee-1", "--json", "--export", str(tmp_path / "c.plan")])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["sortie_count"] == len(doc["sorties"]) == len(doc["exported"]) >= 2
+    assert doc["litres"] == pytest.approx(12.0 * doc["hectares"] * doc["covered_fraction"], rel=1e-6)
+
+
+def test_check_truncated_file_is_a_clear_error(runner, tmp_path):
+    f = tmp_path / "cut.plan"
+    f.write_text('{"fileType": "Plan", "mission": {"plannedHomePosition": [21.5, 103.2, 600], "items": [{"type"')
+    r = runner.invoke(cli, ["check", str(f)])
+    assert r.exit_code == 1
+    assert f"Error: {f}: not valid JSON" in r.stderr and "Traceback" not in r.output + r.stderr
+
+
+def test_check_waypoint_below_terrain_names_it(runner, tmp_path):
+    f = tmp_path / "low.waypoints"
+    f.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21.5197\t103.2174\t600\t1\n"
+                 "1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t40\t1\n"
+                 "2\t0\t0\t16\t0\t0\t0\t0\t21.5230\t103.2200\t300\t1\n"
+                 "3\t0\t3\t21\t0\t0\t0\t0\t0\t0\t0\t1\n")
+    r = runner.invoke(cli, ["check", str(f)])
+    assert r.exit_code == 1
+    assert "NOT FEASIBLE" in r.output and "mission item 2 (WAYPOINT, line 4 (seq 2))" in r.output
+    assert "below the terrain" in r.output
+
+
+def test_unknown_site_and_field_exit_1(runner):
+    r = runner.invoke(cli, ["plan", "route", "--from", "nowhere", "--to", "na-tau"])
+    assert r.exit_code == 1 and "unknown site 'nowhere'" in r.stderr
+    r = runner.invoke(cli, ["plan", "field", "--field", "nofield"])
+    assert r.exit_code == 1 and "unknown field 'nofield'" in r.stderr
