@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from uavsim.records import Flight, Telemetry
+from uavsim.safety.classify import Verdict
 from uavsim.safety.rules import Rules, default_rules
 from uavsim.scenario import Scenario
 from uavsim.sim.config import HOUR_S, Campaign, load_campaign
@@ -92,7 +93,9 @@ def _prepared(root: str, terrain_path: str | None) -> Prepared:
 
 
 def run_prepared(prep: Prepared, seed: int | np.random.SeedSequence | None = None, run_id: str | None = None,
-                 days: int | None = None) -> CampaignResult:
+                 days: int | None = None, records: bool = True) -> CampaignResult:
+    """One replication. Without ``records`` no Flight objects are built (replications need only the
+    verdicts and the summary); the classification is the same either way."""
     c = prep.campaign
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(c.seed if seed is None else seed)
     seed_int = int(seed) if isinstance(seed, int) else (c.seed if seed is None else None)
@@ -101,8 +104,10 @@ def run_prepared(prep: Prepared, seed: int | np.random.SeedSequence | None = Non
         model = CampaignModel(c, prep.scenario, prep.templates, ss, prep.rules, prep.terrain, days)
         model.run()
         logs = sorted(model.logs, key=lambda f: (f.launch_s, f.unit))
-        flights = [_flight(run_id, i, fl, prep, c) for i, fl in enumerate(logs)]
-    summary = summarize(flights, model, c)
+        verdicts = [_verdict(fl, prep) for fl in logs]
+        flights = [_flight(run_id, i, fl, v, c) for i, (fl, v) in enumerate(zip(logs, verdicts, strict=True))] \
+            if records else []
+    summary = summarize(logs, verdicts, model, c)
     summary.update(run_id=run_id, seed=seed_int, days=model.days,
                    templates=sorted({t.source for ts in prep.templates.values() for t in ts}))
     return CampaignResult(run_id, seed_int, flights, summary, logs)
@@ -133,13 +138,16 @@ def run_campaign(scenario: Scenario | str | Path | None = None, seed: int | None
     return res
 
 
-def _flight(run_id: str, i: int, fl: FlightLog, prep: Prepared, c: Campaign) -> Flight:
+def _verdict(fl: FlightLog, prep: Prepared) -> Verdict:
     tpl, rp = fl.template, fl.replay
     if fl.failure is None and tpl.nominal is not None:
-        verdict = tpl.nominal  # same inputs as the template's own classification
-    else:
-        verdict = classify_track(tpl, rp.events, prep.terrain, prep.scenario.airspace, prep.rules,
-                                 rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.exempt)
+        return tpl.nominal  # same inputs as the template's own classification
+    return classify_track(tpl, rp.events, prep.terrain, prep.scenario.airspace, prep.rules,
+                          rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.exempt)
+
+
+def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -> Flight:
+    tpl, rp = fl.template, fl.replay
     start = datetime.combine(c.start, time(0), tzinfo=UTC) + timedelta(seconds=fl.launch_s - c.utc_offset_s)
     bat = np.linspace(100.0, rp.battery_end_pct, rp.t_s.size)
     tel = Telemetry(rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.alt_msl_m - tpl.alt_msl_m[0], rp.gs_mps, bat,
@@ -167,18 +175,19 @@ def lower_bound(safe: int, n: int, confidence: float) -> float:
     return clopper_pearson_lower(safe, n, confidence)
 
 
-def summarize(flights: list[Flight], model: CampaignModel, c: Campaign) -> dict[str, Any]:
-    n = len(flights)
-    unsafe = sum(f.outcome == "unsafe" for f in flights)
+def summarize(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignModel, c: Campaign) -> dict[str, Any]:
+    n = len(logs)
+    unsafe = sum(v.outcome == "unsafe" for v in verdicts)
     lb = lower_bound(n - unsafe, n, c.confidence)
     by_type: dict[str, int] = {}
     sev: dict[str, int] = {}
     fail: dict[str, int] = {}
-    for f in flights:
-        by_type[f.mission_type] = by_type.get(f.mission_type, 0) + 1
-        sev[f.severity] = sev.get(f.severity, 0) + 1
-        if "failure" in f.extra:
-            k = f"{f.extra['failure']}:{f.extra['contingency']}"
+    for fl, v in zip(logs, verdicts, strict=True):
+        mt = fl.template.mission_type
+        by_type[mt] = by_type.get(mt, 0) + 1
+        sev[v.severity] = sev.get(v.severity, 0) + 1
+        if fl.failure is not None:
+            k = f"{fl.failure.mode}:{fl.failure.action}"
             fail[k] = fail.get(k, 0) + 1
     waits = np.asarray(model.t.medical_wait_s) / MINUTE_S
     return {
@@ -189,7 +198,7 @@ def summarize(flights: list[Flight], model: CampaignModel, c: Campaign) -> dict[
         "confidence": c.confidence,
         "target": c.target,
         "meets_target": bool(n and lb >= c.target),
-        "flight_hours": sum(f.duration_s for f in flights) / HOUR_S,
+        "flight_hours": sum(fl.replay.duration_s for fl in logs) / HOUR_S,
         "flights_by_type": dict(sorted(by_type.items())),
         "severity": dict(sorted(sev.items())),
         "failures": dict(sorted(fail.items())),

@@ -83,7 +83,9 @@ class CampaignModel:
         env = self.env
         self.crews = {b.id: simpy.PreemptiveResource(env, b.crews) for b in campaign.bases.values()}
         self.pads = {b.id: simpy.Resource(env, b.pads) for b in campaign.bases.values()}
-        self.chargers = {b.id: simpy.Resource(env, b.chargers) for b in campaign.bases.values()}
+        # Chargers serve packs first come, first served: each base keeps when each charger is next free, so a
+        # pack's return is one timeout (the same schedule a FIFO simpy.Resource would give, fewer events).
+        self.charger_free = {b.id: [0.0] * b.chargers for b in campaign.bases.values()}
         self.refills = {b.id: simpy.Resource(env, max(b.refill_stations, 1)) for b in campaign.bases.values()}
         self.window = {b.id: (max(campaign.daylight_s[0], b.shift_s[0]), min(campaign.daylight_s[1], b.shift_s[1]))
                        for b in campaign.bases.values()}
@@ -96,6 +98,12 @@ class CampaignModel:
                 self.units.append(Unit(f"{f.aircraft}#{k}", f.aircraft, f.base,
                                        simpy.Container(env, f.batteries, init=f.batteries),
                                        f.charge_s, f.turnaround_s, f.refill_s))
+        # A pad or refill station that can never be short (at least one per aircraft) cannot delay anyone:
+        # its hold is folded into the preparation timeout.
+        n_at = {b: sum(u.base == b for u in self.units) for b in campaign.bases}
+        n_fill = {b: sum(u.base == b and u.refill_s > 0 for u in self.units) for b in campaign.bases}
+        self.pads_bind = {b.id: b.pads < n_at[b.id] for b in campaign.bases.values()}
+        self.refills_bind = {b.id: b.refill_stations < n_fill[b.id] for b in campaign.bases.values()}
         self.flyable: dict[str, np.ndarray] = {}
         for u in self.units:
             if u.cls not in self.flyable:
@@ -226,17 +234,23 @@ class CampaignModel:
                 phase = "prep"
                 pack_get = u.packs.get(1)
                 yield pack_get
-                if u.refill_s > 0:
+                prep_s = u.turnaround_s
+                if u.refill_s > 0 and self.refills_bind[u.base]:
                     with self.refills[u.base].request() as r:
                         yield r
                         yield env.timeout(u.refill_s)
-                yield env.timeout(u.turnaround_s)
-                with self.pads[u.base].request() as p:
-                    yield p
-                    yield env.timeout(PAD_S)
+                else:
+                    prep_s += u.refill_s
+                if self.pads_bind[u.base]:
+                    yield env.timeout(prep_s)
+                    with self.pads[u.base].request() as p:
+                        yield p
+                        yield env.timeout(PAD_S)
+                else:
+                    yield env.timeout(prep_s + PAD_S)
                 phase, launch = "air", env.now
                 failure = draw_failure(tpl, self.c.hazards, self.rng_hazard)
-                rp = nominal(tpl) if failure is None else replay(tpl, failure, self.rules, self.terrain)
+                rp = nominal(tpl) if failure is None else replay(tpl, failure, self.rules)
                 yield env.timeout(rp.duration_s)
             except simpy.Interrupt:
                 crews.release(req)
@@ -254,7 +268,7 @@ class CampaignModel:
                     self._record(u, job, launch, rp, failure)  # type: ignore[arg-type]
                     return
                 failure = Failure("recall", elapsed, "abort")
-                rp = replay(tpl, failure, self.rules, self.terrain)
+                rp = replay(tpl, failure, self.rules)
                 yield env.timeout(max(launch + rp.duration_s - env.now, 0.0))
                 self._record(u, job, launch, rp, failure)
                 self.t.recalled_in_flight += 1
@@ -264,17 +278,19 @@ class CampaignModel:
             return
 
     def _record(self, u: Unit, job: Job, launch: float, rp: Replay, failure: Failure | None) -> None:
-        self.env.process(self._charge(u, rp.energy_wh / job.template.battery_wh if job.template.battery_wh else 1.0))
+        self._charge(u, rp.energy_wh / job.template.battery_wh if job.template.battery_wh else 1.0)
         wait = launch - job.request.t_s
         if job.request.medical and (failure is None or failure.action != "abort"):
             self.t.medical_wait_s.append(wait)
         self.logs.append(FlightLog(launch, u.id, job.request.demand, job.template, rp, failure, wait))
 
-    def _charge(self, u: Unit, used_frac: float):
-        with self.chargers[u.base].request() as r:
-            yield r
-            yield self.env.timeout(u.charge_s * min(1.0, max(MIN_CHARGE_FRAC, used_frac)))
-        yield u.packs.put(1)
+    def _charge(self, u: Unit, used_frac: float) -> None:
+        free = self.charger_free[u.base]
+        k = int(np.argmin(free))  # the first charger free (lowest index on ties, as a FIFO resource)
+        start = max(self.env.now, free[k])
+        free[k] = start + u.charge_s * min(1.0, max(MIN_CHARGE_FRAC, used_frac))
+        done = self.env.timeout(free[k] - self.env.now)
+        done.callbacks.append(lambda _ev: u.packs.put(1))
 
 
 def _key(cd: Any) -> str:

@@ -84,7 +84,7 @@ def _local_m(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> tupl
     return (lon - lon0) * k * math.cos(math.radians(lat0)), (lat - lat0) * k
 
 
-def replay(tpl: Template, f: Failure, rules: Rules, terrain, evidence: str = "") -> Replay:
+def replay(tpl: Template, f: Failure, rules: Rules, evidence: str = "") -> Replay:
     """The template flown until the failure, then the contingency: its track, events and measures."""
     tf = min(max(f.t_s, 0.0), tpl.duration_s)
     keep = tpl.t_s < tf
@@ -92,11 +92,8 @@ def replay(tpl: Template, f: Failure, rules: Rules, terrain, evidence: str = "")
     ground0 = float(tpl.alt_msl_m[0])
     ts, la, lo, al = [tf], [la_f], [lo_f], [al_f]
     gs = [float(np.interp(tf, tpl.t_s, tpl.gs_mps))]
-    if terrain is not None:
-        g = float(terrain.elevation(la_f, lo_f)[0])
-        ground_here = g if math.isfinite(g) else al_f
-    else:
-        ground_here = al_f
+    g = float(np.interp(tf, tpl.t_s, tpl.ground_m)) if tpl.ground_m is not None else math.nan
+    ground_here = g if math.isfinite(g) else al_f  # unknown terrain: come down to where it is (classify flags it)
     if f.action in ("rtl", "abort"):
         # climb to the return height, fly straight home, land (ArduPilot RTL: RTL_ALT above home)
         ret_alt = max(al_f, ground0 + float(np.max(tpl.rel_alt_m)))

@@ -62,6 +62,7 @@ class Template:
     launch: tuple[float, float] = (math.nan, math.nan)
     polygon: Polygon | None = None  # the worked field (UTM), for the low-height exemption
     nominal: Verdict | None = None
+    ground_m: np.ndarray | None = None  # terrain under each sample (m MSL): the engine needs no DEM calls
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -134,6 +135,7 @@ def build_templates(scenario: Scenario, campaign: Campaign, terrain: Any, rules:
         else:
             tpls = _fallback_field(scenario, terrain, key, ident, mt, ac, p)
         for t in tpls:
+            t.ground_m = terrain.elevation(t.lat, t.lon) if terrain is not None else t.alt_msl_m.copy()
             if t.feasible:
                 t.nominal = classify_track(t, [], terrain, scenario.airspace, rules, t.t_s, t.lat, t.lon, t.alt_msl_m)
         out[key] = tpls

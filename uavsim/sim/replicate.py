@@ -68,7 +68,7 @@ def _one(args: tuple[np.random.SeedSequence, str, int, int | None, bool]) -> tup
     ss, run_id, k, days, keep = args
     if _PREP is None:
         raise RuntimeError("replication worker used before its initializer ran")
-    res = run_prepared(_PREP, ss, run_id, days)
+    res = run_prepared(_PREP, ss, run_id, days, records=keep)
     row = {key: res.summary[key] for key in _KEEP}
     row.update(run_id=run_id, index=k)
     if not keep:
