@@ -88,3 +88,48 @@ def test_bad_scenario_names_file_and_field(tmp_path):
     (tmp_path / "sites.toml").write_text('[[site]]\nid = "x"\nname = "X"\nkind = "farm"\nlat = 21.0\n')
     with pytest.raises(ScenarioError, match=r"sites\.toml: site\[0\]: missing field 'lon'"):
         _ = Scenario.load(tmp_path).sites
+
+
+def _flight(sc, a, b, agl=60.0):
+    from uavsim.records import Telemetry
+    from uavsim.terrain import open_dem
+
+    t = open_dem()
+    lat = np.linspace(a[0], b[0], 40)
+    lon = np.linspace(a[1], b[1], 40)
+    alt = t.elevation(lat, lon) + agl
+    alt[[0, -1]] -= agl  # on the ground at both ends
+    n = lat.size
+    return Telemetry(np.arange(n) * 10.0, lat, lon, alt, np.full(n, agl), np.full(n, 12.0), np.full(n, 70.0),
+                     np.zeros(n), ["AUTO"]), t
+
+
+def test_landing_away_from_every_site_is_an_emergency_landing(sc):
+    from uavsim.safety.classify import classify
+
+    a, b = sc.site("ttyt-muong-ang"), sc.site("tyt-ang-to")
+    tel, t = _flight(sc, (a.lat, a.lon), (b.lat, b.lon))
+    v = classify([], tel, t, sc.airspace)
+    assert v.outcome == "safe", [e.detail for e in v.events]
+    assert v.checks["landing"] == "pass"
+    tel, t = _flight(sc, (a.lat, a.lon), (21.545, 103.26))  # a hillside ~2 km beyond the station
+    v = classify([], tel, t, sc.airspace)
+    assert [e.kind for e in v.events] == ["EMERGENCY_LANDING"]
+    assert v.outcome == "unsafe"
+    assert "lat=21.545000" in v.events[0].evidence
+
+
+def test_spraying_low_inside_a_field_is_the_job_but_not_outside(sc):
+    from uavsim.safety.classify import classify
+
+    f = sc.field_area("mt-rice-1")
+    lats = [p[0] for p in f.polygon]
+    lons = [p[1] for p in f.polygon]
+    inside = (np.mean(lats), np.mean(lons))
+    tel, t = _flight(sc, (inside[0] - 0.0015, inside[1] - 0.0025), (inside[0] + 0.0015, inside[1] + 0.0025), agl=2.5)
+    # 2.5 m over the field: not a clearance loss; the same height 3 km away is.
+    assert "TERRAIN_CLEARANCE" not in {e.kind for e in classify([], tel, t, sc.airspace).events}
+    tel, t = _flight(sc, (inside[0] + 0.0285, inside[1] - 0.0025), (inside[0] + 0.0315, inside[1] + 0.0025), agl=2.5)
+    ev = [e for e in classify([], tel, t, sc.airspace).events if e.kind == "TERRAIN_CLEARANCE"]
+    assert len(ev) == 1
+    assert ev[0].value == pytest.approx(2.5, abs=0.01)

@@ -67,6 +67,9 @@ class FlatTerrain:
 
 
 def _track(lons, alts):
+    # Take-off and landing legs 2 km away at 600 m, so that the samples under test are en route.
+    lons = [103.001, *lons, 103.079]
+    alts = [600.0, *alts, 600.0]
     n = len(lons)
     return Telemetry(np.arange(n, dtype=float), np.full(n, 21.5), np.asarray(lons, float), np.asarray(alts, float),
                      np.zeros(n), np.zeros(n), np.full(n, 80.0), np.zeros(n), ["AUTO"])
@@ -79,14 +82,25 @@ def test_terrain_clearance_and_unknown_terrain_are_never_safe():
     low = classify([], _track([103.01, 103.02], [560, 505]), terrain=FlatTerrain())
     assert low.outcome == "unsafe"
     assert [e.kind for e in low.events] == ["TERRAIN_CLEARANCE"]
+    assert "t=2.0s" in low.events[0].detail
     assert low.events[0].value == pytest.approx(5.0)
     hole = classify([], _track([103.01, 103.09], [560, 560]), terrain=FlatTerrain())
     assert hole.outcome == "unsafe"
     assert hole.events[0].kind == "TERRAIN_UNKNOWN"
-    outside = classify([], _track([104.0, 104.1], [560, 560]), terrain=FlatTerrain())
+    far = _track([104.0, 104.1], [560, 560])
+    far.lon[:] = 104.0
+    outside = classify([], far, terrain=FlatTerrain())
     assert outside.checks["terrain"] == "outside_dem"
 
 
 def test_event_roundtrip_dict():
     e = Event("CRASH", "accident", 1.5, 21.0, 103.0, 500.0, 70.0, 60.0, "roll 70 deg", "ATT t=1.5")
     assert Event.from_dict(e.to_dict()) == e
+
+
+def test_take_off_and_landing_are_not_clearance_losses():
+    # Starts and ends on the ground (clearance 0): within terminal_radius_m of the ends, that is the procedure.
+    ok = classify([], _track([103.01, 103.02], [560, 570]), terrain=FlatTerrain())
+    on_ground = _track([103.01, 103.02], [560, 570])
+    on_ground.alt_msl_m[[0, -1]] = 500.0
+    assert classify([], on_ground, terrain=FlatTerrain()).outcome == ok.outcome == "safe"

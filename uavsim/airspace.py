@@ -55,6 +55,8 @@ class Airspace:
     permits: list[Permit]
     max_agl_m: float = 120.0
     sources: dict[str, str] = field(default_factory=dict)
+    work_areas: Polygon | None = None  # fields (UTM) plus a margin for turns: low flight there is the job
+    landing_sites: np.ndarray | None = None  # (n, 2) UTM x, y of every scenario site
 
     # -- loading --------------------------------------------------------------------------------------------
     @classmethod
@@ -111,7 +113,30 @@ class Airspace:
                 need(e, "id", permits_path, where, str), unary_union(polys), frozenset(e.get("waives", [])),
                 tuple(e.get("aircraft", [])), _date(e.get("start"), permits_path, where), _date(e.get("end"), permits_path, where),
                 float(e["max_agl_m"]) if "max_agl_m" in e else None, str(e.get("source", ""))))
-        return cls(zones, permits, rule("ALT-120", "max_agl_m"), sources)
+        margin = float(z.get("work_area", {}).get("margin_m", 30.0))
+        fields = [_utm_polygon(f.polygon).buffer(margin) for f in sc.fields.values()] if sc.file("fields.toml").exists() else []
+        work = unary_union(fields) if fields else None
+        sx, sy = geo.to_utm([p.lat for p in sc.sites.values()], [p.lon for p in sc.sites.values()])
+        return cls(zones, permits, rule("ALT-120", "max_agl_m"), sources, work, np.column_stack([sx, sy]))
+
+    def planned_landing_mask(self, lat: np.ndarray, lon: np.ndarray, radius_m: float) -> np.ndarray:
+        """True where a point is within ``radius_m`` of a scenario site, or inside a work area."""
+        x, y = geo.to_utm(np.atleast_1d(np.asarray(lat, float)), np.atleast_1d(np.asarray(lon, float)))
+        near = np.zeros(x.shape, bool)
+        if self.landing_sites is not None and len(self.landing_sites):
+            d2 = (x[:, None] - self.landing_sites[:, 0]) ** 2 + (y[:, None] - self.landing_sites[:, 1]) ** 2
+            near = (d2 <= radius_m**2).any(axis=1)
+        if self.work_areas is not None:
+            near |= shapely.contains_xy(self.work_areas, x, y)
+        return near
+
+    def work_area_mask(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+        """True where a point lies in a work area (a scenario field with its turn margin)."""
+        lat = np.atleast_1d(np.asarray(lat, float))
+        if self.work_areas is None:
+            return np.zeros(lat.shape, bool)
+        x, y = geo.to_utm(lat, np.atleast_1d(np.asarray(lon, float)))
+        return shapely.contains_xy(self.work_areas, x, y)
 
     # -- checks ---------------------------------------------------------------------------------------------
     def violations(self, lat: np.ndarray, lon: np.ndarray, agl_m: np.ndarray | None = None,

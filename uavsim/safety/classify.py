@@ -58,10 +58,14 @@ def classify(
     """Severity and outcome of one flight, with every event that supports it.
 
     ``in_air`` (bool per telemetry sample) limits terrain and height checks to the airborne part;
-    by default every sample with a position counts. ``clearance_exempt`` (bool per sample) marks planned low
-    height (take-off, landing, spraying a field at its work height): there the clearance floor does not
-    apply, every other check does. Terrain checks apply where the track lies inside
+    by default every sample with a position counts. Terrain checks apply where the track lies inside
     the DEM's extent; a sample inside the extent over missing data is an unknown, never a pass.
+
+    The clearance floor (``min_terrain_clearance_m``) applies en route. Derived from the track alone, so that
+    simulated and flown flights are judged alike: it does not apply within ``terminal_radius_m`` of the first
+    and last positions (take-off and landing), and inside the scenario's work areas (fields, from
+    ``zones.work_area_mask``) the floor is ``work_min_clearance_m`` (spraying at 2.5 m is the job).
+    ``clearance_exempt`` (bool per sample) may add further planned exemptions.
     """
     rules = rules or default_rules()
     out = list(events)
@@ -74,8 +78,12 @@ def classify(
             ok &= np.asarray(in_air, dtype=bool)
         idx = np.flatnonzero(ok)
         if terrain is not None and idx.size:
-            ex = None if clearance_exempt is None else np.asarray(clearance_exempt, dtype=bool)[idx]
-            tev, min_clear, max_agl, checks["terrain"] = _terrain_events(telemetry, idx, terrain, rules, ex)
+            ex = terminal_mask(telemetry, idx, rules)
+            if clearance_exempt is not None:
+                ex |= np.asarray(clearance_exempt, dtype=bool)[idx]
+            work = getattr(zones, "work_area_mask", None)
+            wk = work(telemetry.lat[idx], telemetry.lon[idx]) if work is not None else np.zeros(idx.size, bool)
+            tev, min_clear, max_agl, checks["terrain"] = _terrain_events(telemetry, idx, terrain, rules, ex, wk)
             out.extend(tev)
             if zones is not None and checks["terrain"] != "outside_dem":
                 # Zones are data of the terrain's area: check the samples inside the DEM's extent.
@@ -84,6 +92,9 @@ def classify(
                 zev = zones.track_events(telemetry.t_s[zi], telemetry.lat[zi], telemetry.lon[zi], agl, rules)
                 out.extend(zev)
                 checks["zones"] = "fail" if zev else "pass"
+                lev = _landing_events(telemetry, idx, zones, rules)
+                out.extend(lev)
+                checks["landing"] = "fail" if lev else "pass"
         elif idx.size == 0:
             checks["terrain"] = "no_position"
         else:
@@ -94,8 +105,44 @@ def classify(
     return Verdict(sev, outcome, out, min_clear, max_agl, checks)
 
 
+def _landing_events(tel: Telemetry, idx: np.ndarray, zones: ZonesLike, rules: Rules) -> list[Event]:
+    """EMERGENCY_LANDING when the flight ends away from its launch point, every known site and every work area."""
+    planned = getattr(zones, "planned_landing_mask", None)
+    if planned is None or idx.size == 0:
+        return []
+    j0, j1 = int(idx[0]), int(idx[-1])
+    lat, lon = float(tel.lat[j1]), float(tel.lon[j1])
+    r = rules.threshold("landing_site_radius_m")
+    dy = (lat - tel.lat[j0]) * 111_320.0
+    dx = (lon - tel.lon[j0]) * 111_320.0 * np.cos(np.radians(lat))
+    if dx * dx + dy * dy <= r * r or bool(planned(np.array([lat]), np.array([lon]), r)[0]):
+        return []
+    return [rules.make_event(
+        "EMERGENCY_LANDING", float(tel.t_s[j1]), lat=lat, lon=lon, alt=float(tel.alt_msl_m[j1]), threshold=r,
+        detail=f"the flight ended more than {r:.0f} m from its launch point, every known site and every work area",
+        evidence=f"last airborne position lat={lat:.6f} lon={lon:.6f} at t={tel.t_s[j1]:.1f}s",
+    )]
+
+
+def terminal_mask(tel: Telemetry, idx: np.ndarray, rules: Rules) -> np.ndarray:
+    """True for the samples ``idx`` within ``terminal_radius_m`` of the track's first or last position."""
+    ok = np.flatnonzero(np.isfinite(tel.lat) & np.isfinite(tel.lon))
+    if ok.size == 0:
+        return np.zeros(idx.size, bool)
+    r = rules.threshold("terminal_radius_m")
+    lat, lon = tel.lat[idx], tel.lon[idx]
+    near = np.zeros(idx.size, bool)
+    for j in (ok[0], ok[-1]):
+        # Equirectangular distance: exact enough within a few hundred metres.
+        dy = (lat - tel.lat[j]) * 111_320.0
+        dx = (lon - tel.lon[j]) * 111_320.0 * np.cos(np.radians(tel.lat[j]))
+        near |= dx * dx + dy * dy <= r * r
+    return near
+
+
 def _terrain_events(
-    tel: Telemetry, idx: np.ndarray, terrain: TerrainLike, rules: Rules, exempt: np.ndarray | None = None
+    tel: Telemetry, idx: np.ndarray, terrain: TerrainLike, rules: Rules, exempt: np.ndarray | None = None,
+    work: np.ndarray | None = None,
 ) -> tuple[list[Event], float | None, float | None, str]:
     lat, lon, alt, t = tel.lat[idx], tel.lon[idx], tel.alt_msl_m[idx], tel.t_s[idx]
     inside = terrain.covers(lat, lon)
@@ -103,6 +150,7 @@ def _terrain_events(
         return [], None, None, "outside_dem"
     lat, lon, alt, t = lat[inside], lon[inside], alt[inside], t[inside]
     exempt = np.zeros(lat.shape, bool) if exempt is None else exempt[inside]
+    work = np.zeros(lat.shape, bool) if work is None else np.asarray(work, bool)[inside]
     elev = terrain.elevation(lat, lon)
     events: list[Event] = []
     unknown = ~np.isfinite(elev)
@@ -124,14 +172,16 @@ def _terrain_events(
     min_clear = float(kc[i_min])
     max_agl = float(np.max(np.where(known, clear, -np.inf)))
     floor = rules.threshold("min_terrain_clearance_m")
-    below = np.flatnonzero(known & (clear < floor) & ~exempt)
+    floors = np.where(work, rules.threshold("work_min_clearance_m"), floor)
+    below = np.flatnonzero(known & (clear < floors) & ~exempt)
     if below.size:
         i = int(below[0])
         j = int(below[np.argmin(clear[below])])  # the worst non-exempt sample
         events.append(rules.make_event(
             "TERRAIN_CLEARANCE", t[j], lat=float(lat[j]), lon=float(lon[j]), alt=float(alt[j]),
-            value=float(clear[j]), threshold=floor,
-            detail=f"terrain clearance {clear[j]:.1f} m below the {floor:.0f} m minimum for "
+            value=float(clear[j]), threshold=float(floors[j]),
+            detail=f"terrain clearance {clear[j]:.1f} m below the {floors[j]:.1f} m minimum"
+                   f"{' of the work area' if work[j] else ''} for "
                    f"{below.size} samples, first at t={t[i]:.1f}s{tag}",
             evidence=f"alt_msl={alt[j]:.1f} m, terrain={elev[j]:.1f} m at t={t[j]:.1f}s",
         ))
