@@ -167,14 +167,9 @@ def _events(f: Failure, tf: float, lat: float, lon: float, alt: float, rules: Ru
         if level == "crash":
             out[-1] = rules.make_event(k, tf, level="crash", **where, detail=f"{f.mode} failure ended in ground impact",
                                        evidence=ev)
-    if f.action == "land":
-        x, y = _local_m(lat, lon, np.array([tpl.launch[0]]), np.array([tpl.launch[1]]))
-        near = math.hypot(x[0], y[0]) <= 100.0
-        out.append(rules.make_event(
-            "EMERGENCY_LANDING", tf, level="warn" if near else "fail", **where,
-            detail="landed at the launch site" if near else "landed where it was, away from a planned site",
-            evidence=ev))
-    elif f.action == "crash":
+    # "land" adds no event here: a landing away from every site is found from the track by the shared
+    # classification (EMERGENCY_LANDING), as for a flown log.
+    if f.action == "crash":
         out.append(rules.make_event("CRASH", tf + FALL_S, **where, detail=f"ground impact after {f.mode} failure",
                                     evidence=ev))
     return out
