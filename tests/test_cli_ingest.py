@@ -204,3 +204,15 @@ def test_folder_search_is_recursive_and_by_extension(tmp_path):
     res = run("ingest", str(tmp_path), "--db", str(tmp_path / "s.db"), "--no-terrain", "--json")
     doc = json.loads(res.stdout)
     assert [Path(f["path"]).name for f in doc["files"]] == ["flight.TLOG"]
+
+
+def test_flights_inside_the_terrain_are_checked_against_it(tmp_path):
+    """The tlog fixture flies at the Muong Ang medical centre: the embedded terrain covers it."""
+    res = run("ingest", str(FIXTURES[1]), "--db", str(tmp_path / "s.db"), "--json")
+    assert res.exit_code == 0, res.stderr
+    flights = json.loads(res.stdout)["files"][0]["flights"]
+    for f in flights:
+        assert f["extra"]["checks"]["terrain"] in ("pass", "fail", "unknown")
+        assert f["min_terrain_clearance_m"] is not None and f["max_agl_m"] is not None
+    # Zones are checked too; the medical centre lies outside every restricted zone.
+    assert {f["extra"]["checks"]["zones"] for f in flights} == {"pass"}

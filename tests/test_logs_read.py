@@ -34,9 +34,10 @@ def test_stock_pymavlink_fails_on_ac30_gps_without_week_and_uavsim_reads_it():
     assert len(gps["t"]) == n_lines == 300
     assert gps["lat"][0] == pytest.approx(21.5197)
     assert np.isnan(gps["utc_s"]).all()
-    assert raw.time_source == "estimated_att_10hz"
-    # 600 ATT rows at 10 Hz: the estimated clock spans 60 s.
-    assert raw.t_end - raw.t_start == pytest.approx(59.9, abs=0.2)
+    # No boot clock anywhere: the GPS time of week (1e8 ms + 200 ms per row) spans the log.
+    assert raw.time_source == "gps_time_of_week"
+    assert raw.t_start == pytest.approx(1e5)
+    assert raw.t_end - raw.t_start == pytest.approx(59.8)
     assert [a for _, a, _ in raw.arm] == [True, False]
 
 
@@ -241,3 +242,14 @@ def test_damage_is_counted_in_the_file_summary_and_each_flight():
     flights, summary = analyse(read_log(DATA / "vehicle_gcs_camera.tlog"), "0" * 64)
     assert summary["crc_errors"] == 1 and summary["unindexed_bytes"] == 7
     assert all(f.extra["file_damage"] == {"crc_errors": 1, "unindexed_bytes": 7} for f in flights)
+
+
+@needs_logs
+def test_log_without_any_clock_estimates_time_from_att_rate():
+    """ArduCopter 3.0's underpowered.log has neither a boot clock nor GPS messages."""
+    path = _shared("ardupilot-ardupilot/underpowered.log")
+    raw = read_log(path)
+    assert raw.time_source == "estimated_att_10hz"
+    n_att = sum(1 for line in path.read_text().splitlines() if line.startswith("ATT,"))
+    assert raw.t_end - raw.t_start == pytest.approx((n_att - 1) / 10.0, abs=0.11)
+    assert raw.firmware == "ArduCopter V3.0.1" and raw.vehicle == "copter"

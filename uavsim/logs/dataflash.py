@@ -3,8 +3,8 @@
 pymavlink parses the formats and indexes the messages; uavsim decodes only the types it needs
 (:mod:`uavsim.logs.dfbin`), then puts every row on one clock. Time comes from each message's boot clock
 (TimeUS, TimeMS, or the old GPS ``T`` field); a message without a clock takes the latest one logged before
-it. ArduCopter 3.0 logs carry no clock at all: time is then estimated from the ATT count at its 10 Hz
-logging rate and flagged as estimated.
+it. ArduCopter 3.0 logs carry no boot clock at all: time then comes from the GPS time of week, or, without
+GPS messages, is estimated from the ATT count at its 10 Hz logging rate and flagged as estimated.
 """
 
 from __future__ import annotations
@@ -142,6 +142,12 @@ def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.
     b.log.messages_read = sum(len(t["_ofs"]) for t in tables.values())
     ofs = {n: t["_ofs"] for n, t in tables.items()}
     raw_t = {n: _clock(n, t) for n, t in tables.items()}
+    if not any(np.isfinite(v).any() for v in raw_t.values()) and "GPS" in tables:
+        # No boot clock anywhere (ArduCopter 3.0): the GPS time of week still spans the log correctly.
+        tow = _col(tables["GPS"], "Time", "TimeMS")
+        if tow is not None and np.count_nonzero(tow > 0) >= 2:
+            raw_t["GPS"] = np.where(tow > 0, tow * 1e-3, np.nan)
+            b.log.time_source = "gps_time_of_week"
     all_ofs = np.concatenate([ofs[n][np.isfinite(raw_t[n])] for n in tables] or [np.zeros(0, np.int64)])
     all_t = np.concatenate([raw_t[n][np.isfinite(raw_t[n])] for n in tables] or [np.zeros(0)])
     times: dict[str, np.ndarray] = {}
