@@ -67,7 +67,8 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | 
     else:
         for r in results:
             if r.status == "rejected":
-                click.echo(f"rejected   {r.path}: {r.error}", err=True)
+                click.echo(f"rejected   {r.error if (r.error or '').startswith(r.path) else f'{r.path}: {r.error}'}",
+                           err=True)
                 continue
             unsafe = sum(f.outcome == "unsafe" for f in r.flights)
             what = f"{len(r.flights)} flights, {unsafe} unsafe" if r.status == "imported" else "already in the store"

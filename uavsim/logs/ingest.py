@@ -300,7 +300,12 @@ def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scen
                                  initializer=_init_worker, initargs=init) as pool:
             futures = [(i, pool.submit(parse_file, p, sha)) for i, p, sha in todo]
             for i, fut in futures:
-                results[i] = _store(store, fut.result())
+                try:
+                    res = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a worker that died (e.g. killed) rejects its file only
+                    res = FileResult(path=results[i].path, sha256=results[i].sha256, status="rejected",
+                                     error=f"{results[i].path}: worker process failed ({type(exc).__name__}: {exc})")
+                results[i] = _store(store, res)
                 if progress:
                     progress(results[i])
     else:
