@@ -60,7 +60,8 @@ def test_report_from_a_simulated_store(tmp_path):
     if LazyGroup._load("simulate") is None or not scenario.is_dir():
         pytest.skip("`uavsim simulate` or the Điện Biên scenario is not built yet")
     db = tmp_path / "sim.db"
-    res = CliRunner().invoke(cli, ["simulate", "--scenario", str(scenario), "--seed", "3", "--db", str(db), "--json"])
+    res = CliRunner().invoke(cli, ["simulate", "--scenario", str(scenario), "--seed", "3", "--days", "3", "--db", str(db),
+                                   "--json"])
     assert res.exit_code == 0, res.output
     sim = json.loads(res.stdout)
     res = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path / "o"), "--lang", "vi",
