@@ -253,3 +253,24 @@ def test_log_without_any_clock_estimates_time_from_att_rate():
     n_att = sum(1 for line in path.read_text().splitlines() if line.startswith("ATT,"))
     assert raw.t_end - raw.t_start == pytest.approx((n_att - 1) / 10.0, abs=0.11)
     assert raw.firmware == "ArduCopter V3.0.1" and raw.vehicle == "copter"
+
+
+@needs_logs
+def test_px4_failsafe_flags_round_trip_through_pyulog_writer(tmp_path):
+    """parse(write(x)): raise PX4 failsafe flags in a real ULog with pyulog's writer, then read them back."""
+    from uavsim.logs import analyse
+
+    u = ULog(str(_shared("px4-pyulog/sample_log_small.ulg")))
+    vs = next(d for d in u.data_list if d.name == "vehicle_status")
+    t = vs.data["timestamp"] * 1e-6
+    vs.data["rc_signal_lost"][5:9] = 1
+    vs.data["data_link_lost"][7] = 1
+    vs.data["failure_detector_status"][10] = 1 << 7  # FAILURE_MOTOR
+    out = tmp_path / "flags.ulg"
+    u.write_ulog(str(out))
+    flights, _ = analyse(read_log(out), "0" * 64)
+    events = {e.kind: e for f in flights for e in f.events}
+    assert set(events) == {"FAILSAFE_RADIO", "FAILSAFE_GCS", "MOTOR_FAILURE"}
+    start = flights[0].extra["segment"][0]
+    assert events["FAILSAFE_RADIO"].t_s == pytest.approx(t[5] - start)
+    assert "FAILURE_MOTOR" in events["MOTOR_FAILURE"].detail

@@ -169,3 +169,26 @@ def test_err_table_covers_every_logged_subsystem_with_a_known_kind():
         assert kind in EVENT_KINDS and level in ("fail", "warn") and "SUBSYS_" not in name
     assert codes.err_mapping(12, 1)[:3] == ("CRASH", "fail", "CRASH_CHECK/CRASH_CHECK_CRASH")
     assert codes.err_mapping(10, 0)[3] is False  # FLIGHT_MODE's code is a mode number, never "resolved"
+
+
+_note = st.builds(
+    lambda t, sub, code: (t, *codes.err_mapping(sub, code), sub, code),
+    st.floats(0, 60), st.integers(1, 31), st.integers(0, 3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_note, max_size=8), _note)
+def test_an_added_autopilot_message_never_makes_a_flight_look_safer(notes, extra):
+    from uavsim.records import SEVERITY_RANK
+    from uavsim.safety.classify import classify
+
+    raw = _raw(60.0, alt=lambda t: 10.0)
+    seg = Segment(0.0, 60.0, "disarm", "", "")
+
+    def as_notes(items):
+        return sorted((Note(t, kind, level, name, f"ERR Subsys={sub} ECode={code} ({name})", key=f"ERR{sub}",
+                            clears=clears) for t, kind, level, name, clears, sub, code in items), key=lambda n: n.t)
+
+    before = classify(note_events(raw, seg, as_notes(notes), RULES)).severity
+    after = classify(note_events(raw, seg, as_notes([*notes, extra]), RULES)).severity
+    assert SEVERITY_RANK[after] >= SEVERITY_RANK[before]  # a "resolved" code annotates, never clears
