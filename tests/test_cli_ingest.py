@@ -214,5 +214,6 @@ def test_flights_inside_the_terrain_are_checked_against_it(tmp_path):
     for f in flights:
         assert f["extra"]["checks"]["terrain"] in ("pass", "fail", "unknown")
         assert f["min_terrain_clearance_m"] is not None and f["max_agl_m"] is not None
-    # Zones are checked too; the medical centre lies outside every restricted zone.
+    # Zones are checked too; the medical centre lies outside every restricted zone, and is the launch site.
     assert {f["extra"]["checks"]["zones"] for f in flights} == {"pass"}
+    assert {f["site"] for f in flights} == {"ttyt-muong-ang"}

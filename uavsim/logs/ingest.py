@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from uavsim.errors import LogFormatError
-from uavsim.geo import track_length
+from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
 from uavsim.logs.raw import RawLog
 from uavsim.logs.segment import Segment, in_air, segments, step
@@ -185,9 +185,24 @@ def _energy(raw: RawLog, seg: Segment) -> tuple[float | None, float | None]:
     return wh, (float(p[-1]) if p.size else None)
 
 
+def _site_of(tel: Telemetry, sites: list[tuple[str, float, float]] | None, radius_m: float) -> str | None:
+    """The scenario site nearest the launch point, if it lies within ``radius_m``."""
+    ok = np.flatnonzero(np.isfinite(tel.lat) & np.isfinite(tel.lon))
+    if not sites or ok.size == 0:
+        return None
+    lat0, lon0 = float(tel.lat[ok[0]]), float(tel.lon[ok[0]])
+    n = len(sites)
+    d = geodesic_distance(np.full(n, lat0), np.full(n, lon0), np.array([s[1] for s in sites]),
+                          np.array([s[2] for s in sites]))
+    i = int(np.argmin(d))
+    return sites[i][0] if d[i] <= radius_m else None
+
+
 def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones: ZonesLike | None = None,
-            rules: Rules | None = None) -> tuple[list[Flight], dict[str, Any]]:
-    """Flights of one read log, classified, plus a file-level summary (damage, skipped ground segments)."""
+            rules: Rules | None = None, sites: list[tuple[str, float, float]] | None = None,
+            ) -> tuple[list[Flight], dict[str, Any]]:
+    """Flights of one read log, classified, plus a file-level summary (damage, skipped ground segments).
+    ``sites`` (id, lat, lon) name the launch site of each flight that starts within landing_site_radius_m."""
     rules = rules or default_rules()
     segs = segments(raw, rules)
     per_seg = assign_notes(raw.notes, segs)
@@ -216,6 +231,7 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
         flights.append(Flight(
             id=f"{sha256[:16]}-{idx}", source="log", source_ref=f"{sha256}:{idx}",
             mission_type="unknown", start_utc=_utc_at(raw, seg.t0), duration_s=float(seg.duration_s),
+            site=_site_of(tel, sites, rules.thresholds.get("landing_site_radius_m", 300.0)),
             distance_m=track_length(tel.lat, tel.lon), max_agl_m=verdict.max_agl_m,
             min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=energy,
             battery_end_pct=bat_end, outcome=verdict.outcome, severity=verdict.severity,
@@ -245,13 +261,16 @@ def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, 
     _CTX["rules"] = Rules.load(rules_path) if rules_path else default_rules()
     _CTX["terrain"] = None
     _CTX["zones"] = None
+    _CTX["sites"] = None
     if use_terrain:
         from uavsim.terrain import open_dem
         _CTX["terrain"] = open_dem(dem)
     if scenario:
         from uavsim.airspace import Airspace
         from uavsim.scenario import Scenario
-        _CTX["zones"] = Airspace.from_scenario(Scenario.load(scenario))
+        sc = Scenario.load(scenario)
+        _CTX["zones"] = Airspace.from_scenario(sc)
+        _CTX["sites"] = [(s.id, s.lat, s.lon) for s in sc.sites.values()]
 
 
 def parse_file(path: str, sha256: str | None = None) -> FileResult:
@@ -262,7 +281,7 @@ def parse_file(path: str, sha256: str | None = None) -> FileResult:
             res.sha256 = sha256_of(path)
         raw = read_log(path)
         res.flights, res.corruption = analyse(raw, res.sha256, _CTX.get("terrain"), _CTX.get("zones"),
-                                              _CTX.get("rules"))
+                                              _CTX.get("rules"), _CTX.get("sites"))
     except (LogFormatError, OSError) as exc:
         res.status, res.error = "rejected", str(exc) if isinstance(exc, LogFormatError) else f"{path}: {exc}"
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop an import of many
