@@ -150,3 +150,16 @@ def test_lowest_profile_respects_floor_and_gradients(floor, cg, dg):
     keep = simplify_profile(d, a, a + 10.0)
     interp = np.interp(d, d[keep], a[keep])
     assert np.all(interp >= a - 1e-6) and np.all(interp <= a + 10.0 + 1e-6)
+
+
+def test_plan_network_covers_every_route_and_field(sc, terrain):
+    from uavsim.planning import plan_network
+
+    plans = plan_network(sc, terrain)
+    assert len(plans) == len(sc.routes) + len(sc.fields)
+    assert {p.extra.get("route_id") for p in plans if p.kind == "route"} == set(sc.routes)
+    assert {p.extra.get("field_id") for p in plans if p.kind == "field"} == set(sc.fields)
+    for p in plans:
+        assert p.feasible or p.reasons
+        doc = p.to_dict()
+        assert doc["feasible"] == p.feasible and len(doc["waypoints"]) == len(p.waypoints)
