@@ -113,8 +113,8 @@ def fig_outcomes(data: ReportData, lang: str) -> Figure:
     for ax, by in zip(axes, ("mission_type", "site", "aircraft"), strict=True):
         _rate_panel(ax, data.strata[by], by, data, lang)
     marks = [Line2D([], [], ls="none", marker="o", color=c, label=t(k, lang, target=pct(data.target, lang, 0)))
-             for c, k in ((SAFE_C, "meets"), (UNSAFE_C, "not_meets"))]
-    fig.legend(handles=marks, loc="outside lower center", ncols=2, fontsize=8)
+             for c, k in ((SAFE_C, "meets"), (UNSAFE_C, "not_meets"), (BOUND_C, "few_flights"))]
+    fig.legend(handles=marks, loc="outside lower center", ncols=3, fontsize=8)
     return fig
 
 

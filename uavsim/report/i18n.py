@@ -23,6 +23,8 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "target": ("Mục tiêu", "Target"),
     "meets": ("Đạt mục tiêu: cận dưới vượt {target}", "Target shown: the lower bound exceeds {target}"),
     "not_meets": ("Chưa chứng minh được mục tiêu {target}", "The {target} target is not yet shown"),
+    "few_flights": ("Không có chuyến không an toàn nhưng chưa đủ số chuyến bay",
+                    "No unsafe flight, but too few flights to show it"),
     "flights": ("chuyến bay", "flights"),
     "worst_sev": ("Chuyến bay có mức độ cao nhất: {sev}", "Flights whose worst event is: {sev}"),
     "n_flights": ("Số chuyến bay", "Flights"),
