@@ -274,3 +274,14 @@ def test_px4_failsafe_flags_round_trip_through_pyulog_writer(tmp_path):
     start = flights[0].extra["segment"][0]
     assert events["FAILSAFE_RADIO"].t_s == pytest.approx(t[5] - start)
     assert "FAILURE_MOTOR" in events["MOTOR_FAILURE"].detail
+
+
+def test_a_tlog_with_two_aircraft_gives_the_flights_of_both():
+    from uavsim.logs import analyse
+
+    flights, summary = analyse(read_log(DATA / "two_vehicles.tlog"), "ab" * 32)
+    assert [(f.id, f.aircraft_id) for f in flights] == [("abababababababab-0", "mavlink-1/1"),
+                                                       ("abababababababab-1", "mavlink-2/1")]
+    assert [f.duration_s for f in flights] == [pytest.approx(25.0), pytest.approx(25.0)]
+    assert flights[1].start_utc.startswith("2025-06-15T15:06:59.8")
+    assert summary["other_sources_ignored"] == 50  # the ground station's own heartbeats

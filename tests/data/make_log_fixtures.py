@@ -8,6 +8,7 @@
   station (255/190), a camera (1/100) and a gimbal (1/154) that also claim to be armed; a radio-failsafe
   text from the vehicle and a "Crash" text from the ground station (to be ignored); 7 junk bytes and one
   frame with a broken checksum; two flights, the second cut off at 15 m while armed.
+- two_vehicles.tlog: one ground station logging two aircraft (system ids 1 and 2) whose flights overlap.
 """
 
 from __future__ import annotations
@@ -115,9 +116,35 @@ def tlog() -> bytes:
     return bytes(w.out)
 
 
+def two_vehicles() -> bytes:
+    """One ground station logging two aircraft (system ids 1 and 2) that fly at overlapping times."""
+    w = _Writer()
+    armed_flag = mav.MAV_MODE_FLAG_SAFETY_ARMED | mav.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED
+    plan = {1: (5.0, 30.0, 21.5197, 103.2174), 2: (20.0, 45.0, 21.5614, 103.1819)}  # arm, disarm, launch
+    for i in range(250):  # 50 s at 5 Hz
+        t = i / 5.0
+        if i % 5 == 0:
+            w.send(t, 255, 190, mav.MAVLink_heartbeat_message(6, 8, 0, 0, 0, 3))
+        for sysid, (t_arm, t_disarm, lat0, lon0) in plan.items():
+            armed = t_arm <= t < t_disarm
+            h = max(0.0, min(25.0, (t - t_arm - 1) * 3.0, (t_disarm - 2 - t) * 3.0)) if armed else 0.0
+            spd = 6.0 if h > 20 else 0.1
+            lat = lat0 + (1e-5 * (t - t_arm) if armed else 0.0)
+            boot_ms = int(t * 1000) + 1000 * sysid
+            if i % 5 == 0:
+                w.send(t, sysid, 1, mav.MAVLink_heartbeat_message(2, 3, armed_flag if armed else 1, 5, 4, 3))
+            w.send(t, sysid, 1, mav.MAVLink_global_position_int_message(
+                boot_ms, int(lat * 1e7), int(lon0 * 1e7), int((650 + h) * 1000), int(h * 1000), 0, 0, 0, 0))
+            w.send(t, sysid, 1, mav.MAVLink_gps_raw_int_message(
+                int((T0_UNIX + t) * 1e6), 3, int(lat * 1e7), int(lon0 * 1e7), int((650 + h) * 1000), 90, 120,
+                int(spd * 100), 0, 12))
+    return bytes(w.out)
+
+
 def main() -> None:
     (HERE / "ac30_gps_noweek.log").write_text(ac30_text_log(), encoding="ascii")
     (HERE / "vehicle_gcs_camera.tlog").write_bytes(tlog())
+    (HERE / "two_vehicles.tlog").write_bytes(two_vehicles())
 
 
 if __name__ == "__main__":

@@ -202,11 +202,26 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
             rules: Rules | None = None, sites: list[tuple[str, float, float]] | None = None,
             ) -> tuple[list[Flight], dict[str, Any]]:
     """Flights of one read log, classified, plus a file-level summary (damage, skipped ground segments).
-    ``sites`` (id, lat, lon) name the launch site of each flight that starts within landing_site_radius_m."""
+    ``sites`` (id, lat, lon) name the launch site of each flight that starts within landing_site_radius_m.
+    A file with several aircraft (a ground station's tlog) gives the flights of each, numbered in turn."""
     rules = rules or default_rules()
+    flights: list[Flight] = []
+    summary = dict(raw.corruption)
+    summary.update(format=raw.fmt, messages_read=0, segments=0, ground_only_segments=0, events_outside_flights=[])
+    for one in [raw, *raw.others]:
+        _analyse_one(one, sha256, flights, summary, terrain, zones, rules, sites)
+    damage = {k: v for k, v in raw.corruption.items() if v and k not in ("frames", "other_sources_ignored")}
+    for f in flights:
+        f.extra["file_damage"] = damage  # the file's counted damage travels with each of its flights
+    summary["events_outside_flights"] = summary["events_outside_flights"][:50]
+    return flights, summary
+
+
+def _analyse_one(raw: RawLog, sha256: str, flights: list[Flight], summary: dict[str, Any],
+                 terrain: TerrainLike | None, zones: ZonesLike | None, rules: Rules,
+                 sites: list[tuple[str, float, float]] | None) -> None:
     segs = segments(raw, rules)
     per_seg = assign_notes(raw.notes, segs)
-    flights: list[Flight] = []
     skipped = 0
     assigned = {id(n) for ns in per_seg for n in ns}
     # Nothing is dropped silently: occurrences outside any kept flight are listed with the file.
@@ -230,7 +245,8 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
         rel = tel.rel_alt_m[np.isfinite(tel.rel_alt_m)]
         flights.append(Flight(
             id=f"{sha256[:16]}-{idx}", source="log", source_ref=f"{sha256}:{idx}",
-            mission_type="unknown", start_utc=_utc_at(raw, seg.t0), duration_s=float(seg.duration_s),
+            mission_type="unknown", aircraft_id=raw.aircraft, start_utc=_utc_at(raw, seg.t0),
+            duration_s=float(seg.duration_s),
             site=_site_of(tel, sites, rules.thresholds.get("landing_site_radius_m", 300.0)),
             distance_m=track_length(tel.lat, tel.lon), max_agl_m=verdict.max_agl_m,
             min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=energy,
@@ -242,14 +258,12 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
                    "airborne_s": _airborne_s(raw, seg, rules), "in_air_known": bool(np.isfinite(state).any()),
                    "max_rel_alt_m": float(rel.max()) if rel.size else None, "checks": verdict.checks,
                    "file": Path(raw.path).name}))
-    damage = {k: v for k, v in raw.corruption.items() if v and k not in ("frames", "other_sources_ignored")}
-    for f in flights:
-        f.extra["file_damage"] = damage  # the file's counted damage travels with each of its flights
-    summary = dict(raw.corruption)
-    summary.update(format=raw.fmt, messages_read=raw.messages_read, segments=len(segs), ground_only_segments=skipped,
-                   events_outside_flights=[f"{n.kind} at t={n.t - raw.t_start:.1f}s: {n.evidence}"
-                                           for n in sorted(outside, key=lambda n: n.t)][:50])
-    return flights, summary
+    summary["messages_read"] += raw.messages_read
+    summary["segments"] += len(segs)
+    summary["ground_only_segments"] += skipped
+    who = f"{raw.aircraft}: " if raw.aircraft else ""
+    summary["events_outside_flights"] += [f"{who}{n.kind} at t={n.t - raw.t_start:.1f}s: {n.evidence}"
+                                          for n in sorted(outside, key=lambda n: n.t)]
 
 
 # -- per-process context: terrain, zones and rules are opened once per worker ---------------------------------

@@ -83,6 +83,8 @@ class RawLog:
     time_source: str = "boot"
     corruption: dict[str, Any] = field(default_factory=dict)
     messages_read: int = 0
+    aircraft: str | None = None  # the aircraft's identity in the log, when it has one (tlog system/component)
+    others: list[RawLog] = field(default_factory=list)  # further aircraft in the same file (a GCS's tlog)
 
     def stream(self, name: str) -> dict[str, np.ndarray]:
         """A stream's columns (``t`` included); an empty stream when the log lacks it."""

@@ -106,7 +106,19 @@ def read_tlog(path: str) -> RawLog:
         indexed = sum(len(v) for v in mlog.offsets.values())
         covered = _covered_bytes(data, mlog.offsets)
         b.log.corruption.update(crc_errors=crc_errors, frames=indexed, unindexed_bytes=int(data.size - covered))
-        _assemble(b, tables)
+        vehicles = _vehicles(tables["HEARTBEAT"]) if "HEARTBEAT" in tables else []
+        if not vehicles:
+            b.log.corruption["no_vehicle_heartbeat"] = True
+            return b.finish()
+        # One ground station may log several aircraft: each gets its own flights (none is dropped).
+        keys = {(v[0], v[1]) for v in vehicles}
+        is_vehicle = {n: np.isin(tb["_sys"] * 256 + tb["_comp"], [s * 256 + c for s, c in keys]) for n, tb in tables.items()}
+        b.log.corruption["other_sources_ignored"] = int(sum((~m).sum() for m in is_vehicle.values()))
+        for i, veh in enumerate(vehicles):  # the first fills b; the others get builders of their own
+            vb = b if i == 0 else RawBuilder(path, "tlog")
+            _assemble(vb, tables, veh)
+            if i:
+                b.log.others.append(vb.finish())
     finally:
         with contextlib.suppress(Exception):
             mlog.close()
@@ -125,31 +137,35 @@ def _covered_bytes(data: np.ndarray, offsets: dict[int, list[int]]) -> int:
     return int(np.sum(np.minimum(8 + plen + np.where(v2, 12, 8) + np.where(signed, 13, 0), data.size - ofs + 8)))
 
 
-def _vehicle(hb: Table) -> tuple[int, int, int, int] | None:
-    """(sysid, compid, mav_type, autopilot) with the most autopilot heartbeats."""
+MIN_VEHICLE_HEARTBEATS = 5  # fewer autopilot heartbeats than this from a source is noise, not an aircraft
+
+
+def _vehicles(hb: Table) -> list[tuple[int, int, int, int]]:
+    """(sysid, compid, mav_type, autopilot) of each aircraft, the most frequent heartbeat source first."""
     counts: Counter[tuple[int, int, int, int]] = Counter()
     for s, c, ty, ap in zip(hb["_sys"].tolist(), hb["_comp"].tolist(), hb["type"].tolist(), hb["autopilot"].tolist(),
                             strict=True):
         if int(ty) not in codes.NON_VEHICLE_MAV_TYPES and int(ap) != codes.MAV_AUTOPILOT_INVALID:
             counts[(int(s), int(c), int(ty), int(ap))] += 1
-    return counts.most_common(1)[0][0] if counts else None
+    ranked = counts.most_common()
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for (s, c, ty, ap), n in ranked:
+        if (s, c) not in seen and (n >= MIN_VEHICLE_HEARTBEATS or not out):
+            seen.add((s, c))
+            out.append((s, c, ty, ap))
+    return out
 
 
-def _assemble(b: RawBuilder, tables: dict[str, Table]) -> None:
-    hb = tables.get("HEARTBEAT")
-    veh = _vehicle(hb) if hb is not None else None
-    if veh is None:
-        b.log.corruption["no_vehicle_heartbeat"] = True
-        return
+def _assemble(b: RawBuilder, all_tables: dict[str, Table], veh: tuple[int, int, int, int]) -> None:
     sysid, compid, mav_type, autopilot = veh
     b.log.vehicle = _MAV_TYPE_NAMES.get(mav_type, f"mav_type_{mav_type}")
     b.log.firmware = {3: "ArduPilot", 12: "PX4"}.get(autopilot, f"MAV_AUTOPILOT {autopilot}")
-    other = 0
-    for name, tb in list(tables.items()):
+    b.log.aircraft = f"mavlink-{sysid}/{compid}"
+    tables: dict[str, Table] = {}
+    for name, tb in all_tables.items():
         mine = (tb["_sys"] == sysid) & (tb["_comp"] == compid)
-        other += int((~mine).sum())
         tables[name] = {k: v[mine] for k, v in tb.items()}
-    b.log.corruption["other_sources_ignored"] = other
     b.log.messages_read = sum(len(t["_ofs"]) for t in tables.values())
     # Boot clock: time_boot_ms where a message has it; others take the latest one logged before them.
     timed = [(tb["_ofs"], tb["time_boot_ms"] * 1e-3) for tb in tables.values() if "time_boot_ms" in tb]
