@@ -73,3 +73,19 @@ def test_write_logs_limits_and_names(run, tmp_path):
     paths = write_logs(run.flights, tmp_path / "logs", max_logs=2)
     assert [p.name for p in paths] == [f"{run.flights[0].id}.tlog", f"{run.flights[1].id}.tlog"]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_round_trip_through_the_importer_keeps_outcomes(run, tmp_path):
+    """simulate -> .tlog -> ingest: the importer's classification agrees with the simulator's."""
+    ingest = pytest.importorskip("uavsim.logs.ingest")
+    prep = prepared()
+    failed = [i for i, f in enumerate(run.flights) if "failure" in f.extra][:15]
+    sample = failed + list(range(0, len(run.flights), max(1, len(run.flights) // 10)))
+    assert len(failed) >= 5
+    for i in sample:
+        f = run.flights[i]
+        path = write_tlog(f, tmp_path / f"{f.id}.tlog", run.dense_telemetry(i))
+        got, _ = ingest.analyse(ingest.read_log(path), ingest.sha256_of(path), prep.terrain,
+                                prep.scenario.airspace, prep.rules)
+        assert len(got) == 1, f.id
+        assert (got[0].outcome, got[0].severity) == (f.outcome, f.severity), (f.id, f.extra, got[0].events)

@@ -73,7 +73,7 @@ def simulate(scenario: str, dem: str | None, seed: int | None, replications: int
     if write_logs is not None:
         from uavsim.sim.tlog_writer import write_logs as write
 
-        paths = write(flights, write_logs, max_logs)
+        paths = write(flights, write_logs, max_logs, run.dense_telemetry if run is not None and run.logs else None)
         doc["logs_written"] = len(paths)
         doc["logs_dir"] = write_logs
     if as_json:

@@ -23,7 +23,7 @@ from uavsim.safety.rules import Rules, default_rules
 from uavsim.scenario import Scenario
 from uavsim.sim.config import HOUR_S, Campaign, load_campaign
 from uavsim.sim.engine import CampaignModel, FlightLog
-from uavsim.sim.missions import MODES, Template, build_templates, classify_track
+from uavsim.sim.missions import MODES, Template, build_templates, classify_track, thin
 
 log = logging.getLogger(__name__)
 MINUTE_S = 60.0
@@ -61,6 +61,10 @@ class CampaignResult:
     flights: list[Flight]
     summary: dict[str, Any]
     logs: list[FlightLog] = field(default_factory=list, repr=False)
+
+    def dense_telemetry(self, i: int) -> Telemetry:
+        """Flight ``i``'s full 1 Hz track (the one it was classified on), e.g. for writing a .tlog."""
+        return telemetry_of(self.logs[i])
 
 
 def prepare(scenario: Scenario | str | Path | None = None, terrain: Any = None, rules: Rules | None = None,
@@ -146,12 +150,20 @@ def _verdict(fl: FlightLog, prep: Prepared) -> Verdict:
                           rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.exempt)
 
 
+def telemetry_of(fl: FlightLog, idx: np.ndarray | None = None) -> Telemetry:
+    """The flight's track as Telemetry: every 1 Hz sample, or only the samples ``idx`` (for the store)."""
+    rp, tpl = fl.replay, fl.template
+    sel = slice(None) if idx is None else idx
+    t = rp.t_s[sel]
+    bat = 100.0 + (rp.battery_end_pct - 100.0) * (t / rp.duration_s if rp.duration_s > 0 else 0.0 * t)
+    return Telemetry(t, rp.lat[sel], rp.lon[sel], rp.alt_msl_m[sel], rp.alt_msl_m[sel] - tpl.alt_msl_m[0],
+                     rp.gs_mps[sel], bat, rp.mode[sel], list(MODES))
+
+
 def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -> Flight:
     tpl, rp = fl.template, fl.replay
     start = datetime.combine(c.start, time(0), tzinfo=UTC) + timedelta(seconds=fl.launch_s - c.utc_offset_s)
-    bat = np.linspace(100.0, rp.battery_end_pct, rp.t_s.size)
-    tel = Telemetry(rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.alt_msl_m - tpl.alt_msl_m[0], rp.gs_mps, bat,
-                    rp.mode, list(MODES))
+    tel = telemetry_of(fl, thin(rp.t_s.size, must=(rp.cut, rp.cut + 1)))
     extra = {"demand": fl.demand, "template": tpl.key, "template_source": tpl.source,
              "wait_s": round(fl.wait_s, 1), "shadowed_fraction": round(tpl.shadowed_fraction, 4)}
     if fl.failure is not None:

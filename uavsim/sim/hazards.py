@@ -16,7 +16,7 @@ import numpy as np
 from uavsim.records import Event
 from uavsim.safety.rules import Rules
 from uavsim.sim.config import CONTINGENCIES, HOUR_S, Hazard
-from uavsim.sim.missions import CLIMB_MPS, Template, exempt_mask
+from uavsim.sim.missions import CLIMB_MPS, DENSE_DT_S, Template, exempt_mask
 
 # Event kinds of each failure mode, in the order they are raised (the first is the failure itself).
 MODE_EVENTS = {
@@ -70,6 +70,7 @@ class Replay:
     distance_m: float
     energy_wh: float
     battery_end_pct: float
+    cut: int = -1  # index of the failure sample; -1 when the template was flown as planned
 
 
 def nominal(tpl: Template) -> Replay:
@@ -90,53 +91,37 @@ def replay(tpl: Template, f: Failure, rules: Rules, evidence: str = "") -> Repla
     keep = tpl.t_s < tf
     la_f, lo_f, al_f = (float(np.interp(tf, tpl.t_s, c)) for c in (tpl.lat, tpl.lon, tpl.alt_msl_m))
     ground0 = float(tpl.alt_msl_m[0])
-    ts, la, lo, al = [tf], [la_f], [lo_f], [al_f]
-    gs = [float(np.interp(tf, tpl.t_s, tpl.gs_mps))]
     g = float(np.interp(tf, tpl.t_s, tpl.ground_m)) if tpl.ground_m is not None else math.nan
     ground_here = g if math.isfinite(g) else al_f  # unknown terrain: come down to where it is (classify flags it)
+    # knots of the contingency, from the failure point on: (t, lat, lon, alt MSL)
     if f.action in ("rtl", "abort"):
         # climb to the return height, fly straight home, land (ArduPilot RTL: RTL_ALT above home)
         ret_alt = max(al_f, ground0 + float(np.max(tpl.rel_alt_m)))
         x, y = _local_m(la_f, lo_f, np.array([tpl.launch[0]]), np.array([tpl.launch[1]]))
-        dist = float(math.hypot(x[0], y[0]))
-        t = tf + (ret_alt - al_f) / CLIMB_MPS
-        n = max(2, min(12, int(dist // 300.0) + 2))
-        fr = np.linspace(0.0, 1.0, n)
-        for k in fr:
-            ts.append(t + k * dist / tpl.cruise_mps)
-            la.append(la_f + k * (tpl.launch[0] - la_f))
-            lo.append(lo_f + k * (tpl.launch[1] - lo_f))
-            al.append(ret_alt)
-            gs.append(tpl.cruise_mps)
-        ts.append(ts[-1] + (ret_alt - ground0) / CLIMB_MPS)
-        la.append(tpl.launch[0])
-        lo.append(tpl.launch[1])
-        al.append(ground0)
-        gs.append(0.0)
-        mode_after, dist_after = MODE_RTL, dist
+        dist_after = float(math.hypot(x[0], y[0]))
+        t1 = tf + (ret_alt - al_f) / CLIMB_MPS
+        t2 = t1 + dist_after / tpl.cruise_mps
+        knots = [(tf, la_f, lo_f, al_f), (t1, la_f, lo_f, ret_alt), (t2, *tpl.launch, ret_alt),
+                 (t2 + (ret_alt - ground0) / CLIMB_MPS, *tpl.launch, ground0)]
+        mode_after = MODE_RTL
     elif f.action == "land":
-        ts.append(tf + max(al_f - ground_here, 0.0) / CLIMB_MPS)
-        la.append(la_f)
-        lo.append(lo_f)
-        al.append(ground_here)
-        gs.append(0.0)
+        knots = [(tf, la_f, lo_f, al_f), (tf + max(al_f - ground_here, 0.0) / CLIMB_MPS, la_f, lo_f, ground_here)]
         mode_after, dist_after = MODE_LAND, 0.0
     else:  # crash
-        ts.append(tf + FALL_S)
-        la.append(la_f)
-        lo.append(lo_f)
-        al.append(ground_here)
-        gs.append(0.0)
+        knots = [(tf, la_f, lo_f, al_f), (tf + FALL_S, la_f, lo_f, ground_here)]
         mode_after, dist_after = MODE_CRASH, 0.0
+    k = np.array(knots)
+    ts = np.arange(tf, k[-1, 0], DENSE_DT_S)
+    ts = np.append(ts, k[-1, 0]) if ts.size == 0 or ts[-1] < k[-1, 0] else ts
+    la, lo, al = (np.interp(ts, k[:, 0], k[:, j]) for j in (1, 2, 3))
     t_all = np.concatenate([tpl.t_s[keep], ts])
     lat = np.concatenate([tpl.lat[keep], la])
     lon = np.concatenate([tpl.lon[keep], lo])
     alt = np.concatenate([tpl.alt_msl_m[keep], al])
-    gsa = np.concatenate([tpl.gs_mps[keep], gs])
-    mode = np.concatenate([np.zeros(int(keep.sum()) + 1, np.int16), np.full(len(ts) - 1, mode_after, np.int16)])
-    exempt = np.concatenate([tpl.exempt[keep], exempt_mask(np.array(la), np.array(lo), tpl.launch, tpl.polygon)])
-    if f.action in ("land", "crash"):
-        exempt[-1] = True  # the commanded descent or the impact is the event itself, not a clearance loss
+    cut = int(keep.sum())  # index of the failure sample
+    gsa = np.concatenate([tpl.gs_mps[keep], _speed(ts, la, lo, float(np.interp(tf, tpl.t_s, tpl.gs_mps)))])
+    mode = np.concatenate([np.zeros(cut + 1, np.int16), np.full(ts.size - 1, mode_after, np.int16)])
+    exempt = np.concatenate([tpl.exempt[keep], exempt_mask(la, lo, tpl.launch, tpl.polygon)])
     duration = float(t_all[-1])
     flown = float(np.interp(tf, tpl.t_s, np.concatenate([[0.0], np.cumsum(_seg(tpl))]))) + dist_after
     power = tpl.energy_wh / tpl.duration_s if tpl.duration_s > 0 else 0.0
@@ -145,7 +130,17 @@ def replay(tpl: Template, f: Failure, rules: Rules, evidence: str = "") -> Repla
     if f.mode == "battery" and f.action == "crash":
         end = 0.0
     events = _events(f, tf, la_f, lo_f, al_f, rules, tpl, evidence)
-    return Replay(t_all, lat, lon, alt, gsa, mode, exempt, events, duration, flown, energy, end)
+    return Replay(t_all, lat, lon, alt, gsa, mode, exempt, events, duration, flown, energy, end, cut)
+
+
+def _speed(ts: np.ndarray, lat: np.ndarray, lon: np.ndarray, first: float) -> np.ndarray:
+    """Ground speed along a resampled leg (the first sample keeps the speed at the failure)."""
+    x, y = _local_m(float(lat[0]), float(lon[0]), lat, lon)
+    gs = np.empty(ts.size)
+    gs[0] = first
+    if ts.size > 1:
+        gs[1:] = np.hypot(np.diff(x), np.diff(y)) / np.maximum(np.diff(ts), 1e-9)
+    return gs
 
 
 def _seg(tpl: Template) -> np.ndarray:

@@ -30,7 +30,8 @@ from uavsim.sim.config import Campaign
 
 log = logging.getLogger(__name__)
 
-TRACK_POINTS = 40  # telemetry samples per flight: enough to draw the track, small in the store
+TRACK_POINTS = 40  # stored telemetry samples per flight: enough to draw the track, small in the store
+DENSE_DT_S = 1.0  # templates, classification and .tlog files use the track at 1 Hz, as a ground station logs
 CLIMB_MPS = 3.0  # vertical speed at take-off and landing (assumption, typical multirotor)
 ANTENNA_M = 3.0  # ground-station antenna above the launch point (assumption)
 EXEMPT_RADIUS_M = 30.0  # around the launch point and the worked field: low height is planned, not a loss
@@ -157,9 +158,18 @@ def _rejected(key: str, kind: str, ident: str, mt: str, ac: str, p: dict, sc: Sc
 
 
 # -- track helpers -------------------------------------------------------------------------------------------
-def _sample(t: np.ndarray, *cols: np.ndarray, n: int = TRACK_POINTS) -> list[np.ndarray]:
-    ts = np.linspace(t[0], t[-1], n)
+def _sample(t: np.ndarray, *cols: np.ndarray) -> list[np.ndarray]:
+    """The track every DENSE_DT_S seconds, both ends included."""
+    ts = np.arange(t[0], t[-1], DENSE_DT_S)
+    ts = np.append(ts, t[-1]) if ts.size == 0 or ts[-1] < t[-1] else ts
     return [ts] + [np.interp(ts, t, c) for c in cols]
+
+
+def thin(n: int, keep: int = TRACK_POINTS, must: tuple[int, ...] = ()) -> np.ndarray:
+    """Indices of about ``keep`` samples out of ``n`` for storage: evenly spread, ends and ``must`` included."""
+    idx = np.unique(np.round(np.linspace(0, n - 1, min(keep, n))).astype(np.int64))
+    extra = [i for i in must if 0 <= i < n]
+    return np.unique(np.concatenate([idx, np.asarray(extra, np.int64)])) if extra else idx
 
 
 def exempt_mask(lat: np.ndarray, lon: np.ndarray, launch: tuple[float, float], polygon: Polygon | None) -> np.ndarray:
@@ -324,9 +334,8 @@ def _from_planner(planning: Any, sc: Scenario, terrain: Any, key: str, kind: str
         if not (plan.feasible and pl.feasible) or len(pl.waypoints) < 2 or not pl.duration_s > 0:
             out.append(_rejected(k, kind, ident, mt, ac, p, sc, "; ".join(reasons) or "planner: infeasible"))
             continue
-        dt = max(1.0, float(pl.duration_s) / (TRACK_POINTS - 1))
-        t, lat, lon, alt, gs = (np.asarray(v, float) for v in pl.track(dt))
-        ts, la, lo, al, g = _sample(t, lat, lon, alt, gs)
+        t, lat, lon, alt, gs = (np.asarray(v, float) for v in pl.track(DENSE_DT_S))
+        ts, la, lo, al, g = _sample(t, lat, lon, alt, gs) if t.size >= 2 else (t, lat, lon, alt, gs)
         shadow = (getattr(pl, "extra", None) or {}).get("shadowed_fraction")
         if shadow is None:
             shadow = shadowed_fraction(terrain, launch, float(al[0]), la, lo, al)

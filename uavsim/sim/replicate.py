@@ -73,8 +73,7 @@ def _one(args: tuple[np.random.SeedSequence, str, int, int | None, bool]) -> tup
     row.update(run_id=run_id, index=k)
     if not keep:
         return row, None
-    res.logs = []  # the engine's logs hold templates: not worth pickling back
-    return row, res
+    return row, res  # with its logs: the .tlog writer needs the full tracks
 
 
 def replicate(prep: Prepared, n: int, workers: int = 1, seed: int | None = None, days: int | None = None,

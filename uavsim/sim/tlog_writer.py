@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import struct
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from pymavlink.dialects.v20 import ardupilotmega as mav
 
-from uavsim.records import Flight
+from uavsim.records import Flight, Telemetry
 
 PAD_S = 3  # seconds of disarmed heartbeats before arming and after disarming
 DEGRADED_GPS_S = 10.0  # a GPS event shows as this long a stretch of poor fix (assumption)
@@ -55,16 +56,24 @@ def _unix_us(start_utc: str) -> int:
     return int(dt.timestamp()) * 1_000_000
 
 
-def write_tlog(flight: Flight, path: str | Path) -> Path:
-    """Write one simulated flight (with telemetry) as a .tlog; returns the path."""
-    tel = flight.telemetry
+def write_tlog(flight: Flight, path: str | Path, track: Telemetry | None = None) -> Path:
+    """Write one simulated flight as a .tlog; returns the path.
+
+    ``track`` is the flight's full 1 Hz track (``CampaignResult.dense_telemetry``), written sample for
+    sample so that the importer sees what the simulator classified. Without it the stored (thinned)
+    telemetry is resampled to 1 Hz, which can cut corners between samples.
+    """
+    tel = track if track is not None else flight.telemetry
     if tel is None or len(tel) < 2 or flight.start_utc is None:
         raise ValueError(f"flight {flight.id} has no telemetry or start time to write")
     path = Path(path)
     t0_us = _unix_us(flight.start_utc)
-    grid = np.arange(0.0, float(tel.t_s[-1]) + 1e-9, 1.0)
-    if grid[-1] < tel.t_s[-1]:
-        grid = np.append(grid, tel.t_s[-1])
+    if track is not None:
+        grid = tel.t_s
+    else:
+        grid = np.arange(0.0, float(tel.t_s[-1]) + 1e-9, 1.0)
+        if grid[-1] < tel.t_s[-1]:
+            grid = np.append(grid, tel.t_s[-1])
     lat, lon, alt, rel, gs, bat = (np.interp(grid, tel.t_s, v) for v in (
         tel.lat, tel.lon, tel.alt_msl_m, tel.rel_alt_m, tel.ground_speed_mps, tel.battery_pct))
     mode_i = tel.mode[np.clip(np.searchsorted(tel.t_s, grid, side="right") - 1, 0, len(tel) - 1)]
@@ -128,9 +137,11 @@ def write_tlog(flight: Flight, path: str | Path) -> Path:
     return path
 
 
-def write_logs(flights: list[Flight], out_dir: str | Path, max_logs: int | None = None) -> list[Path]:
-    """One .tlog per flight (the first ``max_logs``), named after the flight id."""
+def write_logs(flights: list[Flight], out_dir: str | Path, max_logs: int | None = None,
+               tracks: Callable[[int], Telemetry] | None = None) -> list[Path]:
+    """One .tlog per flight (the first ``max_logs``), named after the flight id; ``tracks(i)`` gives flight
+    i's full track (e.g. ``CampaignResult.dense_telemetry``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sel = flights if max_logs is None else flights[:max_logs]
-    return [write_tlog(f, out / f"{f.id}.tlog") for f in sel]
+    return [write_tlog(f, out / f"{f.id}.tlog", tracks(i) if tracks else None) for i, f in enumerate(sel)]
