@@ -26,7 +26,11 @@ from uavsim.logs.raw import Note, RawBuilder, RawLog
 log = logging.getLogger(__name__)
 
 GPS_EPOCH_UNIX_S = 315964800  # 1980-01-06T00:00:00Z
-GPS_UTC_LEAP_S = 18  # GPS - UTC since 2017; older logs are off by up to 3 s, immaterial here
+# GPS - UTC leap seconds, from the GPS time (s since the GPS epoch) they took effect (IERS Bulletin C).
+GPS_LEAPS = ((0, 0), (46828800, 1), (78364801, 2), (109900802, 3), (173059203, 4), (252028804, 5),
+             (315187205, 6), (346723206, 7), (393984007, 8), (425520008, 9), (457056009, 10), (504489610, 11),
+             (551750411, 12), (599184012, 13), (820108813, 14), (914803214, 15), (1025136015, 16),
+             (1119744016, 17), (1167264017, 18))
 ATT_OLD_RATE_HZ = 10.0  # ArduCopter 3.0/3.1 log ATT in the 10 Hz logging loop
 MAX_PARSE_ERRORS = 10_000  # give up on a file this broken rather than loop through it
 
@@ -187,7 +191,9 @@ def _gps(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None)
     ms = _col(tb, "GMS") if "GMS" in tb else (_col(tb, "TimeMS") if "Week" in tb else None)
     utc = None
     if week is not None and ms is not None:
-        utc = np.where(week > 0, GPS_EPOCH_UNIX_S + week * 604800 + ms * 1e-3 - GPS_UTC_LEAP_S, np.nan)
+        gps_s = week * 604800 + ms * 1e-3
+        leap = np.array([x[1] for x in GPS_LEAPS])[np.searchsorted([x[0] for x in GPS_LEAPS], gps_s, side="right") - 1]
+        utc = np.where(week > 0, GPS_EPOCH_UNIX_S + gps_s - leap, np.nan)
 
     def k(v: np.ndarray | None) -> np.ndarray | None:
         return None if v is None else v[keep]

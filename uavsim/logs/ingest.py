@@ -117,13 +117,15 @@ def _iso(unix_s: float) -> str:
 
 
 def _utc_at(raw: RawLog, t: float) -> str | None:
+    """UTC at log time ``t`` from the nearest GPS (or SYSTEM_TIME) time stamp; None without any."""
     g = raw.stream("gps")
-    anchors = [(float(a), float(u)) for a, u in zip(g["t"], g["utc_s"], strict=True) if np.isfinite(u)][:1]
-    anchors += raw.utc[:1]
-    if not anchors:
+    ok = np.isfinite(g["utc_s"])
+    at = np.concatenate([g["t"][ok], [a for a, _ in raw.utc]])
+    utc = np.concatenate([g["utc_s"][ok], [u for _, u in raw.utc]])
+    if at.size == 0:
         return None
-    a, u = min(anchors, key=lambda x: abs(x[0] - t))
-    return _iso(u + (t - a))
+    i = int(np.argmin(np.abs(at - t)))
+    return _iso(float(utc[i] + (t - at[i])))
 
 
 def _telemetry(raw: RawLog, seg: Segment, rules: Rules) -> tuple[Telemetry, np.ndarray]:
@@ -136,7 +138,8 @@ def _telemetry(raw: RawLog, seg: Segment, rules: Rules) -> tuple[Telemetry, np.n
     t = base[keep]
 
     def at(stream: dict[str, np.ndarray], col: str) -> np.ndarray:
-        return step(stream["t"], stream[col], t)
+        ok = np.isfinite(stream[col])  # streams interleave rows that lack some columns (tlog battery)
+        return step(stream["t"][ok], stream[col][ok], t)
 
     fix = at(g, "fix")
     lat, lon = at(g, "lat"), at(g, "lon")
