@@ -81,3 +81,14 @@ def test_unknown_site_and_field_exit_1(runner):
     assert r.exit_code == 1 and "unknown site 'nowhere'" in r.stderr
     r = runner.invoke(cli, ["plan", "field", "--field", "nofield"])
     assert r.exit_code == 1 and "unknown field 'nofield'" in r.stderr
+
+
+def test_check_outside_the_dem_is_unknown_not_clear(runner, tmp_path):
+    f = tmp_path / "out.waypoints"
+    f.write_text("QGC WPL 110\n0\t1\t0\t16\t0\t0\t0\t0\t21.1\t103.0\t500\t1\n1\t0\t3\t22\t0\t0\t0\t0\t0\t0\t40\t1\n"
+                 "2\t0\t10\t16\t0\t0\t0\t0\t21.11\t103.01\t50\t1\n3\t0\t3\t20\t0\t0\t0\t0\t0\t0\t0\t1\n")
+    r = runner.invoke(cli, ["check", str(f), "--json"])
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert doc["feasible"] is False and doc["min_terrain_clearance_m"] is None and doc["energy_wh"] is None
+    assert any(x.startswith("terrain unknown") for x in doc["reasons"])

@@ -150,3 +150,12 @@ def test_given_angle_is_used(sc, terrain):
 def test_aircraft_without_tank_cannot_spray(sc, terrain):
     p = plan_field(sc, "bc-macadamia-1", "delivery-2kg", terrain, "spray")
     assert not p.feasible and "cannot spray" in p.reasons[0]
+
+
+def test_wind_costs_sorties_but_stays_in_reserve(sc, terrain):
+    calm = plan_field(sc, "bc-macadamia-1", terrain=terrain)
+    windy = plan_field(sc, "bc-macadamia-1", terrain=terrain, wind_mps=5.0, wind_dir_deg=90.0)
+    assert windy.feasible and windy.reserve_pct >= 20.0
+    assert windy.energy_wh > calm.energy_wh
+    assert windy.extra["litres"] == pytest.approx(calm.extra["litres"])
+    assert not plan_field(sc, "bc-macadamia-1", terrain=terrain, wind_mps=7.0).feasible  # T40 limit 6 m/s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -64,8 +65,11 @@ def _text(p, title: str) -> None:
     click.echo(f"{title}: {'FEASIBLE' if p.feasible else 'NOT FEASIBLE'} ({p.aircraft_id})")
     clear = "unknown" if p.min_terrain_clearance_m is None else f"{p.min_terrain_clearance_m:.1f} m"
     agl = "unknown" if p.max_agl_m is None else f"{p.max_agl_m:.0f} m"
-    click.echo(f"  distance {p.distance_m / 1000:.2f} km, flight time {p.duration_s / 60:.1f} min, energy "
-               f"{p.energy_wh:.0f} Wh, reserve {p.reserve_pct:.1f} %")
+    if math.isfinite(p.energy_wh):
+        click.echo(f"  distance {p.distance_m / 1000:.2f} km, flight time {p.duration_s / 60:.1f} min, energy "
+                   f"{p.energy_wh:.0f} Wh, reserve {p.reserve_pct:.1f} %")
+    else:
+        click.echo(f"  distance {p.distance_m / 1000:.2f} km, flight time and energy unknown")
     click.echo(f"  min terrain clearance {clear}, max height {agl} AGL, zones {', '.join(p.zones) or 'none'}")
     if p.sorties:
         click.echo(f"  {len(p.sorties)} sorties, {p.extra.get('hectares', 0):.2f} ha, "
@@ -107,9 +111,15 @@ def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct
 @click.option("--field", "field_id", required=True, help="Field id (fields.toml).")
 @click.option("--mission-type", "mission_type", default=None, help="spray, seed, fertilise, survey or monitor.")
 @click.option("--angle", "angle_deg", type=float, default=None, help="Lane direction, degrees from north.")
+@click.option("--wind", "wind_mps", type=float, default=0.0, show_default=True, help="Wind speed, m/s.")
+@click.option("--wind-from", "wind_dir_deg", type=float, default=0.0, show_default=True,
+              help="Direction the wind blows from, degrees true.")
+@click.option("--reserve", "reserve_pct", type=click.FloatRange(0, 100), default=20.0, show_default=True,
+              help="Battery reserve required at each landing, %.")
 @dem_option
 @_with(common)
-def field(scenario_dir, field_id, mission_type, angle_deg, dem, aircraft_id, export, plot, as_json) -> None:
+def field(scenario_dir, field_id, mission_type, angle_deg, wind_mps, wind_dir_deg, reserve_pct, dem, aircraft_id,
+          export, plot, as_json) -> None:
     """Plan the coverage of a field: headland, lanes, sorties split by tank and battery."""
     from uavsim.planning import plan_field
     from uavsim.scenario import Scenario
@@ -117,5 +127,6 @@ def field(scenario_dir, field_id, mission_type, angle_deg, dem, aircraft_id, exp
 
     sc = Scenario.load(scenario_dir)
     t = open_dem(dem)
-    p = plan_field(sc, field_id, aircraft_id, t, mission_type, angle_deg)
+    p = plan_field(sc, field_id, aircraft_id, t, mission_type, angle_deg, wind_mps=wind_mps,
+                   wind_dir_deg=wind_dir_deg, reserve_frac=reserve_pct / 100.0)
     _finish(p, t, sc, export, plot, as_json, f"field {field_id}")

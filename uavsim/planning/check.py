@@ -167,7 +167,10 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
     sections = []
     for rule, mask in sorted(viol.items()):
         for a, b in runs(mask)[:MAX_REASONS_PER_KIND]:
+            unknown_h = not np.isfinite(agl[a:b + 1]).any()
             what = ("outside every permit area for this aircraft, or above the permit's ceiling" if rule == "PERMIT"
+                    else "height above the ground unknown (unknown terrain), counted as above the limit"
+                    if unknown_h and rule == "ALT-120"
                     else f"above {scenario.airspace.max_agl_m:.0f} m AGL (exception: the terrain falls away faster "
                          "than the aircraft may descend, or the plan flies high)" if rule == "ALT-120"
                     else f"inside {rule}")
@@ -185,7 +188,9 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
     energy = flown.energy_wh
     duration = flown.time_s + (float(np.sum(hold_s)) if hold_s is not None else 0.0)
     reserve_pct = 100.0 * (ac.battery_wh - energy) / ac.battery_wh
-    if reserve_pct < 100.0 * reserve_frac:
+    if not np.isfinite(energy):
+        reasons.append("energy and time unknown: waypoint altitudes depend on unknown terrain")
+    elif reserve_pct < 100.0 * reserve_frac:
         reasons.append(f"energy {energy:.0f} Wh leaves {reserve_pct:.1f} % of the {ac.battery_wh:.0f} Wh battery at "
                        f"landing, below the {100 * reserve_frac:.0f} % reserve")
 

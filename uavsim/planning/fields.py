@@ -63,17 +63,36 @@ def _work_waypoints(terrain: Terrain, xy: np.ndarray, agl_m: float, tol_m: float
 
 
 def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: float, work_speed: float,
-           work_agl: float, transit_agl: float, alt_msl: float, reserve_frac: float) -> list[tuple[int, int, float]]:
-    """Sorties as (first piece, end piece, amount) by tank and battery (quick energy estimate)."""
+           work_agl: float, transit_agl: float, alt_msl: float, reserve_frac: float, wind_mps: float = 0.0
+           ) -> list[tuple[int, int, float]]:
+    """Sorties as (first piece, end piece, amount) by tank and battery (quick energy estimate).
+
+    Wind is taken along the passes, half of them into it (the worst case for a given speed).
+    """
     pieces = cov.pieces
     amount = np.array([p.new_m2 / M2_PER_HA * rate for p in pieces])
     budget = ac.battery_wh * (1.0 - reserve_frac) / ESTIMATE_MARGIN
     cap = ac.tank_l if rate > 0 else math.inf
     vert_s = 2 * (transit_agl / ac.climb_mps + transit_agl / ac.descent_mps)  # take-off/landing, into/out of work
 
+    def wh_per_m(mass: float, v: float) -> float:
+        """Mean energy per metre over passes into and with a wind along them (as profile.fly flies them)."""
+        total = 0.0
+        for sign in (1.0, -1.0):  # headwind, tailwind
+            if ac.kind == "vtol" and ac.lift_to_drag > 0:
+                air, g = v, v - sign * wind_mps
+            else:
+                air, g = abs(v + sign * wind_mps), v
+                if air > ac.max_speed_mps:
+                    air, g = ac.max_speed_mps, ac.max_speed_mps - wind_mps
+            if g <= 0.1:
+                return math.inf
+            total += power_w(ac, mass, air, 0.0, alt_msl) / g
+        return total / 2.0 / JOULES_PER_WH
+
     def transit_wh(d: float, mass: float) -> float:
-        return (power_w(ac, mass, ac.cruise_mps, 0.0, alt_msl) * d / ac.cruise_mps
-                + power_w(ac, mass, 0.0, 0.0, alt_msl) * vert_s) / JOULES_PER_WH
+        return (wh_per_m(mass, ac.cruise_mps) * d
+                + power_w(ac, mass, 0.0, 0.0, alt_msl) * vert_s / JOULES_PER_WH)
 
     out: list[tuple[int, int, float]] = []
     i = 0
@@ -92,7 +111,7 @@ def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: 
             if amount[j] > left + 1e-9:
                 break
             mass = ac.operating_kg + left * LIQUID_KG_PER_L
-            e_p = power_w(ac, mass, work_speed, 0.0, alt_msl) * p.length / work_speed / JOULES_PER_WH
+            e_p = wh_per_m(mass, work_speed) * p.length
             e_back = transit_wh(math.dist(launch, (p.x1, p.y1)), mass - amount[j] * LIQUID_KG_PER_L)
             if e + e_p + e_back > budget:
                 break
@@ -147,7 +166,7 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
         ceiling = scenario.airspace.max_agl_m
     cov = plan_coverage(poly, swath, angle_deg, start=launch)
     try:
-        splits = _split(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, reserve_frac)
+        splits = _split(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, reserve_frac, wind_mps)
     except PlanningError as exc:
         return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: {exc}")
     smooth = (0.8 * ac.climb_mps / ac.cruise_mps, 0.8 * ac.descent_mps / ac.cruise_mps)
