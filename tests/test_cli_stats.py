@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -41,7 +42,10 @@ def test_json_matches_an_independent_computation(store_path):
     assert (doc["confidence"], doc["target"]) == (0.95, 0.99)
     assert doc["meets_target"] is (doc["lower_bound"] > 0.99)
     assert doc["by"] == []
-    assert doc["clustered"]["clusters"] == len({f.start_utc[:10] for f in flights})
+    # Clusters are local (UTC+7) flying days: 23:30 UTC belongs to the next day.
+    local_days = {(datetime.fromisoformat(f.start_utc) + timedelta(hours=7)).date() for f in flights}
+    assert doc["clustered"]["clusters"] == len(local_days)
+    assert len(local_days) != len({f.start_utc[:10] for f in flights})
 
 
 @pytest.mark.parametrize("by", ["mission_type", "site", "aircraft", "month", "source"])

@@ -174,6 +174,20 @@ def test_cluster_labels_day_and_aircraft_day():
         stats.cluster_labels(fl, "week")
 
 
+def test_days_and_months_are_local():
+    def fl(i: int, start: str) -> Flight:
+        return Flight(id=f"f{i}", source="log", source_ref=f"x:{i}", aircraft_id="ac1", start_utc=start, outcome="safe")
+
+    # 23:30 UTC on 1 July and 02:00 UTC on 2 July are both 2 July in Điện Biên (UTC+7).
+    same_day = [fl(0, "2026-07-01T23:30:00Z"), fl(1, "2026-07-02T02:00:00.50Z")]
+    assert stats.cluster_labels(same_day, "day") == ["2026-07-02", "2026-07-02"]
+    assert stats.cluster_labels(same_day, "day", utc_offset_h=0.0) == ["2026-07-01", "2026-07-02"]
+    assert stats.cluster_labels(same_day, "aircraft-day") == ["ac1|2026-07-02", "ac1|2026-07-02"]
+    assert stats.stratum_of(fl(2, "2026-07-31T20:00:00Z"), "month") == "2026-08"
+    assert stats.stratum_of(fl(2, "2026-07-31T20:00:00Z"), "month", utc_offset_h=0.0) == "2026-07"
+    assert stats.stratum_of(fl(3, None), "month") == "unknown"
+
+
 def test_cumulative_series_matches_pointwise_bound():
     safe = np.array([True] * 50 + [False] + [True] * 300)
     rate, lower = stats.cumulative_series(safe)

@@ -23,12 +23,15 @@ def _pct(x: float | None) -> str:
 @click.option("--cluster", type=click.Choice(api.CLUSTERS), default="day", show_default=True,
               help="Cluster of the bootstrap interval.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cluster bootstrap.")
+@click.option("--utc-offset", "utc_offset_h", type=click.FloatRange(-12, 14), default=api.LOCAL_UTC_OFFSET_H,
+              show_default=True,
+              help="Local time zone in hours from UTC, for days (clusters) and months.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def stats(db: str, by: str | None, confidence: float, target: float, cluster: str, seed: int,
-          as_json: bool) -> None:
+          utc_offset_h: float, as_json: bool) -> None:
     """Safe rate, its one-sided Clopper-Pearson lower bound, and breakdowns."""
     summary = api.summarize(api.load_flights(db), by=by, confidence=confidence, target=target,
-                            cluster=cluster, seed=seed)
+                            cluster=cluster, seed=seed, utc_offset_h=utc_offset_h)
     if as_json:
         echo_json(summary.to_dict())
         return

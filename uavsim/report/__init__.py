@@ -42,8 +42,7 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
                  formats: Iterable[str] = FORMATS, *, confidence: float = 0.95, target: float = 0.99,
                  cluster: str = "day", n_boot: int = 2000, seed: int = 0, max_tracks: int | None = None,
                  dem: str | Path | None = None, scenario: str | Path | None = None, terrain: bool = True,
-                 dpi: int = 100,
-                 generated: str | None = None) -> dict[str, Any]:
+                 dpi: int = 100, generated: str | None = None, utc_offset_h: float = 7.0) -> dict[str, Any]:
     """Write ``report-<lang>.html`` / ``.pdf`` into ``out_dir``; returns the headline figures, files and timings.
 
     An empty or missing store raises :class:`~uavsim.errors.StoreError` before anything is written.
@@ -62,7 +61,8 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     data = gather(db, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed,
-                  max_tracks=max_tracks, dem=dem, terrain=terrain, scenario=scenario)
+                  max_tracks=max_tracks, dem=dem, terrain=terrain, scenario=scenario,
+                  utc_offset_h=utc_offset_h)
     timings["gather_s"] = time.perf_counter() - t0
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

@@ -144,4 +144,5 @@ def source_lines(data: ReportData, lang: str) -> list[str]:
 def method_paragraphs(data: ReportData, lang: str) -> list[str]:
     text = t("method_text", lang, conf=pct(data.confidence, lang, 0), target=pct(data.target, lang, 0),
              cluster=t(f"cluster_{data.cluster}", lang), n_boot=num(data.n_boot, lang), seed=data.seed)
-    return text.split("\n")
+    tz = f"UTC{data.utc_offset_h:+g}"
+    return text.split("\n") + [t("local_time", lang, tz=tz)]

@@ -109,6 +109,7 @@ class ReportData:
     cluster: str
     n_boot: int
     seed: int
+    utc_offset_h: float = stats.LOCAL_UTC_OFFSET_H
 
     @property
     def unsafe_flights(self) -> list[Flight]:
@@ -185,7 +186,7 @@ def open_terrain(dem: str | Path | None) -> Any | None:
 def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target: float = stats.DEFAULT_TARGET,
            cluster: str = "day", n_boot: int = stats.DEFAULT_BOOTSTRAP, seed: int = 0,
            max_tracks: int | None = None, dem: str | Path | None = None, terrain: bool = True,
-           scenario: str | Path | None = None) -> ReportData:
+           scenario: str | Path | None = None, utc_offset_h: float = stats.LOCAL_UTC_OFFSET_H) -> ReportData:
     """Read a store once and compute everything the report shows. An empty or missing store raises.
 
     ``terrain=False`` leaves out the map's background (relief, sites and zones of ``scenario``), which is
@@ -193,12 +194,12 @@ def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target:
     """
     flights = stats.load_flights(db)
     summary = stats.summarize(flights, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot,
-                              seed=seed)
+                              seed=seed, utc_offset_h=utc_offset_h)
     strata = {}
     for by in REPORT_STRATA:
         groups: dict[str, list[Flight]] = {}
         for f in flights:
-            groups.setdefault(stats.stratum_of(f, by), []).append(f)
+            groups.setdefault(stats.stratum_of(f, by, utc_offset_h), []).append(f)
         rs = [stats.rate_stats(fs, confidence, target, group=g) for g, fs in groups.items()]
         # Months read best in time order; other strata by size.
         rs.sort(key=(lambda r: r.group or "") if by == "month" else (lambda r: (-r.flights, r.group or "")))
@@ -211,5 +212,5 @@ def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target:
         store_path=str(db), flights=flights, summary=summary, strata=strata, per_source=per_source, files=files,
         runs=runs, tracks=tracks, terrain=open_terrain(dem) if terrain else None,
         context=load_context(scenario) if terrain else None, rules_path=default_rules().path,
-        confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed,
+        confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed, utc_offset_h=utc_offset_h,
     )

@@ -36,6 +36,7 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
                   "{conf} interval clustered by {cluster} ({k} clusters)"),
     "cluster_day": ("ngày", "day"),
     "cluster_aircraft-day": ("tàu bay – ngày", "aircraft-day"),
+    "local_time": ("Ngày và tháng tính theo giờ địa phương ({tz}).", "Days and months are local ({tz})."),
     "needed": ("Số chuyến bay cần thêm (với tỷ lệ hiện tại) để chứng minh mục tiêu",
                "More flights needed at the current rate to show the target"),
     "allowed": ("Số chuyến không an toàn tối đa trong {n} chuyến bay mà vẫn đạt {target}",

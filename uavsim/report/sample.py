@@ -24,7 +24,7 @@ SITES = (
 SAFE_EVENTS = ("GPS_DEGRADED", "FAILSAFE_BATTERY", "LINK_LOSS", "VIBRATION", "FAILSAFE_RADIO", "BATTERY_LOW")
 UNSAFE_EVENTS = ("CRASH", "GEOFENCE_BREACH", "TERRAIN_CLEARANCE", "LOG_TRUNCATED_IN_AIR", "EMERGENCY_LANDING",
                  "PAYLOAD_DROP", "ZONE_VIOLATION")
-START = datetime(2026, 6, 23, tzinfo=UTC)
+START = datetime(2026, 6, 23, tzinfo=UTC)  # 07:00 local on the first day
 DAYS = 342  # 23 June 2026 .. 31 May 2027
 M_PER_DEG_LAT = 111_320.0
 
@@ -73,7 +73,8 @@ def sample_flights(n: int, seed: int = 0, unsafe_rate: float = 0.006, points: in
         sev = "none"
         for e in events:
             sev = worse(sev, e.severity)
-        start = START + timedelta(days=int(rng.integers(DAYS)), seconds=float(rng.uniform(6 * 3600, 17 * 3600)))
+        # Flying hours 06:00-17:00 local (UTC+7), i.e. 23:00 the day before to 10:00 UTC.
+        start = START + timedelta(days=int(rng.integers(DAYS)), seconds=float(rng.uniform(-1 * 3600, 10 * 3600)))
         source = "log" if rng.random() < log_fraction else "sim"
         out.append(Flight(
             id=f"{source}-{seed}-{i:06d}", source=source, source_ref=f"sample:{seed}:{i}",

@@ -6,7 +6,8 @@
   behave well for small groups and rates near 1.
 - Flights by one aircraft on one day share a crew, weather and battery set, so they are not independent.
   A **cluster bootstrap** over days (or aircraft-days) resamples whole clusters with a seeded
-  ``numpy.random.Generator`` and gives an interval that widens when failures bunch together.
+  ``numpy.random.Generator`` and gives an interval that widens when failures bunch together. Days and
+  months are local (UTC+7 by default): a flying day starting at 06:00 local begins on the previous UTC date.
 - Rates per 1,000 flights and per 1,000 flight hours, and how many flights at the current rate would show
   the target.
 
@@ -19,6 +20,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,7 @@ DEFAULT_BOOTSTRAP = 2000
 SECONDS_PER_HOUR = 3600.0
 UNKNOWN = "unknown"
 CLUSTERS = ("day", "aircraft-day")
+LOCAL_UTC_OFFSET_H = 7.0  # Indochina Time (Vietnam), no daylight saving: days and months are local
 
 
 # -- bounds on a binomial proportion -----------------------------------------------------------------------
@@ -167,36 +170,58 @@ def cluster_bootstrap(safe: np.ndarray, clusters: Sequence[Any], confidence: flo
     }
 
 
-def cluster_labels(flights: Sequence[Flight], cluster: str = "day") -> list[str]:
-    """Cluster of each flight: its UTC day, or aircraft and day. An undated flight is its own cluster."""
+def local_date(start_utc: str | None, utc_offset_h: float = LOCAL_UTC_OFFSET_H) -> str | None:
+    """The local calendar date (YYYY-MM-DD) of an ISO 8601 UTC time; None when there is no time.
+
+    Flying days are local: at UTC+7 a day's first sorties (06:00) fall on the previous UTC date.
+    """
+    if not start_utc:
+        return None
+    try:
+        t = datetime.fromisoformat(start_utc)
+    except ValueError:
+        return start_utc[:10]  # not ISO 8601: the date as written is the best we have
+    return (t + timedelta(hours=utc_offset_h)).strftime("%Y-%m-%d")
+
+
+def cluster_labels(flights: Sequence[Flight], cluster: str = "day",
+                   utc_offset_h: float = LOCAL_UTC_OFFSET_H) -> list[str]:
+    """Cluster of each flight: its local day, or aircraft and local day. An undated flight is its own cluster."""
     if cluster not in CLUSTERS:
         raise InputError(f"cluster must be one of {CLUSTERS}, got {cluster!r}")
     out = []
     for f in flights:
-        if not f.start_utc:
+        day = local_date(f.start_utc, utc_offset_h)
+        if day is None:
             out.append(f"undated:{f.id}")
         elif cluster == "day":
-            out.append(f.start_utc[:10])
+            out.append(day)
         else:
-            out.append(f"{f.aircraft_id or UNKNOWN}|{f.start_utc[:10]}")
+            out.append(f"{f.aircraft_id or UNKNOWN}|{day}")
     return out
 
 
 # -- strata ----------------------------------------------------------------------------------------------
-STRATA: dict[str, Callable[[Flight], str]] = {
-    "mission_type": lambda f: f.mission_type or UNKNOWN,
-    "site": lambda f: f.site or UNKNOWN,
-    "aircraft": lambda f: f.aircraft_id or UNKNOWN,
-    "month": lambda f: f.start_utc[:7] if f.start_utc else UNKNOWN,
-    "source": lambda f: f.source,
+def _month(f: Flight, utc_offset_h: float) -> str:
+    day = local_date(f.start_utc, utc_offset_h)
+    return day[:7] if day else UNKNOWN
+
+
+STRATA: dict[str, Callable[[Flight, float], str]] = {
+    "mission_type": lambda f, _: f.mission_type or UNKNOWN,
+    "site": lambda f, _: f.site or UNKNOWN,
+    "aircraft": lambda f, _: f.aircraft_id or UNKNOWN,
+    "month": _month,  # local month
+    "source": lambda f, _: f.source,
 }
 
 
-def stratum_of(flight: Flight, by: str) -> str:
+def stratum_of(flight: Flight, by: str, utc_offset_h: float = LOCAL_UTC_OFFSET_H) -> str:
     try:
-        return STRATA[by](flight)
+        fn = STRATA[by]
     except KeyError as exc:
         raise InputError(f"--by must be one of {', '.join(STRATA)}, got {by!r}") from exc
+    return fn(flight, utc_offset_h)
 
 
 @dataclass
@@ -282,21 +307,25 @@ class SafetySummary:
 
 def summarize(flights: Sequence[Flight], by: str | None = None, confidence: float = DEFAULT_CONFIDENCE,
               target: float = DEFAULT_TARGET, cluster: str = "day", n_boot: int = DEFAULT_BOOTSTRAP,
-              seed: int = 0) -> SafetySummary:
-    """All statistics of a set of flights; groups of ``by`` are sorted by flights (most first), then name."""
+              seed: int = 0, utc_offset_h: float = LOCAL_UTC_OFFSET_H) -> SafetySummary:
+    """All statistics of a set of flights; groups of ``by`` are sorted by flights (most first), then name.
+
+    Days (clusters) and months (strata) are local, ``utc_offset_h`` hours ahead of UTC.
+    """
     flights = list(flights)
     overall = rate_stats(flights, confidence, target)
-    labels = cluster_labels(flights, cluster)
+    labels = cluster_labels(flights, cluster, utc_offset_h)
     overall.clustered = cluster_bootstrap(
         np.array([f.outcome == "safe" for f in flights], dtype=bool), labels, confidence, n_boot,
         np.random.default_rng(seed),
     )
     overall.clustered["cluster"] = cluster
+    overall.clustered["utc_offset_h"] = utc_offset_h
     groups: list[RateStats] = []
     if by is not None:
         members: dict[str, list[Flight]] = {}
         for f in flights:
-            members.setdefault(stratum_of(f, by), []).append(f)
+            members.setdefault(stratum_of(f, by, utc_offset_h), []).append(f)
         groups = [rate_stats(fs, confidence, target, group=g) for g, fs in members.items()]
         groups.sort(key=lambda g: (-g.flights, g.group or ""))
     return SafetySummary(overall, by, groups, cluster)
