@@ -203,8 +203,8 @@ def _gps(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None)
 
 
 def _att(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None) -> None:
-    b.add_block("att", t, _col(tb, "Roll"), _col(tb, "Pitch"), _col(tb, "DesRoll", "RollIn"),
-                _col(tb, "DesPitch", "PitchIn"))
+    # Old logs' RollIn/PitchIn are the pilot's sticks, not the controller's target: no attitude error from them.
+    b.add_block("att", t, _col(tb, "Roll"), _col(tb, "Pitch"), _col(tb, "DesRoll"), _col(tb, "DesPitch"))
 
 
 def _alt(b: RawBuilder, tb: Table, t: np.ndarray, name: str) -> None:
