@@ -9,7 +9,7 @@ lift-to-drag speed, calibrated from its published range. Air density follows the
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -216,18 +216,12 @@ def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
         range_points=_points(e, "range_points", 3, path, where),
         sources={str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}, **vals)
     if ac.hover_points:
-        ac = _replace(ac, efficiency=calibrate_efficiency(ac))
+        ac = replace(ac, efficiency=calibrate_efficiency(ac))
     if ac.range_points:
-        ac = _replace(ac, lift_to_drag=calibrate_lift_to_drag(ac))
+        ac = replace(ac, lift_to_drag=calibrate_lift_to_drag(ac))
     if kind == "vtol" and not ac.lift_to_drag > 0:
         raise ScenarioError(path, f"{where}: a vtol needs lift_to_drag or range_points")
     return ac
-
-
-def _replace(ac: AircraftClass, **kw: Any) -> AircraftClass:
-    from dataclasses import replace
-
-    return replace(ac, **kw)
 
 
 def load_catalogue(source: str | Path | Scenario | None = None) -> dict[str, AircraftClass]:

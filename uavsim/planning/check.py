@@ -30,6 +30,7 @@ ANTENNA_AGL_M = 2.0  # ground-station antenna height above the launch point (ass
 DEFAULT_CLEARANCE_M = 10.0  # check threshold for transit flight
 LOW_WORK_CLEARANCE_M = 1.0  # check threshold for aircraft that spray (they work at ~2.5 m AGL)
 MAX_REASONS_PER_KIND = 8
+DEFAULT_CHECK_AIRCRAFT = "delivery-2kg"  # when neither --aircraft nor the file's uavsim block names one
 LOS_MAX_SAMPLES = 600
 
 
@@ -280,5 +281,3 @@ def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: T
     plan.extra["warnings"] = m.warnings + plan.extra.get("warnings", [])
     return plan
 
-
-DEFAULT_CHECK_AIRCRAFT = "delivery-2kg"

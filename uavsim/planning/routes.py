@@ -155,17 +155,17 @@ def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: s
     area = box(min(a[0], b[0]) - SEARCH_MARGIN_M, min(a[1], b[1]) - SEARCH_MARGIN_M,
                max(a[0], b[0]) + SEARCH_MARGIN_M, max(a[1], b[1]) + SEARCH_MARGIN_M)
     obst = obstacles_for(scenario, ac.id, area)
-    for name, p in (("origin", a), ("destination", b)):
+    for name, sid, p, (lat, lon) in (("origin", o_id, a, (olat, olon)), ("destination", d_id, b, (dlat, dlon))):
         if obst.contains(Point(p)):
-            reasons.append(f"{name} {o_id if name == 'origin' else d_id or ''} at "
-                           f"{olat if name == 'origin' else dlat:.5f}, {olon if name == 'origin' else dlon:.5f} lies "
-                           f"inside a no-go area for {ac.id} (prohibited zone, or a restricted zone / outside the "
-                           "permits that name this aircraft)")
+            reasons.append(f"{name} {sid + ' ' if sid else ''}at ({lat:.5f}, {lon:.5f}) lies inside a no-go area for {ac.id} "
+                           "(a prohibited zone, a restricted zone no permit waives, or outside the permits that "
+                           "name this aircraft)")
     path = None if reasons else shortest_path(obst, a, b, zone_margin_m)
     if path is None:
         if not reasons:
             reasons.append(f"no path around the no-go areas between {o_id or (olat, olon)} and "
-                           f"{d_id or (dlat, dlon)} within {SEARCH_MARGIN_M / 1000:.0f} km of them")
+                           f"{d_id or (dlat, dlon)} within {SEARCH_MARGIN_M / 1000:.0f} km of them (zones, or "
+                           f"permit areas for {ac.id} that do not connect them)")
         path = [a, b]  # shown for reference, assessed and rejected
     px, py = np.array([p[0] for p in path]), np.array([p[1] for p in path])
     straight = math.hypot(b[0] - a[0], b[1] - a[1])
