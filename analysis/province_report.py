@@ -62,10 +62,7 @@ def run(db: Path, out: Path, confidence: float, target: float, cluster: str, see
                           generated=generated)
     overall = stats.summarize(flights, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot,
                               seed=seed).to_dict()
-    overall["by"] = {}
-    for by in STRATA:
-        overall["by"][by] = [g.to_dict() for g in stats.summarize(flights, by=by, confidence=confidence,
-                                                                  target=target, n_boot=10).by]
+    overall["by"] = {by: [g.to_dict() for g in stats.group_stats(flights, by, confidence, target)] for by in STRATA}
     write_json(out / "stats.json", overall)
     write_json(out / "unsafe_flights.json", [f.to_dict() for f in flights if f.outcome == "unsafe"])
     outputs = [Path(p) for p in result["files"]] + [out / "stats.json", out / "unsafe_flights.json"]

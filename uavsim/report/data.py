@@ -195,15 +195,7 @@ def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target:
     flights = stats.load_flights(db)
     summary = stats.summarize(flights, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot,
                               seed=seed, utc_offset_h=utc_offset_h)
-    strata = {}
-    for by in REPORT_STRATA:
-        groups: dict[str, list[Flight]] = {}
-        for f in flights:
-            groups.setdefault(stats.stratum_of(f, by, utc_offset_h), []).append(f)
-        rs = [stats.rate_stats(fs, confidence, target, group=g) for g, fs in groups.items()]
-        # Months read best in time order; other strata by size.
-        rs.sort(key=(lambda r: r.group or "") if by == "month" else (lambda r: (-r.flights, r.group or "")))
-        strata[by] = rs
+    strata = {by: stats.group_stats(flights, by, confidence, target, utc_offset_h) for by in REPORT_STRATA}
     per_source = {r.group: r for r in strata["source"] if r.group}
     with Store(db) as store:
         files, runs = store.files(), store.runs()

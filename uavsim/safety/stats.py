@@ -305,10 +305,25 @@ class SafetySummary:
         return d
 
 
+def group_stats(flights: Sequence[Flight], by: str, confidence: float = DEFAULT_CONFIDENCE,
+                target: float = DEFAULT_TARGET, utc_offset_h: float = LOCAL_UTC_OFFSET_H) -> list[RateStats]:
+    """One :class:`RateStats` per group of stratum ``by``: months in time order ("unknown" last), other
+    strata by number of flights (most first), then name."""
+    members: dict[str, list[Flight]] = {}
+    for f in flights:
+        members.setdefault(stratum_of(f, by, utc_offset_h), []).append(f)
+    groups = [rate_stats(fs, confidence, target, group=g) for g, fs in members.items()]
+    if by == "month":
+        groups.sort(key=lambda g: (g.group == UNKNOWN, g.group or ""))
+    else:
+        groups.sort(key=lambda g: (-g.flights, g.group or ""))
+    return groups
+
+
 def summarize(flights: Sequence[Flight], by: str | None = None, confidence: float = DEFAULT_CONFIDENCE,
               target: float = DEFAULT_TARGET, cluster: str = "day", n_boot: int = DEFAULT_BOOTSTRAP,
               seed: int = 0, utc_offset_h: float = LOCAL_UTC_OFFSET_H) -> SafetySummary:
-    """All statistics of a set of flights; groups of ``by`` are sorted by flights (most first), then name.
+    """All statistics of a set of flights, with the groups of ``by`` (see :func:`group_stats`).
 
     Days (clusters) and months (strata) are local, ``utc_offset_h`` hours ahead of UTC.
     """
@@ -321,13 +336,7 @@ def summarize(flights: Sequence[Flight], by: str | None = None, confidence: floa
     )
     overall.clustered["cluster"] = cluster
     overall.clustered["utc_offset_h"] = utc_offset_h
-    groups: list[RateStats] = []
-    if by is not None:
-        members: dict[str, list[Flight]] = {}
-        for f in flights:
-            members.setdefault(stratum_of(f, by, utc_offset_h), []).append(f)
-        groups = [rate_stats(fs, confidence, target, group=g) for g, fs in members.items()]
-        groups.sort(key=lambda g: (-g.flights, g.group or ""))
+    groups = group_stats(flights, by, confidence, target, utc_offset_h) if by is not None else []
     return SafetySummary(overall, by, groups, cluster)
 
 
