@@ -57,9 +57,15 @@ def main() -> None:
     sizes.append({"days": prep.campaign.days, "flights": flights[0], "seconds": min(times)})
 
     t = time.perf_counter()
-    out = replicate(prep, reps, workers=a.workers, seed=7)
+    done: list[float] = []
+    out = replicate(prep, reps, workers=a.workers, seed=7, progress=lambda _n: done.append(time.perf_counter()))
     wall = time.perf_counter() - t
     per_min = reps / wall * 60.0
+    # steady state: after each worker's first result (pool start-up, imports, template transfer) is behind
+    w = min(a.workers, reps - 1)
+    steady_per_min = (reps - w) / (done[-1] - done[w - 1]) * 60.0 if reps > w and done[-1] > done[w - 1] else per_min
+    startup_s = max(0.0, done[w - 1] - t - w / (steady_per_min / 60.0) / a.workers) if reps > w else 0.0
+    cpu = [r["cpu_s"] for r in out.runs]
     doc = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -74,9 +80,15 @@ def main() -> None:
         "replications": reps,
         "replications_wall_s": round(wall, 3),
         "replications_per_min": round(per_min, 2),
-        "extrapolated_1000_replications_min": round(1000.0 / per_min, 2),
+        "steady_replications_per_min": round(steady_per_min, 2),
+        "pool_startup_s": round(startup_s, 2),
+        "worker_cpu_s_per_replication": round(sum(cpu) / len(cpu), 3),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "extrapolated_1000_replications_min": round((startup_s + 1000.0 / (steady_per_min / 60.0)) / 60.0, 2),
+        "cpu_bound_1000_replications_min": round(1000.0 * sum(cpu) / len(cpu) / a.workers / 60.0, 2),
         "targets": {"replication_s": 10.0, "1000_replications_min": 10.0},
-        "meets": {"replication_s": min(times) <= 10.0, "1000_replications_min": 1000.0 / per_min <= 10.0},
+        "meets": {"replication_s": min(times) <= 10.0,
+                  "1000_replications_min": (startup_s + 1000.0 / (steady_per_min / 60.0)) / 60.0 <= 10.0},
         "p_meets_target": out.summary()["p_meets_target"],
     }
     if a.json:
@@ -87,8 +99,11 @@ def main() -> None:
         print(f"  {s['days']:>4} days: {s['flights']:>5} flights in {s['seconds']:.2f} s")
     print(f"one replication of the default year: best {min(times):.2f} s, mean {doc['replication_s_mean']:.2f} s "
           f"({flights[0]} flights, {doc['flights_per_s']:.0f} flights/s)  target <= 10 s")
-    print(f"{reps} replications on {a.workers} workers: {wall:.1f} s -> {per_min:.1f} per minute; "
-          f"1,000 replications ~ {1000.0 / per_min:.1f} min  target <= 10 min")
+    print(f"{reps} replications on {a.workers} workers: {wall:.1f} s ({per_min:.1f} per minute with pool start-up "
+          f"~{startup_s:.1f} s; steady {steady_per_min:.1f} per minute; worker CPU {doc['worker_cpu_s_per_replication']:.2f} s "
+          f"per replication; load average {doc['load_average_1min']})")
+    print(f"1,000 replications ~ {doc['extrapolated_1000_replications_min']:.1f} min at the measured rate "
+          f"({doc['cpu_bound_1000_replications_min']:.1f} min if the {a.workers} cores were free)  target <= 10 min")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ class Request:
 
 
 def in_window(d: date, cd: CalendarDemand) -> bool:
-    md = d.strftime("%m-%d")
+    md = f"{d.month:02d}-{d.day:02d}"  # "MM-DD" compares in calendar order (strftime is slow here)
     for a, b in cd.windows:
         if len(a) == 10:  # absolute dates
             if date.fromisoformat(a) <= d <= date.fromisoformat(b):

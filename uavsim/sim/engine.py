@@ -150,17 +150,22 @@ class CampaignModel:
         self.t.unflown += sum(len(q.items) for q in self.queues.values())
 
     def _weather(self):
-        """Hourly weather: tallies the hours each class is grounded inside the daylight window."""
+        """Daily weather tick: tallies the hours each class is grounded inside the daylight window, by cause."""
         d0, d1 = self.c.daylight_s
-        for h in range(self.days * 24):
-            tod = (h % 24) * HOUR_S
-            if d0 <= tod < d1:
-                for cls, ok in self.flyable.items():
-                    if not ok[h]:
-                        why = self.weather.grounded_by(h, self._wind_limit(cls)) or "wind"
-                        per = self.t.grounded_hours.setdefault(cls, {"wind": 0, "heavy_rain": 0, "fog": 0})
-                        per[why] += 1
-            yield self.env.timeout(HOUR_S)
+        hours = np.arange(24) * HOUR_S
+        day_hours = np.flatnonzero((hours >= d0) & (hours < d1))
+        w = self.weather
+        for day in range(self.days):
+            h = day * 24 + day_hours
+            for cls, ok in self.flyable.items():
+                per = self.t.grounded_hours.setdefault(cls, {"wind": 0, "heavy_rain": 0, "fog": 0})
+                down = h[~ok[h]]
+                rain = w.heavy_rain[down]
+                fog = w.fog[down] & ~rain
+                per["heavy_rain"] += int(rain.sum())
+                per["fog"] += int(fog.sum())
+                per["wind"] += int((~rain & ~fog).sum())
+            yield self.env.timeout(DAY_S)
 
     def _demand(self):
         for r in self.requests:

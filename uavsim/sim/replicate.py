@@ -10,6 +10,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing as mp
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -68,9 +69,10 @@ def _one(args: tuple[np.random.SeedSequence, str, int, int | None, bool]) -> tup
     ss, run_id, k, days, keep = args
     if _PREP is None:
         raise RuntimeError("replication worker used before its initializer ran")
+    c0, w0 = time.process_time(), time.perf_counter()
     res = run_prepared(_PREP, ss, run_id, days, records=keep)
     row = {key: res.summary[key] for key in _KEEP}
-    row.update(run_id=run_id, index=k)
+    row.update(run_id=run_id, index=k, cpu_s=time.process_time() - c0, wall_s=time.perf_counter() - w0)
     if not keep:
         return row, None
     return row, res  # with its logs: the .tlog writer needs the full tracks
