@@ -92,3 +92,12 @@ def test_check_outside_the_dem_is_unknown_not_clear(runner, tmp_path):
     doc = json.loads(r.stdout)
     assert doc["feasible"] is False and doc["min_terrain_clearance_m"] is None and doc["energy_wh"] is None
     assert any(x.startswith("terrain unknown") for x in doc["reasons"])
+
+
+def test_radio_shadow_can_be_made_a_failure(runner):
+    args = ["plan", "route", "--from", "ttyt-muong-ang", "--to", "tyt-ang-to", "--json"]
+    ok = json.loads(runner.invoke(cli, args).stdout)
+    assert 0.2 < ok["shadowed_fraction"] < 0.9 and ok["shadow_segments"]
+    r = runner.invoke(cli, [*args, "--max-radio-shadow", "10"])
+    assert r.exit_code == 1
+    assert any(x.startswith("radio link to the launch point lost") for x in json.loads(r.stdout)["reasons"])

@@ -25,9 +25,14 @@ from uavsim.cli._common import echo_json
               help="Minimum terrain clearance, m (default: 1 m for sprayers, 10 m otherwise).")
 @click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG: map over the hillshade and the vertical profile.")
+@click.option("--reserve", "reserve_pct", type=click.FloatRange(0, 100), default=20.0, show_default=True,
+              help="Battery reserve required at landing, %.")
+@click.option("--max-radio-shadow", "max_shadow_pct", type=click.FloatRange(0, 100), default=None,
+              help="Fail when the radio link to the launch point is lost for more than this % of the track.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def check(mission_file: Path, scenario_dir: Path | None, dem: Path | None, aircraft_id: str | None, wind_mps: float,
-          wind_dir_deg: float, min_clearance_m: float | None, plot: Path | None, as_json: bool) -> None:
+          wind_dir_deg: float, min_clearance_m: float | None, plot: Path | None, reserve_pct: float,
+          max_shadow_pct: float | None, as_json: bool) -> None:
     """Check a mission file: terrain clearance, zones and permits, 120 m rule, energy reserve, radio link."""
     from uavsim.planning import check_mission
     from uavsim.scenario import Scenario
@@ -36,7 +41,8 @@ def check(mission_file: Path, scenario_dir: Path | None, dem: Path | None, aircr
     sc = Scenario.load(scenario_dir)
     t = open_dem(dem)
     p = check_mission(mission_file, sc, t, aircraft_id, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg,
-                      min_clearance_m=min_clearance_m)
+                      min_clearance_m=min_clearance_m, reserve_frac=reserve_pct / 100.0,
+                      max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
     if plot is not None:
         from uavsim.planning.plot import save_plan_figure
 

@@ -20,6 +20,9 @@ common = [
                  help="Write the mission: .plan (QGroundControl) or .waypoints (QGC WPL 110)."),
     click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
                  help="Write a PNG: map over the hillshade and the vertical profile."),
+    click.option("--max-radio-shadow", "max_shadow_pct", type=click.FloatRange(0, 100), default=None,
+                 help="Fail when the radio link to the launch point is lost for more than this % of the track "
+                      "(default: a warning only)."),
     click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
 ]
 
@@ -90,10 +93,14 @@ def _text(p, title: str) -> None:
 @click.option("--reserve", "reserve_pct", type=click.FloatRange(0, 100), default=20.0, show_default=True,
               help="Battery reserve required at landing, %.")
 @click.option("--one-way", is_flag=True, help="Land at the destination instead of flying back.")
+@click.option("--cruise-agl", "cruise_agl_m", type=click.FloatRange(min=1), default=50.0, show_default=True,
+              help="Height above the terrain the profile keeps, m.")
+@click.option("--min-clearance", "min_clearance_m", type=click.FloatRange(min=0), default=30.0, show_default=True,
+              help="Minimum terrain clearance the check requires, m.")
 @dem_option
 @_with(common)
-def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct, one_way, dem, aircraft_id, export,
-          plot, as_json) -> None:
+def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct, one_way, cruise_agl_m,
+          min_clearance_m, dem, aircraft_id, export, plot, max_shadow_pct, as_json) -> None:
     """Plan a delivery route between two sites, around the no-go zones and over the terrain."""
     from uavsim.planning import plan_route
     from uavsim.scenario import Scenario
@@ -102,7 +109,8 @@ def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct
     sc = Scenario.load(scenario_dir)
     t = open_dem(dem)
     p = plan_route(sc, origin, destination, aircraft_id, t, wind_mps, wind_dir_deg, reserve_pct / 100.0,
-                   not one_way)
+                   not one_way, cruise_agl_m=cruise_agl_m, min_clearance_m=min_clearance_m,
+                   max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
     _finish(p, t, sc, export, plot, as_json, f"route {origin} -> {destination}")
 
 
@@ -119,7 +127,7 @@ def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct
 @dem_option
 @_with(common)
 def field(scenario_dir, field_id, mission_type, angle_deg, wind_mps, wind_dir_deg, reserve_pct, dem, aircraft_id,
-          export, plot, as_json) -> None:
+          export, plot, max_shadow_pct, as_json) -> None:
     """Plan the coverage of a field: headland, lanes, sorties split by tank and battery."""
     from uavsim.planning import plan_field
     from uavsim.scenario import Scenario
@@ -128,5 +136,6 @@ def field(scenario_dir, field_id, mission_type, angle_deg, wind_mps, wind_dir_de
     sc = Scenario.load(scenario_dir)
     t = open_dem(dem)
     p = plan_field(sc, field_id, aircraft_id, t, mission_type, angle_deg, wind_mps=wind_mps,
-                   wind_dir_deg=wind_dir_deg, reserve_frac=reserve_pct / 100.0)
+                   wind_dir_deg=wind_dir_deg, reserve_frac=reserve_pct / 100.0,
+                   max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
     _finish(p, t, sc, export, plot, as_json, f"field {field_id}")

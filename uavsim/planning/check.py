@@ -99,8 +99,10 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
            speed_mps: np.ndarray | float | None = None, hold_s: np.ndarray | None = None, wind_mps: float = 0.0,
            wind_dir_deg: float = 0.0, reserve_frac: float = 0.20, min_clearance_m: float | None = None,
            labels: list[str] | None = None, step_m: float = 10.0, reasons: list[str] | None = None,
-           extra: dict[str, Any] | None = None) -> Plan:
-    """Assess a flight given as waypoints (lat, lon, alt MSL); the first and last are on the ground."""
+           extra: dict[str, Any] | None = None, max_shadowed_frac: float | None = None) -> Plan:
+    """Assess a flight given as waypoints (lat, lon, alt MSL); the first and last are on the ground.
+
+    Radio shadow is a warning unless ``max_shadowed_frac`` is given (then more shadow is a reason)."""
     wp = np.asarray(waypoints, float)
     reasons = list(reasons or [])
     warnings: list[str] = []
@@ -197,6 +199,9 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
 
     # -- radio line of sight from the launch point --------------------------------------------------------------
     extra.update(_radio(terrain, ac, wp, lat, lon, alt, dist, airborne, wpe[0], warnings))
+    if max_shadowed_frac is not None and extra["shadowed_fraction"] > max_shadowed_frac:
+        reasons.append(f"radio link to the launch point lost for {extra['shadowed_fraction']:.0%} of the track, "
+                       f"more than the {max_shadowed_frac:.0%} allowed: " + warnings[-1].split(": ", 1)[-1])
     extra["warnings"] = warnings + extra.get("warnings", [])
     extra.setdefault("min_clearance_required_m", min_clearance_m)
     return Plan(kind, mission_type, site, ac.id, not reasons, reasons, wp, float(np.sum(h)), duration, energy,
@@ -255,7 +260,8 @@ def mass_schedule(ac: AircraftClass, waypoints: np.ndarray, payload_kg: float | 
 
 def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: Terrain | None = None,
                   aircraft_id: str | None = None, wind_mps: float = 0.0, wind_dir_deg: float = 0.0,
-                  reserve_frac: float = 0.20, min_clearance_m: float | None = None) -> Plan:
+                  reserve_frac: float = 0.20, min_clearance_m: float | None = None,
+                  max_shadowed_frac: float | None = None) -> Plan:
     """Read a QGC .plan or WPL 110 .waypoints file and assess it (kind "mission")."""
     from uavsim.planning.missionfile import read_mission
     from uavsim.scenario import Scenario
@@ -274,6 +280,7 @@ def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: T
                   mission_type=str(m.meta.get("mission_type", "unknown")), site=m.meta.get("site"), mass_kg=mass,
                   speed_mps=speed, hold_s=m.hold_s, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg,
                   reserve_frac=reserve_frac, min_clearance_m=min_clearance_m, labels=m.labels,
+                  max_shadowed_frac=max_shadowed_frac,
                   extra={"file": str(path), "format": m.format, "frames": sorted(m.frames),
                          "release_index": m.release_index, "spray_on_index": m.spray_on,
                          "spray_off_index": m.spray_off, "payload_kg": payload,

@@ -129,7 +129,7 @@ def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: 
 def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None, terrain: Terrain | None = None,
                mission_type: str | None = None, angle_deg: float | None = None, *, wind_mps: float = 0.0,
                wind_dir_deg: float = 0.0, reserve_frac: float = 0.20, transit_agl_m: float = 20.0,
-               turnaround_s: float = 180.0, gsd_m: float | None = None) -> Plan:
+               turnaround_s: float = 180.0, gsd_m: float | None = None, max_shadowed_frac: float | None = None) -> Plan:
     """Plan the coverage of a field of the scenario in sorties; each sortie is assessed like any flight."""
     from uavsim.terrain import open_dem
 
@@ -174,14 +174,14 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
     for k, (i, j, amount) in enumerate(splits):
         sorties.append(_sortie(k, cov.pieces[i:j], amount, t, scenario, ac, mtype, fa.site, launch, ground0,
                                fa.launch, work_agl, tol, speed, transit_agl_m, smooth, ceiling, rate,
-                               wind_mps, wind_dir_deg, reserve_frac))
+                               wind_mps, wind_dir_deg, reserve_frac, max_shadowed_frac))
     return _combine(fa, mtype, ac, sorties, cov, rate, work_agl, turnaround_s, notes)
 
 
 def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: AircraftClass, mtype: str,
             site: str, launch: tuple[float, float], ground0: float, launch_ll: tuple[float, float], work_agl: float,
             tol: float, speed: float, transit_agl: float, smooth, ceiling: float, rate: float, wind_mps: float,
-            wind_dir_deg: float, reserve_frac: float) -> Plan:
+            wind_dir_deg: float, reserve_frac: float, max_shadowed_frac: float | None) -> Plan:
     # corners of the work path: where the direction or the spraying state changes
     xy = [(pieces[0].x0, pieces[0].y0)]
     for a, b in zip(pieces[:-1], pieces[1:], strict=True):
@@ -215,7 +215,7 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
              "payload_kg": payload, "spray_on_index": on, "spray_off_index": off}
     return assess("sortie", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=site, mass_kg=mass,
                   speed_mps=speeds, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
-                  step_m=WORK_STEP_M, extra=extra)
+                  step_m=WORK_STEP_M, extra=extra, max_shadowed_frac=max_shadowed_frac)
 
 
 def _combine(fa, mtype: str, ac: AircraftClass, sorties: list[Plan], cov: Coverage, rate: float, work_agl: float,

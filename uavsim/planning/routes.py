@@ -134,7 +134,8 @@ def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: s
                terrain: Terrain | None = None, wind_mps: float = 0.0, wind_dir_deg: float = 0.0,
                reserve_frac: float = 0.20, return_leg: bool = True, *, mission_type: str | None = None,
                cruise_agl_m: float = 50.0, min_clearance_m: float = 30.0, zone_margin_m: float = 150.0,
-               payload_kg: float | None = None, delivery_hover_s: float = 60.0) -> Plan:
+               payload_kg: float | None = None, delivery_hover_s: float = 60.0,
+               max_shadowed_frac: float | None = None) -> Plan:
     """Plan a delivery from ``origin`` to ``destination`` (site ids or (lat, lon)), by default out and back.
 
     The payload is lowered by winch while hovering ``delivery_hover_s`` over the destination, so that the
@@ -194,6 +195,6 @@ def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: s
              "cruise_agl_m": cruise_agl_m, "wind_mps": wind_mps, "wind_dir_deg": wind_dir_deg}
     plan = assess("route", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=o_id, mass_kg=mass,
                   hold_s=hold, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
-                  min_clearance_m=min_clearance_m, reasons=reasons, extra=extra)
+                  min_clearance_m=min_clearance_m, reasons=reasons, extra=extra, max_shadowed_frac=max_shadowed_frac)
     log.info("route %s -> %s (%s): %.1f km, feasible=%s", o_id, d_id, ac.id, plan.distance_m / 1000, plan.feasible)
     return plan
