@@ -285,3 +285,33 @@ def test_a_tlog_with_two_aircraft_gives_the_flights_of_both():
     assert [f.duration_s for f in flights] == [pytest.approx(25.0), pytest.approx(25.0)]
     assert flights[1].start_utc.startswith("2025-06-15T15:06:59.8")
     assert summary["other_sources_ignored"] == 50  # the ground station's own heartbeats
+
+
+def test_a_reboot_in_the_air_ends_the_flight_with_an_unknown_end():
+    """A brownout: the first heartbeat after the reboot ("disarmed") must not look like a normal landing."""
+    from uavsim.logs import analyse
+
+    raw = read_log(DATA / "brownout.tlog")
+    assert len(raw.boots) == 1
+    flights, _ = analyse(raw, "0" * 64)
+    assert len(flights) == 1
+    f = flights[0]
+    assert f.extra["end_reason"] == "reboot"
+    assert f.duration_s == pytest.approx(20.0, abs=1.5)
+    truncated = [e for e in f.events if e.kind == "LOG_TRUNCATED_IN_AIR"]
+    assert truncated and truncated[0].severity == "serious_incident"
+    assert f.outcome == "unsafe"
+
+
+@needs_logs
+def test_concatenated_logs_keep_every_flight_across_reboots(tmp_path):
+    """A file holding several boots (logs appended) gives one flight per arming, none swallowed."""
+    from uavsim.logs import analyse
+
+    one = _shared("erlerobot-logs/pxf_copter_15-12-2014_16.BIN").read_bytes()
+    p = tmp_path / "three.bin"
+    p.write_bytes(one * 3)
+    flights, _ = analyse(read_log(p), "0" * 64)
+    assert len(flights) == 3
+    assert [f.extra["end_reason"] for f in flights] == ["reboot", "reboot", "log_end"]
+    assert all(f.severity == "accident" for f in flights)

@@ -9,6 +9,7 @@
   text from the vehicle and a "Crash" text from the ground station (to be ignored); 7 junk bytes and one
   frame with a broken checksum; two flights, the second cut off at 15 m while armed.
 - two_vehicles.tlog: one ground station logging two aircraft (system ids 1 and 2) whose flights overlap.
+- brownout.tlog: an aircraft that reboots at 20 m while armed; after the reboot it reports "disarmed".
 """
 
 from __future__ import annotations
@@ -141,10 +142,29 @@ def two_vehicles() -> bytes:
     return bytes(w.out)
 
 
+def brownout_tlog() -> bytes:
+    """An aircraft that reboots at 20 m while armed (a brownout): its boot clock restarts and its first
+    heartbeat after the reboot says "disarmed"."""
+    w = _Writer()
+    armed_flag = mav.MAV_MODE_FLAG_SAFETY_ARMED | mav.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED
+    for i in range(200):  # 40 s at 5 Hz; the reboot happens at 25 s
+        t = i / 5.0
+        rebooted = t >= 25.0
+        boot_ms = int((t - 25.0) * 1000) + 500 if rebooted else int(t * 1000) + 60_000
+        armed = 5.0 <= t < 25.0
+        h = min(20.0, max(0.0, (t - 6.0) * 3.0)) if armed else 0.0
+        if i % 5 == 0 or (rebooted and i == 125):
+            w.send(t, 1, 1, mav.MAVLink_heartbeat_message(2, 3, armed_flag if armed else 1, 5, 4, 3))
+        w.send(t, 1, 1, mav.MAVLink_global_position_int_message(
+            boot_ms, int(21.5197e7), int(103.2174e7), int((600 + h) * 1000), int(h * 1000), 0, 0, 0, 0))
+    return bytes(w.out)
+
+
 def main() -> None:
     (HERE / "ac30_gps_noweek.log").write_text(ac30_text_log(), encoding="ascii")
     (HERE / "vehicle_gcs_camera.tlog").write_bytes(tlog())
     (HERE / "two_vehicles.tlog").write_bytes(two_vehicles())
+    (HERE / "brownout.tlog").write_bytes(brownout_tlog())
 
 
 if __name__ == "__main__":

@@ -156,12 +156,9 @@ def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.
     all_t = np.concatenate([raw_t[n][np.isfinite(raw_t[n])] for n in tables] or [np.zeros(0)])
     times: dict[str, np.ndarray] = {}
     if all_ofs.size:
-        order = np.argsort(all_ofs, kind="stable")
-        all_ofs = all_ofs[order]
-        mono = np.array([b.clock(x) for x in all_t[order].tolist()])  # a reboot makes the boot clock jump back
-        for n in tables:  # a message without a clock takes the latest clock logged before it
-            i = np.searchsorted(all_ofs, ofs[n], side="right") - 1
-            times[n] = np.where(i >= 0, mono[np.clip(i, 0, None)], np.nan)
+        line = b.timeline(all_ofs, all_t)  # a reboot makes the boot clock jump back
+        for n in tables:
+            times[n] = b.place(line, ofs[n])
     else:
         # ArduCopter 3.0 logs carry no clock at all: count ATT rows at their 10 Hz logging rate.
         b.log.time_source = "estimated_att_10hz"

@@ -223,14 +223,15 @@ def truncated_event(raw: RawLog, seg: Segment, rules: Rules) -> list[Event]:
     """The log ends (or the autopilot reboots) while armed: in the air, or with nothing to say otherwise."""
     if seg.end not in ("log_end", "reboot"):
         return []
-    grid = np.linspace(max(seg.t0, seg.t1 - END_WINDOW_S), seg.t1, 7)
+    end = seg.t1 - (1e-3 if seg.end == "reboot" else 0.0)  # the state before the reboot, not after it
+    grid = np.linspace(max(seg.t0, end - END_WINDOW_S), end, 7)
     state = in_air(raw, grid, rules)
     known = state[np.isfinite(state)]
     if known.size and known[-1] == 0.0:  # the last word on the state says "on the ground"
         return []
     why = "in the air" if known.size else "with no height, speed or land-detector data to show it had landed"
     alt = raw.stream("alt")
-    rel = step(alt["t"], alt["rel_alt_m"], np.array([seg.t1]))[0] if len(alt["t"]) else np.nan
+    rel = step(alt["t"], alt["rel_alt_m"], np.array([end]))[0] if len(alt["t"]) else np.nan
     return [rules.make_event(
         "LOG_TRUNCATED_IN_AIR", seg.t1 - seg.t0, value=None if np.isnan(rel) else float(rel),
         threshold=rules.threshold("truncated_in_air_rel_alt_m"),

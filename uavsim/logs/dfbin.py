@@ -19,6 +19,7 @@ Table = dict[str, np.ndarray]
 _NP = {"b": "i1", "B": "u1", "h": "<i2", "H": "<u2", "i": "<i4", "I": "<u4", "f": "<f4", "d": "<f8",
        "q": "<i8", "Q": "<u8", "e": "<f2", "s": "S"}
 _STRUCT = re.compile(r"(\d*)([a-zA-Z])")
+_CHUNK = 65536  # rows decoded per gather
 
 
 def _dtype(fmt: DFReader.DFFormat) -> np.dtype | None:
@@ -61,8 +62,11 @@ def binary_tables(reader: DFReader.DFReader_binary, names: Iterable[str]) -> tup
         whole = offs + fmt.len <= data.size
         cut += int((~whole).sum())
         offs = offs[whole]
-        body = data[(offs + 3)[:, None] + np.arange(dt.itemsize)]
-        rec = np.ascontiguousarray(body).view(dt).reshape(-1)
+        rec = np.empty(offs.size, dtype=dt)
+        cols = np.arange(dt.itemsize)
+        for a in range(0, offs.size, _CHUNK):  # bounded index matrices on long logs
+            body = data[(offs[a:a + _CHUNK] + 3)[:, None] + cols]
+            rec[a:a + _CHUNK] = np.ascontiguousarray(body).view(dt).reshape(-1)
         table: Table = {"_ofs": offs}
         for i, col in enumerate(fmt.columns):
             v = rec[col]

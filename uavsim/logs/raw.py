@@ -124,6 +124,28 @@ class RawBuilder:
         """The latest time seen: used for messages that carry no clock of their own (HEARTBEAT, EV)."""
         return self._last_t
 
+    def timeline(self, timed_ofs: np.ndarray, timed_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Put the clocked rows (file order key, boot-clock seconds) on the monotonic axis.
+        Returns (sorted order keys, their log times), for :meth:`place`."""
+        order = np.argsort(timed_ofs, kind="stable")
+        mono = np.array([self.clock(x) for x in np.asarray(timed_raw)[order].tolist()])
+        self._boot_idx = np.flatnonzero(np.diff(np.asarray(timed_raw)[order]) < -1.0) + 1
+        return np.asarray(timed_ofs)[order], mono
+
+    def place(self, line: tuple[np.ndarray, np.ndarray], ofs: np.ndarray) -> np.ndarray:
+        """Log times of rows by file order: a row without a clock takes the latest clock before it, except
+        right before a reboot, where it belongs to the new boot (logs begin with unclocked messages, and the
+        first heartbeat after a brownout must not close the flight before the reboot)."""
+        keys, mono = line
+        if keys.size == 0:
+            return np.full(len(ofs), np.nan)
+        prev = np.searchsorted(keys, ofs, side="right") - 1
+        nxt = np.clip(prev + 1, 0, keys.size - 1)
+        exact = (prev >= 0) & (keys[np.clip(prev, 0, None)] == ofs)
+        to_next = ~exact & np.isin(nxt, getattr(self, "_boot_idx", np.zeros(0, int))) & (prev + 1 < keys.size)
+        out = np.where(prev >= 0, mono[np.clip(prev, 0, None)], np.nan)
+        return np.where(to_next, mono[nxt], out)
+
     def add(self, stream: str, t: float, *vals: float | None) -> None:
         self._rows[stream].add(t, *vals)
 

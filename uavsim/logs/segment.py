@@ -90,10 +90,8 @@ def _held(t: np.ndarray, v: np.ndarray, grid: np.ndarray, max_age_s: float = 5.0
 def segments(raw: RawLog, rules: Rules) -> list[Segment]:
     """Flights of one log, in time order."""
     if any(a for _, a, _ in raw.arm):
-        segs = _armed_segments(raw)
-    else:
-        segs = _inferred_segments(raw, rules)
-    return _split_at_reboots(segs, raw.boots)
+        return _armed_segments(raw)
+    return _split_at_reboots(_inferred_segments(raw, rules), raw.boots)
 
 
 def _armed_segments(raw: RawLog) -> list[Segment]:
@@ -103,8 +101,15 @@ def _armed_segments(raw: RawLog) -> list[Segment]:
     if not first[1] and first[2].startswith(("EV", "ARM", "STAT")):
         # A logged disarm before any arm: the log began while armed.
         armed_at = (raw.t_start, "log began armed")
-    for t, armed, ev in raw.arm:
-        if armed and armed_at is None:
+    # A reboot disarms: it ends the flight (with an unknown end), and the next arming starts a new one.
+    changes = sorted([(t, 1, armed, ev) for t, armed, ev in raw.arm] + [(t, 0, None, "") for t in raw.boots],
+                     key=lambda x: (x[0], x[1]))
+    for t, _, armed, ev in changes:
+        if armed is None:
+            if armed_at is not None:
+                segs.append(Segment(armed_at[0], t, "reboot", armed_at[1], "autopilot rebooted while armed"))
+            armed_at = None
+        elif armed and armed_at is None:
             armed_at = (t, ev)
         elif not armed and armed_at is not None:
             segs.append(Segment(armed_at[0], t, "disarm", armed_at[1], ev))

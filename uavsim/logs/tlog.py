@@ -171,13 +171,8 @@ def _assemble(b: RawBuilder, all_tables: dict[str, Table], veh: tuple[int, int, 
     timed = [(tb["_ofs"], tb["time_boot_ms"] * 1e-3) for tb in tables.values() if "time_boot_ms" in tb]
     all_ofs = np.concatenate([o for o, _ in timed] or [np.zeros(0, np.int64)])
     all_t = np.concatenate([t for _, t in timed] or [np.zeros(0)])
-    order = np.argsort(all_ofs, kind="stable")
-    all_ofs = all_ofs[order]
-    mono = np.array([b.clock(x) for x in all_t[order].tolist()])
-    t: dict[str, np.ndarray] = {}
-    for name, tb in tables.items():
-        i = np.searchsorted(all_ofs, tb["_ofs"], side="right") - 1
-        t[name] = np.where(i >= 0, mono[np.clip(i, 0, None)] if mono.size else np.nan, np.nan)
+    line = b.timeline(all_ofs, all_t)
+    t = {name: b.place(line, tb["_ofs"]) for name, tb in tables.items()}
     _heartbeats(b, tables["HEARTBEAT"], t["HEARTBEAT"], mav_type)
     if (g := tables.get("GLOBAL_POSITION_INT")) is not None:
         b.add_block("alt", t["GLOBAL_POSITION_INT"], g["relative_alt"] * 1e-3)
