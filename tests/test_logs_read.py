@@ -315,3 +315,18 @@ def test_concatenated_logs_keep_every_flight_across_reboots(tmp_path):
     assert len(flights) == 3
     assert [f.extra["end_reason"] for f in flights] == ["reboot", "reboot", "log_end"]
     assert all(f.severity == "accident" for f in flights)
+
+
+@needs_logs
+def test_px4_flight_termination_is_an_emergency_landing(tmp_path):
+    from uavsim.logs import analyse
+
+    u = ULog(str(_shared("px4-pyulog/sample_log_small.ulg")))
+    vs = next(d for d in u.data_list if d.name == "vehicle_status")
+    vs.data["nav_state"][6:] = 13  # NAVIGATION_STATE_TERMINATION
+    out = tmp_path / "term.ulg"
+    u.write_ulog(str(out))
+    flights, _ = analyse(read_log(out), "0" * 64)
+    kinds = {e.kind: e.severity for f in flights for e in f.events}
+    assert kinds["EMERGENCY_LANDING"] == "serious_incident"
+    assert ("TERMINATION" in {m for _, m in read_log(out).modes})

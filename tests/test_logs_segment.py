@@ -192,3 +192,16 @@ def test_an_added_autopilot_message_never_makes_a_flight_look_safer(notes, extra
     before = classify(note_events(raw, seg, as_notes(notes), RULES)).severity
     after = classify(note_events(raw, seg, as_notes([*notes, extra]), RULES)).severity
     assert SEVERITY_RANK[after] >= SEVERITY_RANK[before]  # a "resolved" code annotates, never clears
+
+
+def test_mode_changes_made_by_a_failsafe_are_evidence():
+    from uavsim.logs.dataflash import _mode_rows
+
+    b = RawBuilder("x", "dataflash-bin")
+    b.log.vehicle = "copter"
+    table = {"_ofs": np.arange(3), "Mode": np.array([5.0, 6.0, 9.0]), "ModeNum": np.array([5.0, 6.0, 9.0]),
+             "Rsn": np.array([1.0, 4.0, 19.0])}  # RC_COMMAND, BATTERY_FAILSAFE, CRASH_FAILSAFE
+    _mode_rows(b, table, np.array([1.0, 2.0, 3.0]), None)
+    assert [m for _, m in b.log.modes] == ["LOITER", "RTL", "LAND"]
+    assert [(n.kind, n.evidence) for n in b.log.notes] == [
+        ("FAILSAFE_BATTERY", "MODE Mode=RTL Rsn=4 (BATTERY_FAILSAFE)"), ("CRASH", "MODE Mode=LAND Rsn=19 (CRASH_FAILSAFE)")]

@@ -110,6 +110,26 @@ EV_EVENTS: dict[int, tuple[str, str]] = {
 }
 
 
+# ModeReason (MODE.Rsn in DataFlash; ArduPilot libraries/AP_Vehicle/ModeReason.h): the mode changes that a
+# failsafe or a detector made, as evidence of its own. Human commands and mission ends are routine.
+MODE_REASONS: dict[int, tuple[str, str, str]] = {
+    3: ("RADIO_FAILSAFE", "FAILSAFE_RADIO", "fail"), 4: ("BATTERY_FAILSAFE", "FAILSAFE_BATTERY", "fail"),
+    5: ("GCS_FAILSAFE", "FAILSAFE_GCS", "fail"), 6: ("EKF_FAILSAFE", "FAILSAFE_EKF", "fail"),
+    7: ("GPS_GLITCH", "GPS_DEGRADED", "fail"), 10: ("FENCE_BREACHED", "FAILSAFE_FENCE", "fail"),
+    11: ("TERRAIN_FAILSAFE", "FAILSAFE_OTHER", "fail"), 17: ("TERMINATE", "EMERGENCY_LANDING", "fail"),
+    19: ("CRASH_FAILSAFE", "CRASH", "fail"), 23: ("VTOL_FAILED_TRANSITION", "FAILSAFE_OTHER", "fail"),
+    24: ("VTOL_FAILED_TAKEOFF", "FAILSAFE_OTHER", "fail"), 25: ("FAILSAFE", "FAILSAFE_OTHER", "fail"),
+    29: ("LEAK_FAILSAFE", "FAILSAFE_OTHER", "fail"),
+}
+
+# PX4 vehicle_status.nav_state (msg/vehicle_status.msg NAVIGATION_STATE_*), for mode names; TERMINATION
+# is the flight termination (motors cut, parachute): an emergency landing at best.
+PX4_NAV_STATES = {0: "MANUAL", 1: "ALTCTL", 2: "POSCTL", 3: "AUTO_MISSION", 4: "AUTO_LOITER", 5: "AUTO_RTL",
+                  10: "ACRO", 12: "DESCEND", 13: "TERMINATION", 14: "OFFBOARD", 15: "STAB", 17: "AUTO_TAKEOFF",
+                  18: "AUTO_LAND", 19: "AUTO_FOLLOW_TARGET", 20: "AUTO_PRECLAND", 21: "ORBIT", 22: "AUTO_VTOL_TAKEOFF"}
+PX4_NAV_TERMINATION = 13
+
+
 def ev_name(ev_id: int) -> str:
     return EV_NAMES.get(ev_id, f"EV_{ev_id}")
 

@@ -275,7 +275,14 @@ def _mode_rows(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat |
     mapping = mavutil.mode_mapping_bynumber(_MAV_TYPES.get(b.log.vehicle, mavutil.mavlink.MAV_TYPE_QUADROTOR)) or {}
     names = tb.get("Mode")
     nums = _col(tb, "ModeNum", "Mode")
+    reasons = _col(tb, "Rsn")
     for i, ti in enumerate(t.tolist()):
+        if reasons is not None and int(reasons[i]) in codes.MODE_REASONS:
+            rname, kind, level = codes.MODE_REASONS[int(reasons[i])]
+            mode = str(names[i]) if names is not None and names.dtype == object else \
+                mapping.get(int(nums[i]), "?") if nums is not None else "?"
+            b.note(Note(ti, kind, level, f"mode changed to {mode} by {rname}",
+                        f"MODE Mode={mode} Rsn={int(reasons[i])} ({rname})", key=f"RSN{int(reasons[i])}"))
         if names is not None and names.dtype == object:
             name = str(names[i])  # old text logs log the mode by name
         elif nums is not None:

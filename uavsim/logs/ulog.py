@@ -172,5 +172,9 @@ def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
     last_nav = None
     for t, v in zip(_col(vs, "timestamp") * 1e-6, nav, strict=True):
         if v != last_nav:
-            b.log.modes.append((float(t), f"nav_state_{int(v)}"))
+            name = codes.PX4_NAV_STATES.get(int(v), f"nav_state_{int(v)}")
+            b.log.modes.append((float(t), name))
+            if int(v) == codes.PX4_NAV_TERMINATION:
+                b.note(Note(float(t), "EMERGENCY_LANDING", "fail", "PX4 flight termination",
+                            f"vehicle_status.nav_state={int(v)} (TERMINATION)", key="TERMINATION"))
             last_nav = v
