@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import struct
 from collections import Counter
 from datetime import UTC, datetime
@@ -89,3 +90,13 @@ def test_round_trip_through_the_importer_keeps_outcomes(run, tmp_path):
                                 prep.scenario.airspace, prep.rules)
         assert len(got) == 1, f.id
         assert (got[0].outcome, got[0].severity) == (f.outcome, f.severity), (f.id, f.extra, got[0].events)
+
+
+def test_identical_sorties_make_distinct_files(run, tmp_path):
+    f = run.flights[0]
+    twin = dataclasses.replace(f, id=f.id + "x", aircraft_id=f.aircraft_id + "0")
+    a = write_tlog(f, tmp_path / "a.tlog", run.track_of(f)).read_bytes()
+    b = write_tlog(twin, tmp_path / "b.tlog", run.track_of(f)).read_bytes()
+    assert a != b
+    msgs = _read(tmp_path / "a.tlog")
+    assert msgs[3].get_type() == "STATUSTEXT" and msgs[3].text == f"uavsim {f.id}"

@@ -71,7 +71,7 @@ def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = l
             old.unlink()
         unsafe = [f for f in res.flights if f.outcome == "unsafe"][:20]
         sample = res.flights[:SAMPLE_LOGS] + [f for f in unsafe if f not in res.flights[:SAMPLE_LOGS]]
-        paths = [write_tlog(f, logs_dir / f"{f.id}.tlog") for f in sample]
+        paths = [write_tlog(f, logs_dir / f"{f.id}.tlog", res.track_of(f)) for f in sample]  # full 1 Hz track
         echo(f"[4/6 logs] wrote {len(paths)} simulated flights as MAVLink .tlog to {logs_dir}")
 
         results = ingest([logs_dir], store, scenario=str(sc.root), use_terrain=True)

@@ -66,6 +66,10 @@ class CampaignResult:
         """Flight ``i``'s full 1 Hz track (the one it was classified on), e.g. for writing a .tlog."""
         return telemetry_of(self.logs[i])
 
+    def track_of(self, flight: Flight) -> Telemetry:
+        """The full 1 Hz track of one of this run's flights (by its source_ref "run_id:index")."""
+        return self.dense_telemetry(int(flight.source_ref.rsplit(":", 1)[1]))
+
 
 def prepare(scenario: Scenario | str | Path | None = None, terrain: Any = None, rules: Rules | None = None,
             use_planner: bool | None = None) -> Prepared:

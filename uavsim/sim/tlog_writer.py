@@ -1,16 +1,17 @@
 """Simulated flights as MAVLink telemetry logs (.tlog), encoded with pymavlink (ardupilotmega dialect).
 
 A .tlog is what a ground station records: every message is preceded by its receive time, an 8-byte
-big-endian count of microseconds since the Unix epoch. The vehicle is an ArduPilot autopilot (sysid 1,
-compid 1). Messages are written at 1 Hz from the flight's sampled track: HEARTBEAT (armed flag and flight
-mode), GLOBAL_POSITION_INT, GPS_RAW_INT, SYS_STATUS, and STATUSTEXT at each event, worded like ArduPilot
-so that the importer recognises them. A few disarmed heartbeats pad both ends, as on a real pad.
+big-endian count of microseconds since the Unix epoch. The vehicle is an ArduPilot autopilot (compid 1).
+Messages are written at 1 Hz from the flight's track: HEARTBEAT (armed flag and flight mode), GLOBAL_POSITION_INT, GPS_RAW_INT, SYS_STATUS, and STATUSTEXT at each event, worded like ArduPilot
+so that the importer recognises them. A few disarmed heartbeats pad both ends, as on a real pad. The system
+id is per airframe and a first STATUSTEXT names the flight, so every flight is a distinct file.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import zlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,9 +42,9 @@ STATUS_TEXT = {
 
 
 class _Writer:
-    def __init__(self, fh) -> None:
+    def __init__(self, fh, sysid: int) -> None:
         self.fh = fh
-        self.mav = mav.MAVLink(None, srcSystem=1, srcComponent=1)
+        self.mav = mav.MAVLink(None, srcSystem=sysid, srcComponent=1)
 
     def put(self, t_us: int, msg) -> None:
         buf = msg.pack(self.mav)
@@ -92,8 +93,10 @@ def write_tlog(flight: Flight, path: str | Path, track: Telemetry | None = None)
     mav_type = mav.MAV_TYPE_VTOL_QUADROTOR if "vtol" in (flight.aircraft_id or "") else mav.MAV_TYPE_OCTOROTOR \
         if (flight.aircraft_id or "").startswith("sprayer") else mav.MAV_TYPE_QUADROTOR
     boot_us = 60_000_000  # the autopilot booted a minute before the take-off
+    # Each airframe has its own MAVLink system id (1..250, stable per aircraft id), as a real fleet would.
+    sysid = 1 + zlib.crc32((flight.aircraft_id or "").encode()) % 250
     with open(path, "wb") as fh:
-        w = _Writer(fh)
+        w = _Writer(fh, sysid)
 
         def heartbeat(t_us: int, armed: bool, mode: str) -> None:
             base = mav.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (mav.MAV_MODE_FLAG_SAFETY_ARMED if armed else 0)
@@ -103,6 +106,8 @@ def write_tlog(flight: Flight, path: str | Path, track: Telemetry | None = None)
 
         for k in range(PAD_S, 0, -1):
             heartbeat(t0_us - k * 1_000_000, False, "AUTO")
+        # names the flight, so that two identical sorties flown at the same second are two distinct files
+        w.put(t0_us - 500_000, mav.MAVLink_statustext_message(mav.MAV_SEVERITY_INFO, f"uavsim {flight.id}"[:50].encode()))
         ti = 0
         for i, t in enumerate(grid):
             t_us = t0_us + int(round(t * 1e6))
