@@ -105,6 +105,7 @@ class RawBuilder:
         self._last_t: float | None = None
         self._first_t: float | None = None
         self.sources: dict[str, str] = {}  # stream -> the message that fed it, when a log offers several
+        self._boot_idx = np.zeros(0, dtype=np.int64)  # timeline rows where a new boot starts
 
     def clock(self, raw_s: float) -> float:
         """Map a boot-clock reading to the monotonic log axis; a clock that jumps back > 1 s is a reboot."""
@@ -118,11 +119,6 @@ class RawBuilder:
         if self._first_t is None:
             self._first_t = t
         return t
-
-    @property
-    def now(self) -> float | None:
-        """The latest time seen: used for messages that carry no clock of their own (HEARTBEAT, EV)."""
-        return self._last_t
 
     def timeline(self, timed_ofs: np.ndarray, timed_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Put the clocked rows (file order key, boot-clock seconds) on the monotonic axis.
@@ -142,7 +138,7 @@ class RawBuilder:
         prev = np.searchsorted(keys, ofs, side="right") - 1
         nxt = np.clip(prev + 1, 0, keys.size - 1)
         exact = (prev >= 0) & (keys[np.clip(prev, 0, None)] == ofs)
-        to_next = ~exact & np.isin(nxt, getattr(self, "_boot_idx", np.zeros(0, int))) & (prev + 1 < keys.size)
+        to_next = ~exact & np.isin(nxt, self._boot_idx) & (prev + 1 < keys.size)
         out = np.where(prev >= 0, mono[np.clip(prev, 0, None)], np.nan)
         return np.where(to_next, mono[nxt], out)
 
