@@ -217,3 +217,21 @@ def test_flights_inside_the_terrain_are_checked_against_it(tmp_path):
     # Zones are checked too; the medical centre lies outside every restricted zone, and is the launch site.
     assert {f["extra"]["checks"]["zones"] for f in flights} == {"pass"}
     assert {f["site"] for f in flights} == {"ttyt-muong-ang"}
+
+
+GOLDEN = DATA / "flights_table.golden"
+
+
+def test_flights_table_matches_the_golden_file(tmp_path):
+    """Human-facing output is pinned. Regenerate after an intended change with
+    UAVSIM_REGEN_GOLDEN=1 .venv/bin/python -m pytest tests/test_cli_ingest.py -k golden"""
+    import os
+
+    db = tmp_path / "s.db"
+    files = [DATA / "ac30_gps_noweek.log", DATA / "vehicle_gcs_camera.tlog", DATA / "two_vehicles.tlog",
+             DATA / "brownout.tlog"]
+    assert run("ingest", *map(str, files), "--db", str(db), "--no-terrain").exit_code == 0
+    table = run("flights", "--db", str(db)).stdout
+    if os.environ.get("UAVSIM_REGEN_GOLDEN"):
+        GOLDEN.write_text(table, encoding="utf-8")
+    assert table == GOLDEN.read_text(encoding="utf-8")
