@@ -1,0 +1,77 @@
+"""Flight templates: the fallback builder, planner rejections, hazards and their contingencies."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from uavsim.sim.campaign import prepare, prepared, run_prepared
+from uavsim.sim.config import HOUR_S, Hazard
+from uavsim.sim.hazards import Failure, draw_failure, nominal, replay
+
+
+@pytest.fixture(scope="module")
+def prep():
+    return prepared()
+
+
+@pytest.fixture(scope="module")
+def fallback(prep):
+    return prepare(prep.scenario.root, prep.terrain, use_planner=False)
+
+
+def test_fallback_templates_are_marked_and_fly_safely(fallback):
+    tpls = [t for ts in fallback.templates.values() for t in ts]
+    assert {t.source for t in tpls} == {"fallback"}
+    med = fallback.templates["route:med-muong-dang:delivery-2kg"][0]
+    assert med.feasible and med.mission_type == "medical" and med.site == "tyt-muong-dang"
+    assert med.distance_m == pytest.approx(2 * 5903, rel=0.02)  # out and back, ~5.9 km each way
+    assert np.all(np.diff(med.t_s) <= 1.0 + 1e-9)  # 1 Hz track
+    assert med.nominal.outcome == "safe"
+    seed = fallback.templates["field:mt-rice-1:seed:sprayer-t40"]
+    assert len(seed) >= 5  # a field takes several tank loads
+    assert all(t.exempt.any() for t in seed)  # the work at spray height is planned low flight
+    res = run_prepared(fallback, seed=2, days=6)
+    assert len(res.flights) > 50 and res.summary["templates"] == ["fallback"]
+
+
+def test_rejected_mission_is_counted_and_never_flown(prep):
+    key = "route:med-ang-to:delivery-2kg"
+    bad = dataclasses.replace(prep.templates[key][0], feasible=False, reasons=("test: rejected",))
+    p = dataclasses.replace(prep, templates={**prep.templates, key: [bad]})
+    res = run_prepared(p, seed=4, days=20)
+    assert res.summary["rejected"]["med-ang-to"] > 0
+    assert not any(f.extra["template"] == key for f in res.flights)
+    assert any(f.mission_type == "medical" for f in res.flights)  # the other stations are still served
+
+
+def test_draw_failure_rates(prep):
+    tpl = prep.templates["route:tea-ta-la-cao:cargo-flycart"][0]
+    hz = (Hazard("motor_esc", 1.0 / (tpl.duration_s / HOUR_S), 0.0, (0.0, 0.0, 1.0), "test"),)
+    rng = np.random.default_rng(1)
+    draws = [draw_failure(tpl, hz, rng) for _ in range(4000)]
+    # one failure expected per flight duration: P(at least one) = 1 - e^-1
+    share = sum(d is not None for d in draws) / len(draws)
+    assert share == pytest.approx(1 - np.exp(-1), abs=0.03)
+    assert all(d.action == "crash" and 0 <= d.t_s < tpl.duration_s for d in draws if d is not None)
+    assert draw_failure(tpl, (dataclasses.replace(hz[0], per_fh=0.0),), rng) is None
+
+
+def test_contingencies_shape_the_track(prep):
+    tpl = prep.templates["route:med-muong-dang:delivery-2kg"][0]
+    t_f = 0.3 * tpl.duration_s
+    rtl = replay(tpl, Failure("radio_link", t_f, "rtl"), prep.rules)
+    land = replay(tpl, Failure("gps", t_f, "land"), prep.rules)
+    crash = replay(tpl, Failure("motor_esc", t_f, "crash"), prep.rules)
+    full = nominal(tpl)
+    # RTL ends at the launch point on the ground; land ends where it failed; crash falls in seconds
+    assert rtl.lat[-1] == pytest.approx(tpl.launch[0]) and rtl.alt_msl_m[-1] == pytest.approx(tpl.alt_msl_m[0])
+    assert land.lat[-1] == pytest.approx(land.lat[land.cut]) and land.duration_s < full.duration_s
+    assert crash.duration_s == pytest.approx(t_f + 4.0)
+    assert [e.kind for e in rtl.events] == ["LINK_LOSS", "FAILSAFE_RADIO"]
+    assert {e.kind for e in crash.events} == {"MOTOR_FAILURE", "CRASH"}
+    assert {e.severity for e in crash.events} == {"accident"}
+    assert rtl.mode[rtl.cut] == 0 and rtl.mode[-1] == 1
+    assert rtl.energy_wh < full.energy_wh and rtl.battery_end_pct > full.battery_end_pct
