@@ -235,3 +235,21 @@ def test_flights_table_matches_the_golden_file(tmp_path):
     if os.environ.get("UAVSIM_REGEN_GOLDEN"):
         GOLDEN.write_text(table, encoding="utf-8")
     assert table == GOLDEN.read_text(encoding="utf-8")
+
+
+def test_the_same_flight_in_two_logs_is_marked_not_counted_twice(tmp_path):
+    """The GCS's .tlog and another copy of the flight's log (different bytes, same flights)."""
+    other = tmp_path / "same_flights.tlog"
+    other.write_bytes(FIXTURES[1].read_bytes() + b"\x00" * 5)  # different file, same flights
+    db = tmp_path / "s.db"
+    doc = json.loads(run("ingest", str(FIXTURES[1]), str(other), str(DATA / "two_vehicles.tlog"), "--db", str(db),
+                         "--no-terrain", "--json").stdout)
+    first, second, unrelated = (f["flights"] for f in doc["files"])
+    assert [f["extra"].get("same_flight_as") for f in first] == [None, None]
+    assert [f["extra"]["same_flight_as"] for f in second] == [f["id"] for f in first]
+    assert all(f["extra"]["same_flight_gap_m"] == 0.0 for f in second)
+    # Aircraft 2 of two_vehicles.tlog flies at the same time 5 km away: not the same flight. (Its aircraft 1
+    # flies the fixture's very track at the very time, so that one matches, as it should.)
+    assert unrelated[1]["aircraft_id"] == "mavlink-2/1"
+    assert "same_flight_as" not in unrelated[1]["extra"]
+    assert doc["files"][1]["corruption"]["same_flights"] == [[s["id"], f["id"]] for s, f in zip(second, first, strict=True)]

@@ -25,10 +25,13 @@ def flights(db: str, source: str | None, as_json: bool) -> None:
                f"{'events':>6}  worst event")
     for f in rows:
         worst = max(f.events, key=lambda e: (_rank(e.severity), -e.t_s), default=None)
+        same = f" [same flight as {f.extra['same_flight_as']}]" if f.extra.get("same_flight_as") else ""
         click.echo(f"{f.id[:20]:<20} {(f.start_utc or '-')[:23]:<23} {f.duration_s / 60:>6.1f} "
                    f"{f.distance_m / 1000:>6.2f} {f.severity:<16} {f.outcome:<7} {len(f.events):>6}  "
-                   f"{worst.kind + ': ' + worst.detail[:60] if worst else ''}")
-    click.echo(f"{len(rows)} flights, {sum(f.outcome == 'unsafe' for f in rows)} unsafe")
+                   f"{worst.kind + ': ' + worst.detail[:60] if worst else ''}{same}")
+    twice = sum(bool(f.extra.get("same_flight_as")) for f in rows)
+    note = f"; {twice} of them: a second log of a flight already in the store, counted once" if twice else ""
+    click.echo(f"{len(rows)} flights, {sum(f.outcome == 'unsafe' for f in rows)} unsafe{note}")
 
 
 def _rank(severity: str) -> int:

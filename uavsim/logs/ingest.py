@@ -23,6 +23,7 @@ from uavsim.errors import LogFormatError
 from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
 from uavsim.logs.raw import RawLog
+from uavsim.logs.same_flight import mark_same_flights
 from uavsim.logs.segment import Segment, in_air, segments, step
 from uavsim.records import SEVERITY_RANK, Flight, Telemetry
 from uavsim.safety.classify import TerrainLike, ZonesLike, classify
@@ -356,6 +357,8 @@ def _store(store: Any, res: FileResult) -> FileResult:
     if res.status == "rejected":
         store.reject_file(res.sha256 or hashlib.sha256(res.path.encode()).hexdigest(), res.path, res.error or "")
         return res
+    if store.file_status(res.sha256) != "imported":
+        res.corruption["same_flights"] = mark_same_flights(store, res.sha256, res.flights)
     res.status = store.add_file(res.sha256, res.path, res.flights, res.corruption)
     if res.status == "duplicate":  # the same content twice in one run
         res.flights = []
