@@ -30,7 +30,7 @@ def flights(db: str, source: str | None, as_json: bool) -> None:
                    f"{f.distance_m / 1000:>6.2f} {f.severity:<16} {f.outcome:<7} {len(f.events):>6}  "
                    f"{worst.kind + ': ' + worst.detail[:60] if worst else ''}{same}")
     twice = sum(bool(f.extra.get("same_flight_as")) for f in rows)
-    note = f"; {twice} of them: a second log of a flight already in the store, counted once" if twice else ""
+    note = f"; {twice} of them: a second log of a flight already in the store" if twice else ""
     click.echo(f"{len(rows)} flights, {sum(f.outcome == 'unsafe' for f in rows)} unsafe{note}")
 
 
