@@ -88,13 +88,15 @@ def prepared(scenario_root: str | Path | None = None, terrain_path: str | Path |
 
     The result is shared: change a copy (``dataclasses.replace``), never the object itself."""
     from uavsim.scenario import DEFAULT_SCENARIO
+    from uavsim.terrain import open_dem
 
     root = Path(scenario_root if scenario_root is not None else DEFAULT_SCENARIO).resolve()
-    return _prepared(str(root), None if terrain_path is None else str(Path(terrain_path).resolve()))
+    dem = open_dem(terrain_path).path  # the embedded default has a file too: one key for both spellings
+    return _prepared(str(root), str(Path(dem).resolve()))
 
 
 @lru_cache(maxsize=4)
-def _prepared(root: str, terrain_path: str | None) -> Prepared:
+def _prepared(root: str, terrain_path: str) -> Prepared:
     from uavsim.terrain import open_dem
 
     return prepare(root, open_dem(terrain_path))
@@ -138,8 +140,15 @@ def _one_numba_thread() -> Iterator[None]:
 
 def run_campaign(scenario: Scenario | str | Path | None = None, seed: int | None = None, terrain: Any = None,
                  store: Any = None, days: int | None = None, run_id: str | None = None) -> CampaignResult:
-    """One replication of the campaign of ``scenario``; with ``store``, its flights go in as one run."""
-    prep = prepare(scenario, terrain)
+    """One replication of the campaign of ``scenario``; with ``store``, its flights go in as one run.
+
+    Templates are planned once per (scenario folder, DEM file) in a process and reused."""
+    root = scenario.root if isinstance(scenario, Scenario) else scenario
+    path = getattr(terrain, "path", None) if terrain is not None else None
+    if terrain is None or (path is not None and Path(path).is_file()):
+        prep = prepared(root, path)
+    else:  # an in-memory DEM: plan for it alone
+        prep = prepare(scenario, terrain)
     res = run_prepared(prep, seed, run_id, days)
     if store is not None:
         store.add_run(res.run_id, res.flights, scenario=str(prep.scenario.root), seed=res.seed, summary=res.summary)
