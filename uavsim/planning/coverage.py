@@ -18,6 +18,8 @@ from shapely import affinity
 from shapely.geometry import LineString, MultiLineString, Polygon
 from shapely.ops import unary_union
 
+from uavsim.errors import PlanningError
+
 LANE_TOLERANCE_M = 0.05
 ANGLE_STEP_DEG = 5.0
 M2_PER_HA = 10_000.0
@@ -121,8 +123,8 @@ def _oriented(seg: LineString, forward: bool) -> LineString:
 def plan_coverage(field: Polygon, swath_m: float, angle_deg: float | None = None, start: tuple[float, float] | None = None,
                   piece_m: float = 25.0) -> Coverage:
     """Headland and lanes for a field polygon (UTM, holes allowed), in flying order, cut into pieces."""
-    if swath_m <= 0:
-        raise ValueError("swath must be positive")
+    if not swath_m > 0:
+        raise PlanningError(f"coverage swath must be positive, got {swath_m}")
     field = field.buffer(0) if not field.is_valid else field
     region = field.buffer(-swath_m / 2.0, join_style="mitre")
     if region.is_empty:  # narrower than one swath: one pass along the middle
