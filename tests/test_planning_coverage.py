@@ -137,9 +137,18 @@ def test_survey_height_from_ground_resolution(sc, terrain):
     p = plan_field(sc, "tlc-tea-1", terrain=terrain, mission_type="survey")
     qd = load_catalogue()["survey-quad"]
     assert p.aircraft_id == "survey-quad"
-    assert p.extra["work_agl_m"] == pytest.approx(qd.survey_gsd_m / qd.gsd_per_m)  # 109 m for 3 cm/px
-    assert p.extra["swath_m"] == pytest.approx(qd.camera_width_px * qd.survey_gsd_m * (1 - qd.side_overlap))
+    # 3 cm/px wants 109 m; the 120 m rule less margins (5 m, 8 m terrain-following tolerance) caps it at 107 m
+    assert p.extra["work_agl_m"] == pytest.approx(min(qd.survey_gsd_m / qd.gsd_per_m, 107.0))
+    assert p.extra["swath_m"] == pytest.approx(qd.camera_width_px * qd.gsd_per_m * 107.0 * (1 - qd.side_overlap))
+    assert p.max_agl_m <= 120.0
     assert p.extra["litres"] == 0.0
+
+
+def test_survey_under_a_permit_ceiling(sc, terrain):
+    p = plan_field(sc, "mt-rice-1", "survey-quad", terrain, "monitor")
+    assert p.feasible, p.reasons
+    assert p.max_agl_m <= 30.0  # the Mường Thanh permit's ceiling
+    assert p.extra["work_agl_m"] == pytest.approx(30.0 - 5.0 - 8.0)
 
 
 def test_given_angle_is_used(sc, terrain):

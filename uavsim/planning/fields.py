@@ -156,7 +156,7 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
         a120, pcap = height_limits(scenario, lat_v, lon_v, ac.id)
         ceiling = float(min(a120.min(), pcap.min()))
         want = (gsd_m or ac.survey_gsd_m) / ac.gsd_per_m
-        work_agl = min(want, ceiling - CEILING_MARGIN_M)
+        work_agl = min(want, ceiling - CEILING_MARGIN_M - SURVEY_TOL_M)  # terrain following may add the tolerance
         swath = ac.camera_width_px * ac.gsd_per_m * work_agl * (1.0 - ac.side_overlap)
         speed, rate, tol = ac.cruise_mps, 0.0, SURVEY_TOL_M
     else:
