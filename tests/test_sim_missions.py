@@ -6,6 +6,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from uavsim.sim.campaign import prepare, prepared, run_prepared
 from uavsim.sim.config import HOUR_S, Hazard
@@ -75,3 +77,24 @@ def test_contingencies_shape_the_track(prep):
     assert {e.severity for e in crash.events} == {"accident"}
     assert rtl.mode[rtl.cut] == 0 and rtl.mode[-1] == 1
     assert rtl.energy_wh < full.energy_wh and rtl.battery_end_pct > full.battery_end_pct
+
+
+@settings(max_examples=60, deadline=None)
+@given(frac=st.floats(0.0, 1.0), action=st.sampled_from(["rtl", "land", "crash", "abort"]),
+       key=st.sampled_from(["route:med-ngoi-cay:delivery-2kg", "field:mt-rice-1:seed:sprayer-t40",
+                            "route:tea-ta-la-cao:cargo-flycart"]))
+def test_replay_invariants(prep, frac, action, key):
+    tpl = prep.templates[key][0]
+    rp = replay(tpl, Failure("battery" if action != "abort" else "recall", frac * tpl.duration_s, action), prep.rules)
+    assert np.all(np.diff(rp.t_s) > 0)  # time runs forward
+    assert rp.t_s[rp.cut] == pytest.approx(min(frac * tpl.duration_s, tpl.duration_s))
+    assert np.all(rp.mode[: rp.cut + 1] == 0) and np.all(rp.mode[rp.cut + 1:] > 0)
+    n = rp.t_s.size
+    assert all(a.shape == (n,) for a in (rp.lat, rp.lon, rp.alt_msl_m, rp.gs_mps, rp.exempt))
+    if action in ("rtl", "abort"):
+        assert rp.alt_msl_m[-1] == pytest.approx(tpl.alt_msl_m[0])  # back on the launch point
+    else:
+        ground = float(np.interp(rp.t_s[rp.cut], tpl.t_s, tpl.ground_m))
+        assert rp.alt_msl_m[-1] == pytest.approx(ground)  # down where it failed
+        assert rp.duration_s <= tpl.duration_s + (tpl.alt_msl_m.max() - ground) / 3.0 + 5.0
+    assert 0 <= rp.energy_wh and rp.battery_end_pct <= 100.0
