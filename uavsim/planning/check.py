@@ -123,7 +123,8 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
 
     h, _, _, _ = legs_utm(wp)
     lat, lon, alt, leg, dist = _samples(wp, h, step_m)
-    elev = terrain.elevation(lat, lon)
+    both = terrain.elevation(np.concatenate([lat, wp[:, 0]]), np.concatenate([lon, wp[:, 1]]))  # one kernel call
+    elev, wpe = both[: lat.size], both[lat.size:]
     agl = alt - elev
     ground = _ground_legs(h)[leg]
     airborne = ~ground
@@ -136,7 +137,6 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
         reasons.append(f"terrain unknown (outside the DEM or nodata) for {unknown.mean():.1%} of the track, first at "
                        f"{dist[i] / 1000:.2f} km {_fmt(lat[i], lon[i])} on the leg after {labels[leg[i]]}: "
                        "unknown is never clear")
-    wpe = terrain.elevation(wp[:, 0], wp[:, 1])
     msgs = []
     for i in range(1, n - 1):
         c = wp[i, 2] - wpe[i]

@@ -80,8 +80,9 @@ def _rings(region) -> list[LineString]:
     return out
 
 
-def _lane_lines(region, swath: float, angle_deg: float) -> list[list[LineString]]:
-    """Lanes (per line, segments west->east in the rotated frame) at ``angle_deg``, clipped to ``region``."""
+def _lane_lines(region, swath: float, angle_deg: float, back: bool = True) -> list[list[LineString]]:
+    """Lanes (per line, segments west->east in the rotated frame) at ``angle_deg``, clipped to ``region``.
+    ``back=False`` leaves them in the rotated frame (enough to count them)."""
     if region.is_empty:
         return []
     c = region.centroid
@@ -93,7 +94,7 @@ def _lane_lines(region, swath: float, angle_deg: float) -> list[list[LineString]
     out = []
     for y in ys:
         segs = sorted(_lines(rot.intersection(LineString([(x0 - 1, y), (x1 + 1, y)]))), key=lambda s: s.bounds[0])
-        segs = [affinity.rotate(s, 90.0 - angle_deg, origin=c) for s in segs if s.length > 1e-6]
+        segs = [affinity.rotate(s, 90.0 - angle_deg, origin=c) if back else s for s in segs if s.length > 1e-6]
         if segs:
             out.append(segs)
     return out
@@ -109,7 +110,7 @@ def best_angle(region, swath: float) -> float:
         cands |= {round(math.degrees(math.atan2(dx, dy)) % 180.0, 6) for dx, dy in d if math.hypot(dx, dy) > swath}
     best = None
     for a in sorted(cands):
-        lanes = _lane_lines(region, swath, a)
+        lanes = _lane_lines(region, swath, a, back=False)
         key = (sum(len(seg) for seg in lanes), len(lanes))
         if best is None or key < best[0]:
             best = (key, a)
