@@ -170,3 +170,18 @@ def test_missing_file(terrain, tmp_path):
 def test_unknown_export_suffix(route, terrain, tmp_path):
     with pytest.raises(MissionFileError, match="unknown mission format"):
         export_plan(route, tmp_path / "x.kml", terrain)
+
+
+def test_permit_ceiling_and_zones_are_checked(sc, terrain, tmp_path):
+    f = tmp_path / "high.plan"
+    doc = _plan_doc([(22, 3, 0, 0, 60), (16, 3, 21.3190, 103.0080, 60), (21, 3, 0, 0, 0)],
+                    home=(21.3165, 103.0028, float(terrain.elevation(21.3165, 103.0028)[0])))
+    doc["uavsim"] = {"aircraft_id": "sprayer-t40", "mission_type": "spray"}
+    f.write_text(json.dumps(doc))
+    c = check_mission(f, sc, terrain)
+    assert not c.feasible and c.zones == ["PERMIT"]
+    assert any("above the permit's ceiling of 30 m AGL" in r for r in c.reasons)
+    # the same flight by an aircraft the Mường Thanh permit does not name breaks the border band as well
+    c2 = check_mission(f, sc, terrain, "delivery-2kg")
+    assert {"BORDER-LA", "PERMIT"} <= set(c2.zones)
+    assert any("outside every permit area" in r for r in c2.reasons)

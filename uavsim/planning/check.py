@@ -150,7 +150,7 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
     for a, b in runs(low):
         j = a + int(np.argmin(agl[a:b + 1]))
         li = int(leg[j])
-        msgs.append(f"leg {labels[li]} -> {labels[li + 1]}: clearance {agl[j]:.1f} m below the minimum "
+        msgs.append(f"leg {labels[li]} -> {labels[li + 1]}: clearance {agl[j]:.1f} m, below the minimum "
                     f"{min_clearance_m:.1f} m from {dist[a] / 1000:.2f} to {dist[b] / 1000:.2f} km, lowest at {_fmt(lat[j], lon[j])}")
     reasons += _limited(msgs, "low sections")
     known_air = airborne & np.isfinite(agl)
@@ -171,7 +171,9 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
     for rule, mask in sorted(viol.items()):
         for a, b in runs(mask)[:MAX_REASONS_PER_KIND]:
             unknown_h = not np.isfinite(agl[a:b + 1]).any()
-            what = ("outside every permit area for this aircraft, or above the permit's ceiling" if rule == "PERMIT"
+            capped = rule == "PERMIT" and bool(over_cap[a:b + 1].all())
+            what = (f"above the permit's ceiling of {float(np.min(cap[a:b + 1])):.0f} m AGL" if capped
+                    else "outside every permit area for this aircraft" if rule == "PERMIT"
                     else "height above the ground unknown (unknown terrain), counted as above the limit"
                     if unknown_h and rule == "ALT-120"
                     else f"above {scenario.airspace.max_agl_m:.0f} m AGL (exception: the terrain falls away faster "
