@@ -185,3 +185,12 @@ def test_permit_ceiling_and_zones_are_checked(sc, terrain, tmp_path):
     c2 = check_mission(f, sc, terrain, "delivery-2kg")
     assert {"BORDER-LA", "PERMIT"} <= set(c2.zones)
     assert any("outside every permit area" in r for r in c2.reasons)
+
+
+def test_home_altitude_zero_is_taken_as_unset(terrain, tmp_path):
+    f = tmp_path / "zero.plan"
+    f.write_text(json.dumps(_plan_doc([(22, 3, 0, 0, 40), (21, 3, 0, 0, 0)], home=(HOME[0], HOME[1], 0))))
+    m = read_mission(f, terrain)
+    g = float(terrain.elevation(*HOME)[0])
+    assert m.waypoints[0, 2] == pytest.approx(g) and m.waypoints[1, 2] == pytest.approx(g + 40)
+    assert any("taken as unset" in w for w in m.warnings)

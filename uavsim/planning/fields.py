@@ -149,12 +149,13 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
     notes: list[str] = []
     if mtype not in fa.mission_types:
         notes.append(f"mission type '{mtype}' is not among the field's listed types {list(fa.mission_types)}")
+    # the lowest height limit over the field: ALT-120, or the ceiling of a permit that covers it
+    a120, pcap = height_limits(scenario, np.array([v[0] for v in fa.polygon]), np.array([v[1] for v in fa.polygon]),
+                               ac.id)
+    ceiling = float(min(a120.min(), pcap.min()))
     if survey:
         if not (ac.gsd_per_m > 0 and ac.camera_width_px > 0):
             return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: aircraft {ac.id} has no survey camera")
-        lat_v, lon_v = np.array([v[0] for v in fa.polygon]), np.array([v[1] for v in fa.polygon])
-        a120, pcap = height_limits(scenario, lat_v, lon_v, ac.id)
-        ceiling = float(min(a120.min(), pcap.min()))
         want = (gsd_m or ac.survey_gsd_m) / ac.gsd_per_m
         work_agl = min(want, ceiling - CEILING_MARGIN_M - SURVEY_TOL_M)  # terrain following may add the tolerance
         swath = ac.camera_width_px * ac.gsd_per_m * work_agl * (1.0 - ac.side_overlap)
@@ -163,7 +164,6 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
         if not (ac.tank_l > 0 and ac.swath_m > 0 and ac.spray_speed_mps > 0):
             return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: aircraft {ac.id} cannot {mtype}")
         work_agl, swath, speed, rate, tol = ac.spray_agl_m, ac.swath_m, ac.spray_speed_mps, fa.rate_l_per_ha, SPRAY_TOL_M
-        ceiling = scenario.airspace.max_agl_m
     cov = plan_coverage(poly, swath, angle_deg, start=launch)
     try:
         splits = _split(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, reserve_frac, wind_mps)

@@ -37,6 +37,7 @@ FRAME_MSL, FRAME_REL, FRAME_TERRAIN = 0, 3, 10
 FRAMES = {0: FRAME_MSL, 5: FRAME_MSL, 3: FRAME_REL, 6: FRAME_REL, 10: FRAME_TERRAIN, 11: FRAME_TERRAIN}
 RTL_MIN_REL_M = 15.0  # ArduPilot RTL_ALT default: return at least this high above home
 SAME_POINT_M = 0.5
+UNSET_HOME_M = 50.0  # a home altitude of exactly 0 over terrain higher than this is taken as unset
 
 
 @dataclass
@@ -180,9 +181,14 @@ def _build(path: Path, fmt: str, items: list[Item], home: tuple[float, float, fl
     if not (math.isfinite(hlat) and math.isfinite(hlon) and -90 <= hlat <= 90 and -180 <= hlon <= 180):
         raise MissionFileError(path, f"home position ({hlat}, {hlon}) is not a valid latitude, longitude")
     warnings: list[str] = []
+    home_ground = float(terrain.elevation(hlat, hlon)[0]) if terrain is not None else math.nan
     if not math.isfinite(halt):
-        halt = float(terrain.elevation(hlat, hlon)[0]) if terrain is not None else math.nan
+        halt = home_ground
         warnings.append("home altitude missing: taken from the terrain")
+    elif halt == 0 and home_ground > UNSET_HOME_M:  # ground stations write 0 when they had no altitude
+        warnings.append(f"home altitude 0 m MSL where the terrain is {home_ground:.0f} m: taken as unset, "
+                        "the terrain's height used instead")
+        halt = home_ground
 
     def ground(lat: float, lon: float) -> float:
         if abs(lat - hlat) < 1e-9 and abs(lon - hlon) < 1e-9:
