@@ -104,10 +104,8 @@ class CampaignModel:
         n_fill = {b: sum(u.base == b and u.refill_s > 0 for u in self.units) for b in campaign.bases}
         self.pads_bind = {b.id: b.pads < n_at[b.id] for b in campaign.bases.values()}
         self.refills_bind = {b.id: b.refill_stations < n_fill[b.id] for b in campaign.bases.values()}
-        self.flyable: dict[str, np.ndarray] = {}
-        for u in self.units:
-            if u.cls not in self.flyable:
-                self.flyable[u.cls] = self.weather.flyable(self._wind_limit(u.cls))
+        self.wind_limit = {u.cls: self._wind_limit(u.cls) for u in self.units}
+        self.flyable = {cls: self.weather.flyable(lim) for cls, lim in self.wind_limit.items()}
         self.route_base = {}
         for key, tpls in templates.items():
             self.route_base[key] = self._nearest_base(tpls[0].launch, tpls[0].aircraft)
@@ -210,7 +208,7 @@ class CampaignModel:
             h = self.weather.hour(t)
             if ok[h]:
                 return t, reason
-            reason = reason or self.weather.grounded_by(h, self._wind_limit(u.cls))
+            reason = reason or self.weather.grounded_by(h, self.wind_limit[u.cls])
             nxt = next_flyable_s(self.weather, ok, t)
             if nxt is None:
                 return None, reason
