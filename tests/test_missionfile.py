@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from uavsim.errors import MissionFileError
 from uavsim.planning import check_mission, plan_field, plan_route
@@ -194,3 +196,33 @@ def test_home_altitude_zero_is_taken_as_unset(terrain, tmp_path):
     g = float(terrain.elevation(*HOME)[0])
     assert m.waypoints[0, 2] == pytest.approx(g) and m.waypoints[1, 2] == pytest.approx(g + 40)
     assert any("taken as unset" in w for w in m.warnings)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from([".plan", ".waypoints"]), st.floats(0.0, 1.0), st.integers(0, 255), st.booleans())
+def test_damaged_files_never_raise_anything_else(route, terrain, tmp_path, suffix, where, byte, cut):
+    [f] = export_plan(route, tmp_path / f"ok{suffix}", terrain)
+    data = bytearray(f.read_bytes())
+    k = int(where * (len(data) - 1))
+    if cut:
+        data = data[:k]
+    else:
+        data[k] = byte
+    bad = tmp_path / f"bad{suffix}"
+    bad.write_bytes(bytes(data))
+    outcome: object
+    try:
+        outcome = read_mission(bad, terrain)
+    except MissionFileError as exc:  # the only error a damaged file may raise, naming the file
+        outcome = exc
+    if isinstance(outcome, MissionFileError):
+        assert str(bad) in str(outcome)
+    else:
+        assert outcome.waypoints.shape[1] == 3 and len(outcome.waypoints) >= 2
+
+
+def test_waypoint_without_position_is_an_error(terrain, tmp_path):
+    f = tmp_path / "nopos.plan"
+    f.write_text(json.dumps(_plan_doc([(22, 3, 0, 0, 40), (16, 3, None, None, 40)])))
+    with pytest.raises(MissionFileError, match=r"mission.items\[1\]: waypoint without a position"):
+        read_mission(f, terrain)

@@ -221,10 +221,12 @@ def _build(path: Path, fmt: str, items: list[Item], home: tuple[float, float, fl
         f = FRAMES[it.frame]
         return a if f == FRAME_MSL else halt + a if f == FRAME_REL else ground(lat, lon) + a
 
-    def position(it: Item) -> tuple[float, float]:
+    def position(it: Item, here_ok: bool = False) -> tuple[float, float]:
         lat, lon = it.params[4], it.params[5]
+        if here_ok and (not (math.isfinite(lat) and math.isfinite(lon)) or (lat == 0 and lon == 0)):
+            return wps[-1][0], wps[-1][1]  # LAND "here"
         if not (math.isfinite(lat) and math.isfinite(lon)) or (lat == 0 and lon == 0):
-            return wps[-1][0], wps[-1][1]  # "here"
+            raise MissionFileError(path, f"{it.where}: waypoint without a position ({lat}, {lon})")
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise MissionFileError(path, f"{it.where}: ({lat}, {lon}) is not a valid latitude, longitude")
         return lat, lon
@@ -248,7 +250,7 @@ def _build(path: Path, fmt: str, items: list[Item], home: tuple[float, float, fl
                 warnings.append(f"{name}: LOITER_UNLIM never ends on its own; assessed as a pass")
             add(lat, lon, alt_msl(it, lat, lon), name, max(h, 0.0))
         elif it.command in (CMD_LAND, CMD_VTOL_LAND):
-            lat, lon = position(it)
+            lat, lon = position(it, here_ok=True)
             if geo.geodesic_distance(lat, lon, wps[-1][0], wps[-1][1]) > SAME_POINT_M:
                 add(lat, lon, wps[-1][2], f"{name}: approach")
             add(lat, lon, ground(lat, lon), name)
