@@ -85,3 +85,14 @@ def test_calendar_windows():
     cd = CalendarDemand("x", "spray", "sprayer-t40", "f", None, (("11-15", "02-10"),), 1.0)
     assert in_window(date(2026, 12, 31), cd) and in_window(date(2027, 1, 5), cd)
     assert not in_window(date(2027, 3, 1), cd)
+
+
+def test_missing_section_is_named(tmp_path):
+    root = _copy(tmp_path)
+    p = root / "campaign.toml"
+    text = p.read_text(encoding="utf-8")
+    start = text.index("[hazards.bird]")
+    end = text.index("[hazards.weather]")
+    p.write_text(text[:start] + text[end:], encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"campaign.toml: missing section \[hazards.bird\]"):
+        load_campaign(Scenario.load(root))

@@ -104,6 +104,16 @@ class Campaign:
         return (self.end - self.start).days + 1
 
 
+def _section(d: dict[str, Any], name: str, path: Path, kind: type, prefix: str = "") -> Any:
+    """A TOML table ([name]) or array of tables ([[name]]), present and of that kind."""
+    brackets = f"[[{prefix}{name}]]" if kind is list else f"[{prefix}{name}]"
+    if name not in d:
+        raise ScenarioError(path, f"missing section {brackets}")
+    if not isinstance(d[name], kind) or (kind is list and not all(isinstance(x, dict) for x in d[name])):
+        raise ScenarioError(path, f"section {brackets} is malformed (expected a TOML {'array of tables' if kind is list else 'table'})")
+    return d[name]
+
+
 def _num(e: dict[str, Any], key: str, path: Path, where: str, lo: float = 0.0, hi: float = float("inf")) -> float:
     v = float(need(e, key, path, where, float))
     if not lo <= v <= hi:
@@ -154,17 +164,17 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
     """Read and check the campaign file of a scenario folder."""
     path = scenario.file(name)
     d = read_toml(path)
-    c = need(d, "campaign", path, "campaign", dict)
+    c = _section(d, "campaign", path, dict)
     start, end = _date(c, "start", path, "campaign"), _date(c, "end", path, "campaign")
     if end < start:
         raise ScenarioError(path, "campaign: field 'end' is before 'start'")
-    dl = need(d, "daylight", path, "daylight", dict)
+    dl = _section(d, "daylight", path, dict)
     daylight = (_hour(dl, "start_h", path, "daylight"), _hour(dl, "end_h", path, "daylight"))
     if daylight[1] <= daylight[0]:
         raise ScenarioError(path, "daylight: field 'end_h' must be after 'start_h'")
 
     bases: dict[str, Base] = {}
-    for i, e in enumerate(need(d, "base", path, "base", list)):
+    for i, e in enumerate(_section(d, "base", path, list)):
         w = f"base[{i}]"
         b = Base(need(e, "id", path, w, str), need(e, "site", path, w, str), _int(e, "pads", path, w, 1),
                  _int(e, "crews", path, w, 1), (_hour(e, "shift_start_h", path, w), _hour(e, "shift_end_h", path, w)),
@@ -176,7 +186,7 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
         bases[b.id] = b
 
     fleet = []
-    for i, e in enumerate(need(d, "fleet", path, "fleet", list)):
+    for i, e in enumerate(_section(d, "fleet", path, list)):
         w = f"fleet[{i}]"
         f = FleetEntry(need(e, "aircraft", path, w, str), need(e, "base", path, w, str), _int(e, "count", path, w, 1),
                        _int(e, "batteries", path, w, 1), _num(e, "charge_min", path, w) * MINUTE_S,
@@ -185,16 +195,16 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
             raise ScenarioError(path, f"{w}: field 'base' names unknown base '{f.base}'")
         fleet.append(f)
 
-    dem = need(d, "demand", path, "demand", dict)
+    dem = _section(d, "demand", path, dict)
     medical = []
-    for i, e in enumerate(need(dem, "medical", path, "demand", list)):
+    for i, e in enumerate(_section(dem, "medical", path, list, "demand.")):
         w = f"demand.medical[{i}]"
         m = MedicalDemand(need(e, "route", path, w, str), _num(e, "per_day", path, w))
         if m.route not in scenario.routes:
             raise ScenarioError(path, f"{w}: field 'route' names unknown route '{m.route}'")
         medical.append(m)
     calendar = []
-    for i, e in enumerate(need(dem, "calendar", path, "demand", list)):
+    for i, e in enumerate(_section(dem, "calendar", path, list, "demand.")):
         w = f"demand.calendar[{i}]"
         mt = need(e, "mission_type", path, w, str)
         if mt not in MISSION_TYPES:
@@ -213,17 +223,17 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
         calendar.append(CalendarDemand(need(e, "id", path, w, str), mt, need(e, "aircraft", path, w, str), fid, rid,
                                        windows, _num(e, "per_day", path, w)))
 
-    wx = need(d, "weather", path, "weather", dict)
+    wx = _section(d, "weather", path, dict)
     weather = Weather(_monthly(wx, "rain_days", path, "weather", 31), _monthly(wx, "heavy_rain_hour_prob", path, "weather", 1),
                       _monthly(wx, "fog_morning_prob", path, "weather", 1), _hour(wx, "fog_clear_h", path, "weather"),
                       _num(wx, "wind_weibull_k", path, "weather", 0.1, 20), _monthly(wx, "wind_weibull_c_mps", path, "weather"),
                       _num(wx, "wind_hourly_corr", path, "weather", 0.0, 0.999))
 
-    hz = need(d, "hazards", path, "hazards", dict)
+    hz = _section(d, "hazards", path, dict)
     hazards = []
     for mode in HAZARD_MODES:
         w = f"hazards.{mode}"
-        e = need(hz, mode, path, "hazards", dict)
+        e = _section(hz, mode, path, dict, "hazards.")
         p = tuple(_num(e, k, path, w, 0.0, 1.0) for k in CONTINGENCIES)
         if abs(sum(p) - 1.0) > 1e-6:
             raise ScenarioError(path, f"{w}: fields 'rtl' + 'land' + 'crash' must sum to 1, got {sum(p):.4f}")
