@@ -196,8 +196,13 @@ def assess(kind: str, waypoints: np.ndarray, *, scenario: Scenario, terrain: Ter
     if not np.isfinite(energy):
         reasons.append("energy and time unknown: waypoint altitudes depend on unknown terrain")
     elif reserve_pct < 100.0 * reserve_frac:
+        why = ""
+        if ac.kind == "vtol" and flown.time_s > 0:  # say why: a VTOL that must follow steep terrain hovers
+            slow = flown.leg_airspeed_mps < ac.transition_mps
+            why = (f" (in hover mode for {np.sum(flown.leg_t_s[slow]) / flown.time_s:.0%} of the flight time, "
+                   f"using {np.sum(flown.leg_wh[slow]):.0f} Wh: the terrain is steeper than it climbs on its wing)")
         reasons.append(f"energy {energy:.0f} Wh leaves {reserve_pct:.1f} % of the {ac.battery_wh:.0f} Wh battery at "
-                       f"landing, below the {100 * reserve_frac:.0f} % reserve")
+                       f"landing, below the {100 * reserve_frac:.0f} % reserve{why}")
 
     # -- radio line of sight from the launch point --------------------------------------------------------------
     extra.update(_radio(terrain, ac, wp, lat, lon, alt, dist, airborne, wpe[0], warnings))
