@@ -35,6 +35,9 @@ def _fill(path, n: int, seed: int, both_sources: bool = True) -> list[Flight]:
         unsafe = [f for f in flights if f.outcome == "unsafe"]
         if unsafe:
             s.add_review(unsafe[0].id, "analyst-1", unsafe[0].severity, "unsafe", "confirmed from video")
+        if len(unsafe) > 1:  # an overturned verdict: the report counts the review and lists the change
+            s.add_review(unsafe[1].id, "analyst-2", "incident", "safe", "GPS glitch; landed normally")
+            unsafe[1].outcome, unsafe[1].severity = "safe", "incident"
     return flights
 
 
@@ -91,6 +94,9 @@ def test_every_unsafe_flight_is_listed_with_its_evidence(built):
             if e.severity in ("serious_incident", "accident"):
                 assert e.evidence in page
     assert "confirmed from video" in page  # the analyst's review
+    overturned = re.search(r"([\w.-]+): automatic (accident|serious incident) → reviewed incident \(analyst-2, ", page)
+    assert overturned
+    assert f'id="flight-{overturned.group(1)}"' not in page  # counted safe, so not in the unsafe table
     assert "1 flights without a start time" in page
     assert "Most unsafe flights out of 6,000 that still show 99 %</th><td class=n>47<" in page
 

@@ -111,6 +111,19 @@ def unsafe_entries(data: ReportData, lang: str) -> list[UnsafeEntry]:
     return out
 
 
+def review_lines(data: ReportData, lang: str) -> list[str]:
+    """Flights whose automatic verdict an analyst changed: the report counts the review, and says so."""
+    out = []
+    for f in data.flights:
+        auto, rev = f.extra.get("automatic"), f.extra.get("review")
+        if not auto or not rev or (auto.get("outcome"), auto.get("severity")) == (f.outcome, f.severity):
+            continue
+        out.append(t("review_changed", lang, id=f.id, auto=label("sev", auto.get("severity"), lang),
+                     now=label("sev", f.severity, lang), who=rev.get("reviewer", ""), at=rev.get("at_utc", ""),
+                     why=rev.get("reason", "")))
+    return out
+
+
 def source_lines(data: ReportData, lang: str) -> list[str]:
     """Where the flights, the terrain and the rules came from."""
     lines = [t("src_store", lang, path=data.store_path)]

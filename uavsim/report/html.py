@@ -72,6 +72,9 @@ def render_html(data: ReportData, lang: str, figures: list[tuple[str, str, bytes
     strata = "".join(f"<h3>{escape(title)}</h3>{_table(header, rows, {1, 2, 3, 4})}"
                      for title, header, rows in content.strata_tables(data, lang))
     sources = "".join(f"<li>{escape(s)}</li>" for s in content.source_lines(data, lang))
+    changed = content.review_lines(data, lang)
+    reviews = (f"<h3 id=\"reviews\">{escape(t('reviews', lang))}</h3><ul>"
+               + "".join(f"<li>{escape(r)}</li>" for r in changed) + "</ul>") if changed else ""
     method = "".join(f"<p>{escape(p)}</p>" for p in content.method_paragraphs(data, lang))
     status = "ok" if h.meets_target else "no"
     rate_repr = "" if h.safety_rate is None else repr(float(h.safety_rate))
@@ -93,7 +96,7 @@ def render_html(data: ReportData, lang: str, figures: list[tuple[str, str, bytes
 <table class="kv">{kv}</table>
 <h2 id="figures">{escape(t('figures', lang))}</h2>{figs}
 <h2 id="breakdowns">{escape(t('breakdowns', lang))}</h2>{strata}
-<h2 id="unsafe">{escape(t('unsafe_table', lang))}</h2>{_unsafe_section(data, lang)}
+<h2 id="unsafe">{escape(t('unsafe_table', lang))}</h2>{_unsafe_section(data, lang)}{reviews}
 <h2 id="sources">{escape(t('sources', lang))}</h2><ul>{sources}</ul>
 <h2 id="method">{escape(t('method', lang))}</h2>{method}
 </body></html>

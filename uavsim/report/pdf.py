@@ -138,6 +138,11 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
                     p.text(f"{t('evidence', lang)}: {evidence}", size=7.5, indent=0.04, colour="#444444",
                            family="DejaVu Sans Mono")
             p.gap(0.4)
+        changed = content.review_lines(data, lang)
+        if changed:
+            p.heading(t("reviews", lang), size=11)
+            for r in changed:
+                p.text("• " + r, size=8.5)
         p.flush()
         for _name, _cap, fig in figures:
             pdf.savefig(fig)
