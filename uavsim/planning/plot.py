@@ -5,6 +5,7 @@ matplotlib Figure objects only (no pyplot global state).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 MAP_MARGIN_DEG = 0.01
 MAP_PIXELS = 500
+MAP_ASPECT = 0.86 * 11 / (0.57 * 8)  # width / height of the map axes on the figure
 
 
 def _legs(plan: Plan) -> list[np.ndarray]:
@@ -34,8 +36,15 @@ def plan_figure(plan: Plan, terrain: Terrain, scenario: Scenario | None = None, 
     wps = [w for w in _legs(plan) if len(w)]
     allw = np.concatenate(wps) if wps else np.zeros((0, 3))
     if allw.size:
-        s, n = allw[:, 0].min() - MAP_MARGIN_DEG, allw[:, 0].max() + MAP_MARGIN_DEG
-        w, e = allw[:, 1].min() - MAP_MARGIN_DEG, allw[:, 1].max() + MAP_MARGIN_DEG
+        # a map of equal scale north-south and east-west, wider than tall like the axes
+        lat_c = 0.5 * (allw[:, 0].min() + allw[:, 0].max())
+        lon_c = 0.5 * (allw[:, 1].min() + allw[:, 1].max())
+        k = math.cos(math.radians(lat_c))
+        half_h = 0.5 * (allw[:, 0].max() - allw[:, 0].min()) + MAP_MARGIN_DEG
+        half_w = 0.5 * (allw[:, 1].max() - allw[:, 1].min()) + MAP_MARGIN_DEG
+        half_h = max(half_h, half_w * k / MAP_ASPECT)
+        half_w = max(half_w, half_h * MAP_ASPECT / k)
+        s, n, w, e = lat_c - half_h, lat_c + half_h, lon_c - half_w, lon_c + half_w
         lats = np.linspace(n, s, MAP_PIXELS)
         lons = np.linspace(w, e, MAP_PIXELS)
         glon, glat = np.meshgrid(lons, lats)
@@ -48,6 +57,7 @@ def plan_figure(plan: Plan, terrain: Terrain, scenario: Scenario | None = None, 
             _zones(ax_map, scenario, plan.aircraft_id)
         ax_map.set_xlim(w, e)
         ax_map.set_ylim(s, n)
+        ax_map.set_aspect(1.0 / k, adjustable="box")
     for i, wp in enumerate(wps):
         ax_map.plot(wp[:, 1], wp[:, 0], "-", lw=1.2, color=f"C{i % 10}")
         ax_map.plot(wp[0, 1], wp[0, 0], "k^", ms=8)
@@ -59,6 +69,11 @@ def plan_figure(plan: Plan, terrain: Terrain, scenario: Scenario | None = None, 
     syn = "  [SYNTHETIC terrain]" if terrain.synthetic else ""
     ax_map.set_title(f"{title or plan.kind} — {plan.aircraft_id} — {verdict}{syn}")
     _profile(ax_prof, wps[0] if wps else allw, terrain)
+    for k, seg in enumerate(plan.extra.get("shadow_segments", [])):
+        ax_prof.axvspan(seg["from_m"] / 1000, seg["to_m"] / 1000, color="orange", alpha=0.15,
+                        label="no radio line of sight" if k == 0 else None)
+    if plan.extra.get("shadow_segments"):
+        ax_prof.legend(loc="upper right", fontsize=8)
     return fig
 
 

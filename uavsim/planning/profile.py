@@ -122,10 +122,12 @@ def lowest_profile(d_m: np.ndarray, floor_m: np.ndarray, climb_grad: float, desc
     return np.where(np.isfinite(a), a, np.nanmax(np.where(np.isfinite(a), a, np.nan)))
 
 
-def simplify_profile(d_m: np.ndarray, lo_m: np.ndarray, hi_m: np.ndarray) -> np.ndarray:
-    """Indices of the samples to keep so that straight lines between the kept samples' ``lo`` values stay
-    within [lo, hi] at every sample (greedy, longest reach first). Both ends are kept."""
+def simplify_profile(d_m: np.ndarray, lo_m: np.ndarray, hi_m: np.ndarray, base_m: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """Indices of the samples to keep so that straight lines between the kept samples' ``base`` values
+    (default ``lo``) stay within [lo, hi] at every sample (greedy, longest reach first). Both ends are kept."""
     n = d_m.size
+    base = lo_m if base_m is None else base_m
     keep = [0]
     i = 0
     while i < n - 1:
@@ -134,7 +136,7 @@ def simplify_profile(d_m: np.ndarray, lo_m: np.ndarray, hi_m: np.ndarray) -> np.
         while j < n:
             seg = slice(i, j + 1)
             frac = (d_m[seg] - d_m[i]) / max(d_m[j] - d_m[i], 1e-9)
-            line = lo_m[i] + frac * (lo_m[j] - lo_m[i])
+            line = base[i] + frac * (base[j] - base[i])
             if np.all(line >= lo_m[seg] - 1e-6) and np.all(line <= hi_m[seg] + 1e-6):
                 best = j
                 j += 1

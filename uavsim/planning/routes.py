@@ -108,6 +108,18 @@ def shortest_path(obstacles: Any, a: tuple[float, float], b: tuple[float, float]
     return [tuple(xy[k]) for k in reversed(path)]
 
 
+TAUT_ITERATIONS = 400
+
+
+def taut(alt: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Pull a profile taut inside the band [lo, hi] (repeated smoothing and clipping; ends fixed): fewer and
+    gentler climbs than hugging the floor, the way a pilot would fly a corridor."""
+    a = alt.copy()
+    for _ in range(TAUT_ITERATIONS):
+        a[1:-1] = np.clip(0.5 * a[1:-1] + 0.25 * (a[:-2] + a[2:]), lo[1:-1], hi[1:-1])
+    return a
+
+
 def terrain_profile(terrain: Terrain, x: np.ndarray, y: np.ndarray, agl_m: float, smooth: tuple[float, float],
              ceiling_agl_m: float):
     """Terrain-following profile along a UTM polyline, simplified. Returns (lat, lon, alt) waypoints.
@@ -120,13 +132,19 @@ def terrain_profile(terrain: Terrain, x: np.ndarray, y: np.ndarray, agl_m: float
     ground = terrain.elevation(lat, lon)
     floor = ground + agl_m
     alt = lowest_profile(ds, floor, smooth[0], smooth[1])
-    capped = np.fmax(np.fmin(alt, ground + ceiling_agl_m - CEILING_MARGIN_M), floor)
+    top = ground + ceiling_agl_m - CEILING_MARGIN_M
+    capped = np.fmax(np.fmin(alt, top), floor)
+    if TAUT_ITERATIONS and np.isfinite(capped).all() and capped.size > 4:
+        capped = taut(capped, floor, np.fmax(top, floor))
     alt = lowest_profile(ds, capped, MAX_GRADIENT, MAX_GRADIENT)
     if not np.isfinite(alt).all():  # no terrain at all: the assessment rejects the route as unknown
         alt = np.where(np.isfinite(alt), alt, agl_m)
-    # the simplified line may sit above the profile, but not into the height limit
-    hi = np.fmax(alt, np.fmin(alt + PROFILE_TOLERANCE_M, ground + ceiling_agl_m - CEILING_MARGIN_M))
-    keep = np.union1d(simplify_profile(ds, alt, np.where(np.isfinite(hi), hi, alt)), vidx)
+    # the simplified line may stray from the profile by the tolerance, but not below the floor nor into the
+    # height limit (where the profile itself is not already there)
+    lo = np.fmin(alt, np.fmax(alt - PROFILE_TOLERANCE_M, floor))
+    hi = np.fmax(alt, np.fmin(alt + PROFILE_TOLERANCE_M, top))
+    keep = np.union1d(simplify_profile(ds, np.where(np.isfinite(lo), lo, alt), np.where(np.isfinite(hi), hi, alt),
+                                       alt), vidx)
     return np.asarray(lat)[keep], np.asarray(lon)[keep], alt[keep]
 
 
