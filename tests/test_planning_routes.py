@@ -163,3 +163,24 @@ def test_plan_network_covers_every_route_and_field(sc, terrain):
         assert p.feasible or p.reasons
         doc = p.to_dict()
         assert doc["feasible"] == p.feasible and len(doc["waypoints"]) == len(p.waypoints)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(0, 300), min_size=5, max_size=60), st.floats(10, 100))
+def test_taut_profile_stays_in_band_and_climbs_less(ground, band):
+    from uavsim.planning.routes import taut
+
+    lo = np.array(ground) + 50.0
+    hi = lo + band
+    a = taut(lo.copy(), lo, hi)
+    assert np.all(a >= lo - 1e-9) and np.all(a <= hi + 1e-9)
+    assert a[0] == lo[0] and a[-1] == lo[-1]
+    assert np.sum(np.abs(np.diff(a))) <= np.sum(np.abs(np.diff(lo))) + 1e-6  # never more up and down
+
+
+def test_vtol_reaches_na_tau_on_its_wing(sc, terrain):
+    p = plan_route(sc, "ttyt-muong-ang", "na-tau", terrain=terrain)
+    assert p.aircraft_id == "medical-vtol" and p.feasible, p.reasons
+    assert 20.0 <= p.reserve_pct < 60.0
+    assert p.max_agl_m <= 120.0 and p.min_terrain_clearance_m >= 30.0
+    assert len(p.waypoints) < 150  # simplified, not one waypoint per DEM cell
