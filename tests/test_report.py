@@ -145,10 +145,7 @@ def test_max_tracks_keeps_every_unsafe_flight(tmp_path):
     assert sum(data.tracks.unsafe) == min(10, n_unsafe)
 
 
-def test_no_global_matplotlib_state(built, tmp_path):
-    before = dict(matplotlib.rcParams)
-    build_report(built[0], tmp_path / "o", ["en"], ["html"], terrain=False, n_boot=50)
-    assert dict(matplotlib.rcParams) == before
+def test_importing_the_report_does_not_touch_pyplot():
     code = ("import sys, uavsim.report, uavsim.report.figures, uavsim.report.maps, uavsim.report.pdf;"
             "print('matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -190,7 +187,9 @@ def test_degenerate_store_still_builds(tmp_path):
                       severity="accident" if i == 0 else "none") for i in range(4)]
     with Store(db) as s:
         s.add_file("e" * 64, "old.log", flights)
+    before = dict(matplotlib.rcParams)
     res = build_report(db, tmp_path / "o", ["vi"], ["html", "pdf"], terrain=False, n_boot=20, dpi=50)
+    assert dict(matplotlib.rcParams) == before  # fonts and PDF settings applied in a context only
     assert (res["flights"], res["unsafe"], res["tracks"]) == (4, 1, 0)
     page = (tmp_path / "o" / "report-vi.html").read_text(encoding="utf-8")
     assert _data_value(page, "safety-rate") == 0.75

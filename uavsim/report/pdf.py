@@ -135,8 +135,8 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
             for kind, sev, detail, evidence in e.events:
                 p.text(f"{kind} ({sev}) {detail}", size=8, indent=0.02)
                 if evidence:
-                    p.text(f"{t('evidence', lang)}: {evidence}", size=7.5, indent=0.04, colour="#444444",
-                           family="DejaVu Sans Mono")
+                    # Same face as the body: each extra font costs a subset-and-embed pass per PDF.
+                    p.text(f"{t('evidence', lang)}: {evidence}", size=7.5, indent=0.04, colour="#444444")
             p.gap(0.4)
         changed = content.review_lines(data, lang)
         if changed:
