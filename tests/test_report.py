@@ -111,17 +111,20 @@ def test_sources_name_the_run_and_the_log_file(built):
 def test_sim_vs_real_only_when_both_sources(tmp_path):
     db = tmp_path / "sim.db"
     _fill(db, 40, seed=9, both_sources=False)
-    res = build_report(db, tmp_path / "o", ["en"], ["html"], terrain=False, n_boot=100)
+    res = build_report(db, tmp_path / "o", ["en"], ["html,png"], terrain=False, n_boot=100, dpi=50)
     page = (tmp_path / "o" / "report-en.html").read_text(encoding="utf-8")
     assert 'id="fig-sim_vs_real"' not in page
-    assert res["files"] == [str(tmp_path / "o" / "report-en.html")]
+    pngs = sorted(p.name for p in (tmp_path / "o" / "figures").iterdir())
+    assert pngs == [f"en-{n}.png" for n in ("cumulative", "map", "monthly", "outcomes", "pareto")]
+    assert res["files"][0] == str(tmp_path / "o" / "report-en.html")
+    assert len(res["files"]) == 6
     assert res["tracks"] == 40  # the undated flight has no telemetry
 
 
 def test_language_and_format_choices():
     assert split_choices(["vi,en"], ("vi", "en"), "--lang") == ["vi", "en"]
     assert split_choices(["en", "vi", "en"], ("vi", "en"), "--lang") == ["en", "vi"]
-    assert split_choices([], ("html", "pdf"), "--format") == ["html", "pdf"]
+    assert split_choices([], ("html", "pdf", "png"), "--format", ("html", "pdf")) == ["html", "pdf"]
 
 
 def test_bad_language_is_a_usage_error_and_empty_store_exits_1(tmp_path):

@@ -6,15 +6,15 @@ import click
 
 from uavsim.cli._common import echo_json
 from uavsim.errors import InputError
-from uavsim.report import FORMATS, build_report, split_choices
+from uavsim.report import DEFAULT_FORMATS, FORMATS, build_report, split_choices
 from uavsim.report.i18n import LANGS
 from uavsim.safety import stats as st
 
 
-def _choices(allowed: tuple[str, ...]):
+def _choices(allowed: tuple[str, ...], default: tuple[str, ...] | None = None):
     def check(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> list[str]:
         try:
-            return split_choices(value, allowed, f"--{param.name}")
+            return split_choices(value, allowed, f"--{param.name}", default)
         except InputError as exc:
             raise click.BadParameter(str(exc)) from exc
 
@@ -27,8 +27,9 @@ def _choices(allowed: tuple[str, ...]):
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--lang", "langs", multiple=True, default=("vi,en",), show_default=True,
               callback=_choices(LANGS), help="vi, en, or both (comma-separated or repeated).")
-@click.option("--format", "formats", multiple=True, default=(",".join(FORMATS),), show_default=True,
-              callback=_choices(FORMATS), help="html, pdf, or both (comma-separated or repeated).")
+@click.option("--format", "formats", multiple=True, default=(",".join(DEFAULT_FORMATS),), show_default=True,
+              callback=_choices(FORMATS, DEFAULT_FORMATS),
+              help="html, pdf and/or png (each figure as a file in OUT/figures); comma-separated or repeated.")
 @click.option("--confidence", type=click.FloatRange(0.5, 1.0, max_open=True), default=st.DEFAULT_CONFIDENCE,
               show_default=True, help="One-sided confidence of the lower bound.")
 @click.option("--target", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),

@@ -17,13 +17,15 @@ from uavsim.errors import InputError
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "png")  # png: each figure as its own file in OUT/figures (for a README, slides)
+DEFAULT_FORMATS = ("html", "pdf")
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter; TrueType embedding keeps PDF text extractable.
 RC = {"font.family": "DejaVu Sans", "pdf.fonttype": 42, "svg.fonttype": "none", "axes.titlesize": 11,
       "figure.dpi": 100, "path.simplify": True}
 
 
-def split_choices(values: Iterable[str], allowed: tuple[str, ...], what: str) -> list[str]:
+def split_choices(values: Iterable[str], allowed: tuple[str, ...], what: str,
+                  default: tuple[str, ...] | None = None) -> list[str]:
     """'vi,en' or repeated values -> unique list in the given order; an unknown value is an InputError."""
     out: list[str] = []
     for v in values:
@@ -35,11 +37,11 @@ def split_choices(values: Iterable[str], allowed: tuple[str, ...], what: str) ->
                 raise InputError(f"{what} must be among {', '.join(allowed)}, got {part!r}")
             if part not in out:
                 out.append(part)
-    return out or list(allowed)
+    return out or list(default or allowed)
 
 
 def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("vi", "en"),
-                 formats: Iterable[str] = FORMATS, *, confidence: float = 0.95, target: float = 0.99,
+                 formats: Iterable[str] = DEFAULT_FORMATS, *, confidence: float = 0.95, target: float = 0.99,
                  cluster: str = "day", n_boot: int = 2000, seed: int = 0, max_tracks: int | None = None,
                  dem: str | Path | None = None, scenario: str | Path | None = None, terrain: bool = True,
                  dpi: int = 100, generated: str | None = None, utc_offset_h: float = 7.0) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
     from uavsim.report.pdf import write_pdf
 
     langs = split_choices(langs, LANGS, "--lang")
-    formats = split_choices(formats, FORMATS, "--format")
+    formats = split_choices(formats, FORMATS, "--format", DEFAULT_FORMATS)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     data = gather(db, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed,
@@ -85,10 +87,16 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
                                                              ("mission_type", "site", "aircraft")))
                     figs.append((name, cap, fig))
             timings[f"figures_{lang}_s"] = time.perf_counter() - t1
-            if "html" in formats:
+            if "html" in formats or "png" in formats:
                 t1 = time.perf_counter()
                 pngs = [(n, c, F.to_png(f, dpi)) for n, c, f in figs]
-                files.append(str(write_html(out / f"report-{lang}.html", data, lang, pngs, generated)))
+                if "html" in formats:
+                    files.append(str(write_html(out / f"report-{lang}.html", data, lang, pngs, generated)))
+                if "png" in formats:
+                    (out / "figures").mkdir(exist_ok=True)
+                    for n, _c, png in pngs:
+                        (out / "figures" / f"{lang}-{n}.png").write_bytes(png)
+                        files.append(str(out / "figures" / f"{lang}-{n}.png"))
                 timings[f"html_{lang}_s"] = time.perf_counter() - t1
             if "pdf" in formats:
                 t1 = time.perf_counter()
