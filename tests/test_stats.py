@@ -164,6 +164,19 @@ def test_cluster_bootstrap_is_seeded_and_widens_when_failures_bunch():
     assert c["lower_bound"] < a["lower_bound"]
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.booleans()), min_size=1, max_size=200), st.integers(0, 2**31))
+def test_cluster_bootstrap_bounds_are_ordered_and_in_range(rows, seed):
+    days = [str(d) for d, _ in rows]
+    safe = np.array([ok for _, ok in rows])
+    r = stats.cluster_bootstrap(safe, days, n_boot=200, rng=np.random.default_rng(seed))
+    lo, hi = r["interval"]
+    assert 0.0 <= lo <= r["lower_bound"] <= hi <= 1.0  # the one-sided bound sits above the two-sided one
+    assert r["clusters"] == len(set(days))
+    if safe.all():
+        assert (lo, hi) == (1.0, 1.0)
+
+
 def test_cluster_labels_day_and_aircraft_day():
     fl = _flights(40, 0, seed=1)
     day = stats.cluster_labels(fl, "day")
