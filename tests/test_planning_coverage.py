@@ -53,7 +53,7 @@ def fields(draw):
     return field, swath
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(fields(), st.one_of(st.none(), st.floats(0, 180)))
 def test_swaths_cover_field_and_lanes_stay_inside(fs, angle):
     field, swath = fs
@@ -67,7 +67,7 @@ def test_swaths_cover_field_and_lanes_stay_inside(fs, angle):
     assert cov.covered_m2 <= field.area * (1 + 1e-9)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 @given(fields(), st.floats(8.0, 20.0))
 def test_litres_match_the_rate_and_tank(fs, rate):
     field, swath = fs
@@ -108,16 +108,6 @@ def sc():
 @pytest.fixture(scope="module")
 def terrain():
     return open_dem()
-
-
-def test_every_scenario_field_plans_or_is_rejected(sc, terrain):
-    for f in sc.fields.values():
-        p = plan_field(sc, f.id, terrain=terrain)
-        assert p.feasible == (not p.reasons), p.reasons
-        if p.feasible:
-            assert p.extra["covered_fraction"] >= 0.99
-            assert p.sorties and all(s.feasible for s in p.sorties)
-            assert p.reserve_pct >= 20.0
 
 
 def test_rice_seeding_totals(sc, terrain):

@@ -49,18 +49,6 @@ def airport_sc(tmp_path_factory):
     return Scenario.load(d)
 
 
-def test_every_medical_route_plans_or_is_rejected_with_reasons(sc, terrain):
-    for r in sc.routes.values():
-        p = plan_route(sc, r.origin, r.destination, r.aircraft, terrain, mission_type=r.mission_type)
-        assert p.feasible == (not p.reasons)
-        assert p.distance_m > 2 * float(geo.geodesic_distance(*_site(sc, r.origin), *_site(sc, r.destination))) - 1
-        if p.feasible:
-            assert p.min_terrain_clearance_m >= 30.0
-            assert p.max_agl_m <= 120.0
-            assert p.reserve_pct >= 20.0
-            assert p.zones == []
-
-
 def _site(sc, sid):
     s = sc.site(sid)
     return s.lat, s.lon
@@ -152,17 +140,42 @@ def test_lowest_profile_respects_floor_and_gradients(floor, cg, dg):
     assert np.all(interp >= a - 1e-6) and np.all(interp <= a + 10.0 + 1e-6)
 
 
-def test_plan_network_covers_every_route_and_field(sc, terrain):
+@pytest.fixture(scope="module")
+def network(sc, terrain):
     from uavsim.planning import plan_network
 
-    plans = plan_network(sc, terrain)
-    assert len(plans) == len(sc.routes) + len(sc.fields)
-    assert {p.extra.get("route_id") for p in plans if p.kind == "route"} == set(sc.routes)
-    assert {p.extra.get("field_id") for p in plans if p.kind == "field"} == set(sc.fields)
-    for p in plans:
-        assert p.feasible or p.reasons
+    return plan_network(sc, terrain)
+
+
+def test_plan_network_covers_every_route_and_field(sc, network):
+    assert len(network) == len(sc.routes) + len(sc.fields)
+    assert {p.extra.get("route_id") for p in network if p.kind == "route"} == set(sc.routes)
+    assert {p.extra.get("field_id") for p in network if p.kind == "field"} == set(sc.fields)
+    for p in network:
+        assert p.feasible == (not p.reasons)
         doc = p.to_dict()
         assert doc["feasible"] == p.feasible and len(doc["waypoints"]) == len(p.waypoints)
+
+
+def test_every_route_plans_or_is_rejected_with_reasons(sc, network):
+    for p in (p for p in network if p.kind == "route"):
+        r = sc.routes[p.extra["route_id"]]
+        assert p.aircraft_id == r.aircraft and p.mission_type == r.mission_type
+        assert p.distance_m > 2 * float(geo.geodesic_distance(*_site(sc, r.origin), *_site(sc, r.destination))) - 1
+        if p.feasible:
+            assert p.min_terrain_clearance_m >= 30.0
+            assert p.max_agl_m <= 120.0
+            assert p.reserve_pct >= 20.0
+            assert p.zones == []
+
+
+def test_every_field_plans_or_is_rejected_with_reasons(network):
+    for p in (p for p in network if p.kind == "field"):
+        if p.feasible:
+            assert p.extra["covered_fraction"] >= 0.99
+            assert p.sorties and all(s.feasible for s in p.sorties)
+            assert p.reserve_pct >= 20.0
+            assert p.max_agl_m <= 120.0 and p.zones == []
 
 
 @settings(max_examples=40, deadline=None)
