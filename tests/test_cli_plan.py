@@ -101,3 +101,20 @@ def test_radio_shadow_can_be_made_a_failure(runner):
     r = runner.invoke(cli, [*args, "--max-radio-shadow", "10"])
     assert r.exit_code == 1
     assert any(x.startswith("radio link to the launch point lost") for x in json.loads(r.stdout)["reasons"])
+
+
+def test_plan_route_detours_the_airport_from_coordinates(runner, tmp_path):
+    import shutil
+
+    from uavsim.scenario import DEFAULT_SCENARIO
+
+    sc = tmp_path / "sc"
+    shutil.copytree(DEFAULT_SCENARIO, sc)
+    with open(sc / "permits.toml", "a", encoding="utf-8") as f:
+        f.write('\n[[permit]]\nid = "test"\naircraft = ["delivery-2kg"]\nwaives = ["BORDER-LA", "AIRPORT-BUFFER"]\n'
+                'source = "test"\nareas = [[[21.34, 102.95], [21.34, 103.06], [21.47, 103.06], [21.47, 102.95]]]\n')
+    r = runner.invoke(cli, ["plan", "route", "--scenario", str(sc), "--from", "21.40222,102.97", "--to",
+                            "21.40222,103.031", "--one-way", "--json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["detoured"] is True and doc["path_m"] > 1.05 * doc["straight_m"] and doc["zones"] == []

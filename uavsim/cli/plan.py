@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from uavsim.cli._common import echo_json
+from uavsim.cli._common import echo_json, parse_latlon
 
 scenario_option = click.option("--scenario", "scenario_dir", type=click.Path(path_type=Path), default=None,
                                help="Scenario folder (default: missions/dienbien).")
@@ -85,8 +85,8 @@ def _text(p, title: str) -> None:
 
 @plan.command("route")
 @scenario_option
-@click.option("--from", "origin", required=True, help="Launch site id (sites.toml).")
-@click.option("--to", "destination", required=True, help="Destination site id.")
+@click.option("--from", "origin", required=True, help="Launch site id (sites.toml), or LAT,LON.")
+@click.option("--to", "destination", required=True, help="Destination site id, or LAT,LON.")
 @click.option("--wind", "wind_mps", type=float, default=0.0, show_default=True, help="Wind speed, m/s.")
 @click.option("--wind-from", "wind_dir_deg", type=float, default=0.0, show_default=True,
               help="Direction the wind blows from, degrees true.")
@@ -108,7 +108,8 @@ def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct
 
     sc = Scenario.load(scenario_dir)
     t = open_dem(dem)
-    p = plan_route(sc, origin, destination, aircraft_id, t, wind_mps, wind_dir_deg, reserve_pct / 100.0,
+    ends = [parse_latlon(v, opt) if "," in v else v for v, opt in ((origin, "--from"), (destination, "--to"))]
+    p = plan_route(sc, ends[0], ends[1], aircraft_id, t, wind_mps, wind_dir_deg, reserve_pct / 100.0,
                    not one_way, cruise_agl_m=cruise_agl_m, min_clearance_m=min_clearance_m,
                    max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
     _finish(p, t, sc, export, plot, as_json, f"route {origin} -> {destination}")
