@@ -101,7 +101,8 @@ def fly(ac: AircraftClass, waypoints: np.ndarray, mass_kg: np.ndarray | float, s
     hold_wh = 0.0
     if hold_s is not None and len(wp):
         for i in np.flatnonzero(np.asarray(hold_s) > 0):
-            m = mass[min(i, n - 1)] if n else float(np.asarray(mass_kg).ravel()[0])
+            # hovering with what it arrived with (a winch delivery lowers the payload during the hold)
+            m = float(max(mass[max(i - 1, 0)], mass[min(i, n - 1)])) if n else float(np.asarray(mass_kg).ravel()[0])
             hold_wh += power_w(ac, m, 0.0, 0.0, wp[i, 2]) * float(hold_s[i]) / JOULES_PER_WH
     return Flown(t, e, va, gs, hold_wh, reasons)
 
