@@ -115,8 +115,14 @@ def taut(alt: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """Pull a profile taut inside the band [lo, hi] (repeated smoothing and clipping; ends fixed): fewer and
     gentler climbs than hugging the floor, the way a pilot would fly a corridor."""
     a = alt.copy()
+    lo_in, hi_in = lo[1:-1], hi[1:-1]
+    mid = np.empty(a.size - 2)
     for _ in range(TAUT_ITERATIONS):
-        a[1:-1] = np.clip(0.5 * a[1:-1] + 0.25 * (a[:-2] + a[2:]), lo[1:-1], hi[1:-1])
+        np.add(a[:-2], a[2:], out=mid)
+        mid *= 0.25
+        mid += 0.5 * a[1:-1]
+        np.maximum(mid, lo_in, out=mid)
+        np.minimum(mid, hi_in, out=a[1:-1])
     return a
 
 
