@@ -21,7 +21,7 @@ from uavsim.planning import Plan, rejected
 from uavsim.planning.check import assess, height_limits, mass_schedule
 from uavsim.planning.coverage import M2_PER_HA, Coverage, plan_coverage
 from uavsim.planning.profile import densify_utm, simplify_profile
-from uavsim.planning.routes import terrain_profile
+from uavsim.planning.routes import profile_over, profile_points
 from uavsim.records import MISSION_TYPES
 
 if TYPE_CHECKING:
@@ -52,14 +52,13 @@ def _utm_polygon(vertices, holes):
     return Polygon(list(zip(x, y, strict=True)), hs)
 
 
-def _work_waypoints(terrain: Terrain, xy: np.ndarray, agl_m: float, tol_m: float):
-    """Terrain-following waypoints along a UTM polyline: (lat, lon, alt MSL, cumulative distance)."""
-    xs, ys, ds, vidx = densify_utm(xy[:, 0], xy[:, 1], WORK_STEP_M)
-    lat, lon = geo.from_utm(xs, ys)
-    target = terrain.elevation(lat, lon) + agl_m
+def _work_waypoints(lat: np.ndarray, lon: np.ndarray, ds: np.ndarray, vidx: np.ndarray, ground: np.ndarray,
+                    agl_m: float, tol_m: float):
+    """Terrain-following waypoints over ground samples: (lat, lon, alt MSL, cumulative distance)."""
+    target = ground + agl_m
     ok = np.where(np.isfinite(target), target, agl_m)  # unknown: the assessment rejects it
     keep = np.union1d(simplify_profile(ds, ok, ok + tol_m), vidx)
-    return np.asarray(lat)[keep], np.asarray(lon)[keep], ok[keep], ds[keep]
+    return lat[keep], lon[keep], ok[keep], ds[keep]
 
 
 def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: float, work_speed: float,
@@ -190,11 +189,18 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
             xy.append((a.x1, a.y1))
     xy.append((pieces[-1].x1, pieces[-1].y1))
     xy_arr = np.array(xy)
-    wlat, wlon, walt, wd = _work_waypoints(t, xy_arr, work_agl, tol)
-    out_lat, out_lon, out_alt = terrain_profile(t, np.array([launch[0], xy_arr[0, 0]]),
-                                                np.array([launch[1], xy_arr[0, 1]]), transit_agl, smooth, ceiling)
-    back_lat, back_lon, back_alt = terrain_profile(t, np.array([xy_arr[-1, 0], launch[0]]),
-                                                   np.array([xy_arr[-1, 1], launch[1]]), transit_agl, smooth, ceiling)
+    # the work path and both transits sampled first, so that the terrain is read in one kernel call
+    xs, ys, ds, vidx = densify_utm(xy_arr[:, 0], xy_arr[:, 1], WORK_STEP_M)
+    wll = geo.from_utm(xs, ys)
+    work = (np.asarray(wll[0]), np.asarray(wll[1]), ds, vidx)
+    out = profile_points(np.array([launch[0], xy_arr[0, 0]]), np.array([launch[1], xy_arr[0, 1]]))
+    back = profile_points(np.array([xy_arr[-1, 0], launch[0]]), np.array([xy_arr[-1, 1], launch[1]]))
+    sizes = np.cumsum([work[0].size, out[0].size])
+    ground = np.split(t.elevation(np.concatenate([work[0], out[0], back[0]]),
+                                  np.concatenate([work[1], out[1], back[1]])), sizes)
+    wlat, wlon, walt, wd = _work_waypoints(*work, ground[0], work_agl, tol)
+    out_lat, out_lon, out_alt = profile_over(*out, ground[1], transit_agl, smooth, ceiling)
+    back_lat, back_lon, back_alt = profile_over(*back, ground[2], transit_agl, smooth, ceiling)
     lat0, lon0 = launch_ll
     parts = [np.array([[lat0, lon0, ground0]]), np.column_stack([out_lat, out_lon, out_alt]),
              np.column_stack([wlat, wlon, walt]), np.column_stack([back_lat, back_lon, back_alt]),

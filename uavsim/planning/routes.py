@@ -126,16 +126,28 @@ def taut(alt: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     return a
 
 
-def terrain_profile(terrain: Terrain, x: np.ndarray, y: np.ndarray, agl_m: float, smooth: tuple[float, float],
-             ceiling_agl_m: float):
-    """Terrain-following profile along a UTM polyline, simplified. Returns (lat, lon, alt) waypoints.
-
-    First the lowest profile at the cruise-friendly gradients ``smooth`` (climb, descent); where that rises
-    above the height limit it is capped, and the result is made flyable again at the steep gradient.
-    """
+def profile_points(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Samples along a UTM polyline for a profile: (lat, lon, distance, indices of the vertices)."""
     xs, ys, ds, vidx = densify_utm(x, y, PROFILE_STEP_M)
     lat, lon = geo.from_utm(xs, ys)
-    ground = terrain.elevation(lat, lon)
+    return np.asarray(lat), np.asarray(lon), ds, vidx
+
+
+def terrain_profile(terrain: Terrain, x: np.ndarray, y: np.ndarray, agl_m: float, smooth: tuple[float, float],
+                    ceiling_agl_m: float):
+    """Terrain-following profile along a UTM polyline, simplified. Returns (lat, lon, alt) waypoints."""
+    pts = profile_points(x, y)
+    return profile_over(*pts, terrain.elevation(pts[0], pts[1]), agl_m, smooth, ceiling_agl_m)
+
+
+def profile_over(lat: np.ndarray, lon: np.ndarray, ds: np.ndarray, vidx: np.ndarray, ground: np.ndarray,
+                 agl_m: float, smooth: tuple[float, float], ceiling_agl_m: float):
+    """The profile over known ground samples (see :func:`profile_points`).
+
+    First the lowest profile at the cruise-friendly gradients ``smooth`` (climb, descent), capped below the
+    height limit, pulled taut inside the band between the floor and that limit, and made flyable again at the
+    steep gradient (sections it lifts above the limit are the assessment's ALT-120 exceptions).
+    """
     floor = ground + agl_m
     alt = lowest_profile(ds, floor, smooth[0], smooth[1])
     top = ground + ceiling_agl_m - CEILING_MARGIN_M
@@ -151,7 +163,7 @@ def terrain_profile(terrain: Terrain, x: np.ndarray, y: np.ndarray, agl_m: float
     hi = np.fmax(alt, np.fmin(alt + PROFILE_TOLERANCE_M, top))
     keep = np.union1d(simplify_profile(ds, np.where(np.isfinite(lo), lo, alt), np.where(np.isfinite(hi), hi, alt),
                                        alt), vidx)
-    return np.asarray(lat)[keep], np.asarray(lon)[keep], alt[keep]
+    return lat[keep], lon[keep], alt[keep]
 
 
 def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: str | None = None,
