@@ -86,3 +86,17 @@ def test_bad_catalogue_names_file_and_entry(tmp_path):
         load_catalogue(p)
     with pytest.raises(ScenarioError, match="unknown aircraft 'nope'"):
         get_aircraft(None, "nope")
+
+
+def test_every_class_reproduces_its_published_hover_times(cat):
+    # one calibrated figure of merit per class: the T40 within 10 %, every class within 15 %
+    for ac in cat.values():
+        for mass, minutes in ac.hover_points:
+            assert hover_endurance_s(ac, mass) / 60 == pytest.approx(minutes, rel=0.15), (ac.id, mass)
+        assert 0.3 < ac.efficiency < 0.9, ac.id
+
+
+def test_flycart_carries_30kg_over_16km(cat):
+    fc = cat["cargo-flycart"]
+    p = power_w(fc, fc.mass_kg(30.0), fc.cruise_mps)
+    assert fc.usable_wh * 3600 / p * fc.cruise_mps / 1000 >= 16.0  # MISSION.md: 30 kg over 16 km
