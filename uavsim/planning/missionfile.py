@@ -365,11 +365,13 @@ WRITERS = {".plan": write_qgc_plan, ".waypoints": write_wpl, ".txt": write_wpl}
 
 
 def export_plan(plan: Plan, path: str | Path, terrain: Terrain | None = None, frame: int = FRAME_MSL) -> list[Path]:
-    """Write a plan by the file's suffix; a field writes one file per sortie (name-01.plan, ...)."""
+    """Write a plan by the file's suffix; a field of several sorties writes one file each (name-01.plan, ...)."""
     p = Path(path)
     writer = WRITERS.get(p.suffix.lower())
     if writer is None:
         raise MissionFileError(p, f"unknown mission format '{p.suffix}' (use .plan or .waypoints)")
+    if len(plan.sorties) == 1:
+        return [writer(plan.sorties[0], p, frame)]
     if plan.sorties:
         return [writer(s, p.with_name(f"{p.stem}-{k:02d}{p.suffix}"), frame) for k, s in enumerate(plan.sorties, 1)]
     return [writer(plan, p, frame)]
