@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from matplotlib.collections import LineCollection
 
+from uavsim.errors import StoreError
 from uavsim.report.data import TRACK_POINTS, gather
 from uavsim.report.maps import fig_map, relief
 from uavsim.report.sample import sample_flights
@@ -81,3 +82,16 @@ def test_empty_track_set_draws_a_no_data_map(tmp_path):
     fig = fig_map(data, "en")
     assert not fig.axes
     assert "No data" in [t.get_text() for t in fig.texts]
+
+
+def test_store_telemetry_columns_match_full_telemetry(db):
+    path, flights = db
+    with Store(path) as s:
+        cols = dict(s.telemetry_columns(("lat", "lon", "alt_msl_m")))
+        assert set(cols) == {f.id for f in flights}
+        for f in flights[:5]:
+            full = s.telemetry(f.id)
+            for k in ("lat", "lon", "alt_msl_m"):
+                np.testing.assert_array_equal(cols[f.id][k], getattr(full, k))
+        with pytest.raises(StoreError, match="unknown telemetry fields"):
+            next(s.telemetry_columns(("lat", "colour")))

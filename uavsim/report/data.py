@@ -147,16 +147,18 @@ def load_tracks(store: Store, flights: list[Flight], max_tracks: int | None, see
         room = max(0, max_tracks - len(unsafe))
         pick = np.sort(np.random.default_rng(seed).choice(len(safe), size=min(room, len(safe)), replace=False))
         chosen = unsafe[:max_tracks] + [safe[i] for i in pick]
+    wanted = {f.id for f in chosen}
+    cols = {fid: c for fid, c in store.telemetry_columns(("lat", "lon")) if fid in wanted}
     tr = Tracks()
-    for f in chosen:
-        tel = store.telemetry(f.id)
-        if tel is None or len(tel) < 2:
+    for f in chosen:  # flights' order (start time), so the map draws the same way every time
+        if f.id not in cols:
             continue
-        ok = np.isfinite(tel.lat) & np.isfinite(tel.lon) & (tel.lat != 0.0) & (tel.lon != 0.0)
+        lat, lon = cols[f.id]["lat"], cols[f.id]["lon"]
+        ok = np.isfinite(lat) & np.isfinite(lon) & (lat != 0.0) & (lon != 0.0)  # 0,0: no GPS fix yet
         if ok.sum() < 2:
             continue
-        tr.lat.append(_subsample(tel.lat[ok], TRACK_POINTS))
-        tr.lon.append(_subsample(tel.lon[ok], TRACK_POINTS))
+        tr.lat.append(_subsample(lat[ok], TRACK_POINTS))
+        tr.lon.append(_subsample(lon[ok], TRACK_POINTS))
         tr.unsafe.append(f.outcome == "unsafe")
     ev = [(e.lat, e.lon, SEVERITY_RANK[e.severity] >= SEVERITY_RANK["serious_incident"])
           for f in flights for e in f.events
