@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import tempfile
 import time
@@ -86,15 +87,19 @@ def main() -> None:
         for n in sizes:
             db = Path(tmp) / f"s{n}.db"
             build_s = make_store(db, n, args.seed, args.points)
+            cpu0 = time.process_time()
             res = build_report(db, Path(tmp) / f"out{n}", generated="benchmark")
+            cpu = time.process_time() - cpu0  # CPU time: honest when other work shares the cores
             row = {"flights": n, "store_build_s": build_s, **{k: round(v, 3) for k, v in res["timings"].items()},
+                   "cpu_s": round(cpu, 3), "load_avg_1min": round(os.getloadavg()[0], 2),
                    "bytes": {Path(f).name: Path(f).stat().st_size for f in res["files"]},
                    "tracks": res["tracks"], "meets_30s": res["timings"]["total_s"] <= TARGET_S}
             row["map_twin"] = map_layer_twin(db, n)
             rows.append(row)
             if not args.json:
                 tw = row["map_twin"]
-                print(f"{n:>6} flights: report {row['total_s']:6.2f} s (gather {row['gather_s']:.2f}, "
+                print(f"{n:>6} flights: report {row['total_s']:6.2f} s wall, {cpu:6.2f} s CPU, "
+                      f"load {row['load_avg_1min']:.1f} (gather {row['gather_s']:.2f}, "
                       f"html {row['html_vi_s'] + row['html_en_s']:.2f}, pdf {row['pdf_vi_s'] + row['pdf_en_s']:.2f}) "
                       f"| map layer {tw['tracks']} tracks: collection {tw['collection_s']:.2f} s vs per-track "
                       f"{tw['per_track_s']:.2f} s = {tw['ratio']:.1f}x | store {build_s:.1f} s")
@@ -105,7 +110,8 @@ def main() -> None:
     else:
         big = [r for r in rows if r["flights"] == 6000]
         if big:
-            print(f"6,000 flights: {big[0]['total_s']:.1f} s (target <= {TARGET_S:.0f} s): "
+            print(f"6,000 flights: {big[0]['total_s']:.1f} s wall, {big[0]['cpu_s']:.1f} s CPU "
+                  f"(target <= {TARGET_S:.0f} s): "
                   f"{'PASS' if big[0]['meets_30s'] else 'FAIL'}")
 
 
