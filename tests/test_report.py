@@ -11,6 +11,7 @@ import sys
 import unicodedata
 
 import matplotlib
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
@@ -216,3 +217,11 @@ def test_pdf_pages_render_as_images(built, tmp_path):
         for page in pages:
             img = imread(page)[..., :3]
             assert (img.mean(axis=2) < 0.5).mean() > 0.001, f"{page.name} is blank"
+
+
+def test_start_times_in_any_iso_form_place_on_the_time_axis():
+    from uavsim.report.figures import _utc
+
+    assert _utc("2026-06-23T07:00Z") == np.datetime64("2026-06-23T07:00:00")
+    assert _utc("2014-01-06T06:19:48.80Z") == np.datetime64("2014-01-06T06:19:48")
+    assert _utc("2026-06-23T07:00:00+07:00") == np.datetime64("2026-06-23T00:00:00")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -35,8 +36,15 @@ def to_png(fig: Figure, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
+def _utc(text: str) -> np.datetime64:
+    try:  # any ISO 8601 form ("...Z", "+00:00", fractions, no seconds)
+        return np.datetime64(datetime.fromisoformat(text).astimezone(UTC).replace(tzinfo=None), "s")
+    except ValueError:
+        return np.datetime64(text[:19], "s")
+
+
 def _dates(flights: list) -> np.ndarray:
-    return np.array([f.start_utc[:19] for f in flights], dtype="datetime64[s]")
+    return np.array([_utc(f.start_utc) for f in flights], dtype="datetime64[s]")
 
 
 def _err(rate: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
