@@ -225,3 +225,21 @@ def test_start_times_in_any_iso_form_place_on_the_time_axis():
     assert _utc("2026-06-23T07:00Z") == np.datetime64("2026-06-23T07:00:00")
     assert _utc("2014-01-06T06:19:48.80Z") == np.datetime64("2014-01-06T06:19:48")
     assert _utc("2026-06-23T07:00:00+07:00") == np.datetime64("2026-06-23T00:00:00")
+
+
+def test_many_aircraft_pool_into_other(tmp_path):
+    from uavsim.report.data import gather
+    from uavsim.report.figures import MAX_GROUPS, fig_outcomes
+
+    db = tmp_path / "s.db"
+    flights = sample_flights(120, seed=4, points=5, aircraft=30)
+    with Store(db) as s:
+        s.add_run("r", flights)
+    data = gather(db, n_boot=20, terrain=False)
+    n_groups = len(data.strata["aircraft"])
+    assert n_groups > MAX_GROUPS
+    labels = [x.get_text() for x in fig_outcomes(data, "en").axes[2].get_yticklabels()]
+    assert len(labels) == MAX_GROUPS
+    pooled = [x for x in labels if x.startswith("other")]
+    assert pooled == [f"other ({n_groups - MAX_GROUPS + 1})  (n={sum(g.flights for g in data.strata['aircraft'][MAX_GROUPS - 1:])}, "
+                      f"{sum(g.unsafe for g in data.strata['aircraft'][MAX_GROUPS - 1:])})"]

@@ -17,13 +17,12 @@ from matplotlib.patches import Patch
 
 from uavsim.report.data import ReportData
 from uavsim.report.i18n import group_label, label, num, pct, t
-from uavsim.safety.stats import RateStats, cumulative_series, wilson_interval
+from uavsim.safety.stats import RateStats, clopper_pearson_lower, cumulative_series, wilson_interval
 
 SAFE_C, UNSAFE_C, BOUND_C, TARGET_C = "#3d8b5a", "#c0392b", "#1f4e79", "#7f7f7f"
 SEVERITY_C = {"none": "#bbbbbb", "observation": "#9db4c0", "incident": "#f0a202",
               "serious_incident": "#d95d39", "accident": "#7b1e1e"}
 MAX_GROUPS = 14  # rows per breakdown panel; the rest are pooled as "other"
-A4_LANDSCAPE = (11.69, 8.27)
 
 
 def new_figure(size: tuple[float, float] = (10.0, 5.6)) -> Figure:
@@ -66,7 +65,10 @@ def fig_cumulative(data: ReportData, lang: str) -> Figure:
         return _no_data(fig, lang)
     ax = fig.add_subplot()
     x = _dates(dated)
-    rate, lower = cumulative_series(np.array([f.outcome == "safe" for f in dated]), data.confidence)
+    order = np.argsort(x, kind="stable")  # time order even if the stored strings mix ISO forms
+    x = x[order]
+    safe = np.array([f.outcome == "safe" for f in dated])[order]
+    rate, lower = cumulative_series(safe, data.confidence)
     ax.plot(x, 100 * rate, color=SAFE_C, lw=1.6, label=f"{t('safety_rate', lang)}: {pct(rate[-1], lang)}")
     ax.plot(x, 100 * lower, color=BOUND_C, lw=1.6, ls="--",
             label=f"{t('lower_bound', lang, conf=pct(data.confidence, lang, 0))}: {pct(lower[-1], lang)}")
@@ -92,9 +94,13 @@ def _rate_panel(ax, groups: list[RateStats], by: str, data: ReportData, lang: st
     if len(groups) > MAX_GROUPS:  # pool the smallest groups so the panel stays legible
         rest = groups[MAX_GROUPS - 1:]
         n, u = sum(g.flights for g in rest), sum(g.unsafe for g in rest)
-        pooled = RateStats(n, u, (n - u) / n, 0.0, data.confidence, data.target, False,
-                           wilson_interval(n - u, n, data.confidence), 0.0, None, None, {}, None,
-                           group=f"{t('other', lang)} ({len(rest)})")
+        lower = clopper_pearson_lower(n - u, n, data.confidence)
+        pooled = RateStats(
+            flights=n, unsafe=u, safety_rate=(n - u) / n, lower_bound=lower, confidence=data.confidence,
+            target=data.target, meets_target=lower > data.target, wilson=wilson_interval(n - u, n, data.confidence),
+            flight_hours=sum(g.flight_hours for g in rest), unsafe_per_1000_flights=None, unsafe_per_1000_hours=None,
+            severity_counts={}, flights_needed=None, group=f"{t('other', lang)} ({len(rest)})",
+        )
         groups = groups[:MAX_GROUPS - 1] + [pooled]
     y = np.arange(len(groups))[::-1]
     rate = np.array([100 * (g.safety_rate or 0.0) for g in groups])
