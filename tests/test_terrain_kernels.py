@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rasterio.transform import from_origin
 
@@ -94,6 +94,7 @@ def test_path_clearance_matches_twin(seed, paths, step, threshold, holes):
        st.lists(st.tuples(st.floats(-3, 33), st.floats(-3, 33), st.floats(0, 2500),
                           st.floats(-3, 33), st.floats(-3, 33), st.floats(0, 2500)), min_size=1, max_size=20),
        st.booleans())
+@example(seed=0, pairs=[(0.0, -3.0, 0.0, 0.0, 0.0, 0.0)], holes=False)  # a sample exactly on the DEM edge
 def test_line_of_sight_matches_twin(seed, pairs, holes):
     g = _grid(np.random.default_rng(seed), 30, 31, 0.05 if holes else 0.0)
     tiles = k.make_tiles(g)

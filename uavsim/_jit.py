@@ -1,8 +1,9 @@
 """The one JIT policy for uavsim's numba kernels.
 
 - ``cache=True`` keeps compiled code between runs; ``nogil=True`` lets threads run kernels side by side.
-- fastmath is limited to flags that keep NaN and inf semantics: NaN means "unknown terrain" and must
-  propagate through every safety computation, so "nnan"/"ninf" are never assumed.
+- No fastmath: NaN means "unknown terrain" and must propagate through every safety computation, and
+  contraction (FMA) or reassociation would move points that lie exactly on a DEM edge across it, so the
+  kernels would disagree with their plain-Python twins on the boundary cases the tests probe.
 - ``error_model="numpy"`` drops Python's zero-division checks from hot loops: a division by zero gives
   inf/NaN, which the NaN policy already treats as unknown.
 """
@@ -14,8 +15,7 @@ from typing import Any
 
 import numba
 
-FASTMATH = {"contract", "arcp", "nsz", "reassoc"}
-_DEFAULTS: dict[str, Any] = {"cache": True, "nogil": True, "fastmath": FASTMATH, "error_model": "numpy"}
+_DEFAULTS: dict[str, Any] = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 
 
 def njit(fn: Callable | None = None, **options: Any) -> Any:
