@@ -23,7 +23,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #1f4e79;padding
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:.25em .6em;
 vertical-align:top}th{background:#eef2f6;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #ddd}.ev{font-family:"DejaVu Sans Mono",monospace;
-font-size:.85em;word-break:break-word}details{margin:.4em 0}
+font-size:.85em;word-break:break-word}nav{margin:.6em 0;font-size:.9em}nav a{color:#1f4e79}
 """
 
 
@@ -76,6 +76,9 @@ def render_html(data: ReportData, lang: str, figures: list[tuple[str, str, bytes
     reviews = (f"<h3 id=\"reviews\">{escape(t('reviews', lang))}</h3><ul>"
                + "".join(f"<li>{escape(r)}</li>" for r in changed) + "</ul>") if changed else ""
     method = "".join(f"<p>{escape(p)}</p>" for p in content.method_paragraphs(data, lang))
+    nav = " · ".join(f"<a href=\"#{i}\">{escape(t(k, lang))}</a>" for i, k in (
+        ("summary", "summary"), ("figures", "figures"), ("breakdowns", "breakdowns"), ("unsafe", "unsafe_table"),
+        ("sources", "sources"), ("method", "method")))
     status = "ok" if h.meets_target else "no"
     rate_repr = "" if h.safety_rate is None else repr(float(h.safety_rate))
     return f"""<!DOCTYPE html>
@@ -83,6 +86,7 @@ def render_html(data: ReportData, lang: str, figures: list[tuple[str, str, bytes
 <title>{escape(t('title', lang))}</title><style>{CSS}</style></head><body>
 <h1>{escape(t('title', lang))}</h1>
 <p class="sub">{escape(t('subtitle', lang, when=generated))}</p>
+<nav>{nav}</nav>
 <h2 id="summary">{escape(t('summary', lang))}</h2>
 <div class="headline">
 <div class="card {status}"><div>{escape(t('safety_rate', lang))}</div>
