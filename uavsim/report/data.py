@@ -110,6 +110,7 @@ class ReportData:
     n_boot: int
     seed: int
     utc_offset_h: float = stats.LOCAL_UTC_OFFSET_H
+    cache: dict[Any, Any] = field(default_factory=dict)  # work shared by the languages (map relief)
 
     @property
     def unsafe_flights(self) -> list[Flight]:

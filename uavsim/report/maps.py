@@ -133,7 +133,10 @@ def fig_map(data: ReportData, lang: str) -> Figure:
         return fig
     w, s, e, n = extent
     ax = fig.add_subplot()
-    rel = relief(data.terrain, extent)
+    key = ("relief", extent)
+    if key not in data.cache:  # the same relief serves every language
+        data.cache[key] = relief(data.terrain, extent)
+    rel = data.cache[key]
     if rel is not None:
         elev, shade = rel
         ax.imshow(shade, cmap="gray", extent=(w, e, s, n), origin="upper", interpolation="bilinear",
