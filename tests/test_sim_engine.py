@@ -129,3 +129,18 @@ def test_strong_wind_grounds_the_sprayers(prep):
 
 def test_flight_hours_match_records(year):
     assert year.summary["flight_hours"] == pytest.approx(sum(f.duration_s for f in year.flights) / HOUR_S)
+
+
+def test_hazard_scale_raises_failures(prep):
+    base = run_prepared(prep, seed=5, days=SHORT_DAYS)
+    risky = run_prepared(dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(30.0)), seed=5,
+                         days=SHORT_DAYS)
+    safe = run_prepared(dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(0.0)), seed=5,
+                        days=SHORT_DAYS)
+
+    def failed(r):
+        return sum("failure" in f.extra and f.extra["failure"] != "recall" for f in r.flights)
+
+    assert failed(safe) == 0 and safe.summary["unsafe"] == 0
+    assert failed(risky) > 5 * max(failed(base), 1)
+    assert risky.summary["unsafe"] > base.summary["unsafe"]

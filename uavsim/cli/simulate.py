@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,12 @@ def _pct(x: float | None) -> str:
 @click.option("--write-logs", "write_logs", default=None, type=click.Path(file_okay=False),
               help="Write each simulated flight as a MAVLink .tlog into this folder.")
 @click.option("--max-logs", type=click.IntRange(0), default=None, help="Write only the first N logs.")
+@click.option("--hazard-scale", type=click.FloatRange(0.0), default=1.0, show_default=True,
+              help="Multiply every failure rate of campaign.toml (sensitivity).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def simulate(scenario: str, dem: str | None, seed: int | None, replications: int, workers: int, db: str,
-             no_store: bool, days: int | None, write_logs: str | None, max_logs: int | None, as_json: bool) -> None:
+             no_store: bool, days: int | None, write_logs: str | None, max_logs: int | None, hazard_scale: float,
+             as_json: bool) -> None:
     """Simulate the campaign: flights, unsafe flights, the safe rate and its lower bound.
 
     With --replications, the top-level figures are medians over the replications, with the quantiles of
@@ -42,6 +46,8 @@ def simulate(scenario: str, dem: str | None, seed: int | None, replications: int
     from uavsim.sim.campaign import prepared, run_prepared
 
     prep = prepared(Path(scenario), dem)
+    if hazard_scale != 1.0:
+        prep = dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(hazard_scale))
     doc: dict[str, Any]
     if replications == 1:
         res = run_prepared(prep, seed, None, days)
@@ -64,6 +70,7 @@ def simulate(scenario: str, dem: str | None, seed: int | None, replications: int
         flights = run.flights if run else []
         if run:
             doc["run_id"] = run.run_id
+    doc["hazard_scale"] = hazard_scale
     if not no_store and run is not None:
         from uavsim.store import Store
 

@@ -6,7 +6,7 @@ the field. Hours of day are local in the file and become seconds (SI) here, at t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -102,6 +102,13 @@ class Campaign:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+    def with_hazard_scale(self, k: float) -> Campaign:
+        """The same campaign with every failure rate multiplied by ``k`` (a sensitivity knob)."""
+        if not k >= 0:
+            raise ValueError(f"hazard scale must be >= 0, got {k}")
+        hz = tuple(replace(h, per_fh=h.per_fh * k, shadow_per_fh=h.shadow_per_fh * k) for h in self.hazards)
+        return replace(self, hazards=hz)
 
 
 def _section(d: dict[str, Any], name: str, path: Path, kind: type, prefix: str = "") -> Any:
