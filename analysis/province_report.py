@@ -55,11 +55,12 @@ def write_json(path: Path, doc: object) -> None:
 
 
 def run(db: Path, out: Path, confidence: float, target: float, cluster: str, seed: int, n_boot: int,
-        dem: str | None, scenario: str | None, langs: list[str], generated: str | None) -> dict:
-    flights = stats.load_flights(db)  # raises a clear StoreError for a missing or empty store
+        dem: str | None, scenario: str | None, langs: list[str], generated: str | None,
+        source: str | None = None) -> dict:
+    flights = stats.load_flights(db, source=source)  # a clear StoreError for a missing or empty store
     result = build_report(db, out, langs, ("html", "pdf"), confidence=confidence, target=target,
                           cluster=cluster, n_boot=n_boot, seed=seed, dem=dem, scenario=scenario,
-                          generated=generated)
+                          generated=generated, source=source)
     overall = stats.summarize(flights, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot,
                               seed=seed).to_dict()
     overall["by"] = {by: [g.to_dict() for g in stats.group_stats(flights, by, confidence, target)] for by in STRATA}
@@ -71,7 +72,8 @@ def run(db: Path, out: Path, confidence: float, target: float, cluster: str, see
                   "by_source": {g["group"]: g["flights"] for g in overall["by"]["source"]}},
         "parameters": {"confidence": confidence, "target": target, "cluster": cluster, "seed": seed,
                        "n_boot": n_boot, "dem": dem or "embedded default",
-                       "scenario": scenario or "missions/dienbien", "langs": langs},
+                       "scenario": scenario or "missions/dienbien", "langs": langs,
+                       "source": source or "all"},
         "headline": {k: result[k] for k in ("safety_rate", "lower_bound", "meets_target", "unsafe")},
         "uavsim": uavsim.__version__, "git_commit": git_commit(), "python": sys.version.split()[0],
         "terrain": {"path": result["terrain"], "synthetic": result["terrain_synthetic"]},
@@ -93,13 +95,15 @@ def main() -> int:
     ap.add_argument("--n-boot", type=int, default=stats.DEFAULT_BOOTSTRAP, help="bootstrap resamples")
     ap.add_argument("--dem", default=None, help="DEM for the map (default: embedded synthetic terrain)")
     ap.add_argument("--scenario", default=None, help="scenario folder for the map's places and zones")
+    ap.add_argument("--source", choices=("sim", "log"), default=None,
+                    help="only simulated or only flown flights (default: all; the province's rate: log)")
     ap.add_argument("--lang", default="vi,en", help="vi, en or vi,en")
     ap.add_argument("--generated", default=None, help="date printed on the report (default: now, UTC)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         m = run(args.db, args.out, args.confidence, args.target, args.cluster, args.seed, args.n_boot, args.dem,
-                args.scenario, args.lang.split(","), args.generated)
+                args.scenario, args.lang.split(","), args.generated, args.source)
     except UavSimError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1

@@ -95,3 +95,12 @@ def test_missing_and_empty_store_exit_1_with_a_message(tmp_path):
 def test_bad_by_is_a_usage_error(store_path):
     res = _run("stats", "--db", str(store_path[0]), "--by", "colour")
     assert res.exit_code == 2
+
+
+def test_source_filter(store_path):
+    path, flights = store_path
+    for source in ("sim", "log"):
+        doc = json.loads(_run("stats", "--db", str(path), "--source", source, "--json").stdout)
+        mine = [f for f in flights if f.source == source]
+        assert doc["flights"] == len(mine)
+        assert doc["unsafe"] == sum(f.outcome == "unsafe" for f in mine)

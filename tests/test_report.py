@@ -243,3 +243,15 @@ def test_many_aircraft_pool_into_other(tmp_path):
     pooled = [x for x in labels if x.startswith("other")]
     assert pooled == [f"other ({n_groups - MAX_GROUPS + 1})  (n={sum(g.flights for g in data.strata['aircraft'][MAX_GROUPS - 1:])}, "
                       f"{sum(g.unsafe for g in data.strata['aircraft'][MAX_GROUPS - 1:])})"]
+
+
+def test_report_of_one_source_matches_stats_of_that_source(built, tmp_path):
+    db = built[0]
+    page = (built[3] / "report-en.html").read_text(encoding="utf-8")
+    assert "the headline pools both" in page  # the full report says it mixes sources
+    res = build_report(db, tmp_path / "o", ["en"], ["html"], terrain=False, n_boot=50, dpi=50, source="log")
+    stats = json.loads(CliRunner().invoke(cli, ["stats", "--db", str(db), "--source", "log", "--json"]).stdout)
+    page = (tmp_path / "o" / "report-en.html").read_text(encoding="utf-8")
+    assert _data_value(page, "safety-rate") == stats["safety_rate"]
+    assert res["flights"] == stats["flights"] < built[2]["flights"]
+    assert "This report covers real (logs) flights only." in page

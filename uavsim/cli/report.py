@@ -47,14 +47,16 @@ def _choices(allowed: tuple[str, ...], default: tuple[str, ...] | None = None):
 @click.option("--utc-offset", "utc_offset_h", type=click.FloatRange(-12, 14), default=st.LOCAL_UTC_OFFSET_H,
               show_default=True,
               help="Local time zone in hours from UTC, for days (clusters) and months.")
+@click.option("--source", type=click.Choice(["sim", "log"]), default=None,
+              help="Only simulated (sim) or only flown (log) flights; default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (files, headline, timings).")
 def report(db: str, out: str, langs: list[str], formats: list[str], confidence: float, target: float,
            cluster: str, seed: int, dem: str | None, scenario: str | None, max_tracks: int | None, dpi: int,
-           utc_offset_h: float, as_json: bool) -> None:
+           utc_offset_h: float, source: str | None, as_json: bool) -> None:
     """Write the safety report (figures, breakdowns, unsafe flights with evidence) into OUT."""
     result = build_report(db, out, langs, formats, confidence=confidence, target=target, cluster=cluster,
                           seed=seed, dem=dem, scenario=scenario, max_tracks=max_tracks, dpi=dpi,
-                          utc_offset_h=utc_offset_h)
+                          utc_offset_h=utc_offset_h, source=source)
     if as_json:
         echo_json(result)
         return

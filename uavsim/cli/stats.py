@@ -26,11 +26,14 @@ def _pct(x: float | None) -> str:
 @click.option("--utc-offset", "utc_offset_h", type=click.FloatRange(-12, 14), default=api.LOCAL_UTC_OFFSET_H,
               show_default=True,
               help="Local time zone in hours from UTC, for days (clusters) and months.")
+@click.option("--source", type=click.Choice(["sim", "log"]), default=None,
+              help="Only simulated (sim) or only flown (log) flights; default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def stats(db: str, by: str | None, confidence: float, target: float, cluster: str, seed: int,
-          utc_offset_h: float, as_json: bool) -> None:
+          utc_offset_h: float, source: str | None,
+          as_json: bool) -> None:
     """Safe rate, its one-sided Clopper-Pearson lower bound, and breakdowns."""
-    summary = api.summarize(api.load_flights(db), by=by, confidence=confidence, target=target,
+    summary = api.summarize(api.load_flights(db, source=source), by=by, confidence=confidence, target=target,
                             cluster=cluster, seed=seed, utc_offset_h=utc_offset_h)
     if as_json:
         echo_json(summary.to_dict())

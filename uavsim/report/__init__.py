@@ -44,10 +44,12 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
                  formats: Iterable[str] = DEFAULT_FORMATS, *, confidence: float = 0.95, target: float = 0.99,
                  cluster: str = "day", n_boot: int = 2000, seed: int = 0, max_tracks: int | None = None,
                  dem: str | Path | None = None, scenario: str | Path | None = None, terrain: bool = True,
-                 dpi: int = 100, generated: str | None = None, utc_offset_h: float = 7.0) -> dict[str, Any]:
+                 dpi: int = 100, generated: str | None = None, utc_offset_h: float = 7.0,
+                 source: str | None = None) -> dict[str, Any]:
     """Write ``report-<lang>.html`` / ``.pdf`` into ``out_dir``; returns the headline figures, files and timings.
 
     An empty or missing store raises :class:`~uavsim.errors.StoreError` before anything is written.
+    ``source`` ("sim" or "log") limits the report to simulated or to flown flights; by default both are pooled.
     """
     import matplotlib
 
@@ -64,7 +66,7 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
     t0 = time.perf_counter()
     data = gather(db, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed,
                   max_tracks=max_tracks, dem=dem, terrain=terrain, scenario=scenario,
-                  utc_offset_h=utc_offset_h)
+                  utc_offset_h=utc_offset_h, source=source)
     timings["gather_s"] = time.perf_counter() - t0
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -107,7 +109,7 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
     log.info("report for %d flights written to %s in %.1f s", o.flights, out, timings["total_s"])
     return {
         "out": str(out), "files": files, "flights": o.flights, "unsafe": o.unsafe, "safety_rate": o.safety_rate,
-        "lower_bound": o.lower_bound, "confidence": confidence, "target": target, "meets_target": o.meets_target,
+        "lower_bound": o.lower_bound, "source": source or "all", "confidence": confidence, "target": target, "meets_target": o.meets_target,
         "tracks": len(data.tracks), "terrain": getattr(data.terrain, "path", None),
         "terrain_synthetic": bool(getattr(data.terrain, "synthetic", False)), "timings": timings,
     }

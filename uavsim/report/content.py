@@ -26,6 +26,15 @@ def headline(data: ReportData, lang: str) -> Headline:
     return Headline(o.safety_rate, o.lower_bound, o.meets_target, t(key, lang, target=pct(data.target, lang, 0)))
 
 
+def scope_note(data: ReportData, lang: str) -> str | None:
+    """Which flights the headline counts, when that is not obvious (one source only, or both pooled)."""
+    if data.source:
+        return t("only_source", lang, source=label("source", data.source, lang))
+    if {"sim", "log"} <= set(data.per_source):
+        return t("mixed_sources", lang)
+    return None
+
+
 def key_figures(data: ReportData, lang: str) -> list[tuple[str, str]]:
     """(label, value) rows under the headline."""
     o = data.summary.overall
@@ -127,6 +136,9 @@ def review_lines(data: ReportData, lang: str) -> list[str]:
 def source_lines(data: ReportData, lang: str) -> list[str]:
     """Where the flights, the terrain and the rules came from."""
     lines = [t("src_store", lang, path=data.store_path)]
+    note = scope_note(data, lang)
+    if note:
+        lines.append(note)
     n_sim = data.per_source["sim"].flights if "sim" in data.per_source else 0
     n_log = data.per_source["log"].flights if "log" in data.per_source else 0
     if n_sim:

@@ -110,6 +110,7 @@ class ReportData:
     n_boot: int
     seed: int
     utc_offset_h: float = stats.LOCAL_UTC_OFFSET_H
+    source: str | None = None  # "sim" or "log" when the report covers one source only
     cache: dict[Any, Any] = field(default_factory=dict)  # work shared by the languages (map relief)
 
     @property
@@ -189,13 +190,14 @@ def open_terrain(dem: str | Path | None) -> Any | None:
 def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target: float = stats.DEFAULT_TARGET,
            cluster: str = "day", n_boot: int = stats.DEFAULT_BOOTSTRAP, seed: int = 0,
            max_tracks: int | None = None, dem: str | Path | None = None, terrain: bool = True,
-           scenario: str | Path | None = None, utc_offset_h: float = stats.LOCAL_UTC_OFFSET_H) -> ReportData:
+           scenario: str | Path | None = None, utc_offset_h: float = stats.LOCAL_UTC_OFFSET_H,
+           source: str | None = None) -> ReportData:
     """Read a store once and compute everything the report shows. An empty or missing store raises.
 
     ``terrain=False`` leaves out the map's background (relief, sites and zones of ``scenario``), which is
     faster and needs neither a DEM nor a scenario folder.
     """
-    flights = stats.load_flights(db)
+    flights = stats.load_flights(db, source=source)
     summary = stats.summarize(flights, confidence=confidence, target=target, cluster=cluster, n_boot=n_boot,
                               seed=seed, utc_offset_h=utc_offset_h)
     strata = {by: stats.group_stats(flights, by, confidence, target, utc_offset_h) for by in REPORT_STRATA}
@@ -208,4 +210,5 @@ def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target:
         runs=runs, tracks=tracks, terrain=open_terrain(dem) if terrain else None,
         context=load_context(scenario) if terrain else None, rules_path=default_rules().path,
         confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed, utc_offset_h=utc_offset_h,
+        source=source,
     )

@@ -79,6 +79,8 @@ def render_html(data: ReportData, lang: str, figures: list[tuple[str, str, bytes
     nav = " · ".join(f"<a href=\"#{i}\">{escape(t(k, lang))}</a>" for i, k in (
         ("summary", "summary"), ("figures", "figures"), ("breakdowns", "breakdowns"), ("unsafe", "unsafe_table"),
         ("sources", "sources"), ("method", "method")))
+    scope = content.scope_note(data, lang)
+    note = f"<p class=\"sub\" id=\"scope\">{escape(scope)}</p>" if scope else ""
     status = "ok" if h.meets_target else "no"
     rate_repr = "" if h.safety_rate is None else repr(float(h.safety_rate))
     return f"""<!DOCTYPE html>
@@ -97,7 +99,7 @@ def render_html(data: ReportData, lang: str, figures: list[tuple[str, str, bytes
 <div class="v" id="target" data-value="{float(data.target)!r}">{escape(pct(data.target, lang, 0))}</div>
 <div id="verdict" data-meets="{str(h.meets_target).lower()}">{escape(h.verdict)}</div></div>
 </div>
-<table class="kv">{kv}</table>
+{note}<table class="kv">{kv}</table>
 <h2 id="figures">{escape(t('figures', lang))}</h2>{figs}
 <h2 id="breakdowns">{escape(t('breakdowns', lang))}</h2>{strata}
 <h2 id="unsafe">{escape(t('unsafe_table', lang))}</h2>{_unsafe_section(data, lang)}{reviews}

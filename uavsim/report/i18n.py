@@ -75,6 +75,11 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
                          "Terrain: none available; the map is drawn without relief."),
     "src_scenario": ("Địa điểm, vùng cấm/hạn chế bay và vùng được phép trên bản đồ: {path}.",
                      "Places, no-fly/restricted zones and permit areas on the map: {path}."),
+    "only_source": ("Báo cáo này chỉ gồm các chuyến bay {source}.", "This report covers {source} flights only."),
+    "mixed_sources": ("Cơ sở dữ liệu có cả chuyến bay mô phỏng và chuyến bay thực; số liệu chính gộp cả hai. "
+                      "Xem phân tích theo nguồn, hoặc lập báo cáo với --source log để chỉ tính chuyến bay thực.",
+                      "The store holds simulated and real flights and the headline pools both. See the breakdown "
+                      "by source, or report with --source log for flown flights only."),
     "src_rules": ("Bảng quy tắc phân loại: {path}.", "Classification rules table: {path}."),
     "src_store": ("Cơ sở dữ liệu chuyến bay: {path}.", "Flight store: {path}."),
     "undated": ("{n} chuyến bay không có thời điểm bắt đầu không xuất hiện trên các biểu đồ theo thời gian.",

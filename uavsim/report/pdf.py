@@ -109,6 +109,9 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
                size=12, weight="bold")
         p.gap(0.5)
         p.text(h.verdict, size=11, colour="#3d8b5a" if h.meets_target else "#c0392b")
+        scope = content.scope_note(data, lang)
+        if scope:
+            p.text(scope, size=8.5, colour="#666666")
         p.gap()
         p.rows(content.key_figures(data, lang))
         p.heading(t("method", lang))

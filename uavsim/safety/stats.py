@@ -352,7 +352,10 @@ def cumulative_series(safe: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) 
 
 
 def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool = False) -> list[Flight]:
-    """Every flight of an existing store; a missing or empty store is a :class:`StoreError`, never created."""
+    """Every flight (or every flight of ``source``, sim or log) of an existing store.
+
+    A missing or empty store is a :class:`StoreError`; a missing file is never created.
+    """
     from uavsim.store import Store  # the store pulls in sqlite; statistics alone do not need it
 
     path = Path(db)
@@ -361,6 +364,7 @@ def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool
     with Store(path) as store:
         flights = store.flights(source=source, with_telemetry=with_telemetry)
     if not flights:
-        raise StoreError(f"{path}: the store holds no flights (fill it with `uavsim simulate` or `uavsim ingest`)")
+        what = f"no {source} flights" if source else "no flights"
+        raise StoreError(f"{path}: the store holds {what} (fill it with `uavsim simulate` or `uavsim ingest`)")
     log.info("%s: %d flights", path, len(flights))
     return flights
