@@ -89,7 +89,10 @@ def test_round_trip_through_the_importer_keeps_outcomes(run, tmp_path):
         got, _ = ingest.analyse(ingest.read_log(path), ingest.sha256_of(path), prep.terrain,
                                 prep.scenario.airspace, prep.rules)
         assert len(got) == 1, f.id
-        assert (got[0].outcome, got[0].severity) == (f.outcome, f.severity), (f.id, f.extra, got[0].events)
+        assert got[0].outcome == f.outcome, (f.id, f.extra, got[0].events)
+        # pilot-reported occurrences (a recall, a bird, a gust) leave no autopilot message to recognise
+        if not {e.kind for e in f.events} & {"MISSION_ABORTED", "BIRD_STRIKE", "WEATHER"}:
+            assert got[0].severity == f.severity, (f.id, f.extra, got[0].events)
 
 
 def test_identical_sorties_make_distinct_files(run, tmp_path):
