@@ -220,3 +220,22 @@ def test_load_flights_missing_and_empty_store(tmp_path):
     with Store(tmp_path / "one.db") as s:
         s.add_run("r1", _flights(5, 1))
     assert len(stats.load_flights(tmp_path / "one.db")) == 5
+
+
+def test_a_flight_recorded_twice_counts_once(tmp_path):
+    from uavsim.records import Flight
+    from uavsim.safety.stats import load_flights
+    from uavsim.store import Store
+
+    a = Flight("aaaa-0", "log", "aaaa:0", outcome="safe")
+    b = Flight("bbbb-0", "log", "bbbb:0", outcome="unsafe", severity="accident", extra={"same_flight_as": "aaaa-0"})
+    c = Flight("cccc-0", "log", "cccc:0", outcome="safe")
+    with Store(tmp_path / "s.db") as st:
+        st.add_file("aaaa", "gcs.tlog", [a])
+        st.add_file("bbbb", "00000001.BIN", [b])
+        st.add_file("cccc", "other.BIN", [c])
+    once = {f.id: f for f in load_flights(tmp_path / "s.db")}
+    assert sorted(once) == ["aaaa-0", "cccc-0"]
+    # The aircraft's own log saw the accident the ground station missed: the worse verdict counts.
+    assert (once["aaaa-0"].outcome, once["aaaa-0"].severity) == ("unsafe", "accident")
+    assert len(load_flights(tmp_path / "s.db", include_repeats=True)) == 3

@@ -28,7 +28,7 @@ import numpy as np
 from scipy.stats import beta, norm
 
 from uavsim.errors import InputError, StoreError
-from uavsim.records import SEVERITIES, Flight
+from uavsim.records import SEVERITIES, SEVERITY_RANK, Flight
 
 log = logging.getLogger(__name__)
 
@@ -351,9 +351,32 @@ def cumulative_series(safe: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) 
     return k / n, lower
 
 
-def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool = False) -> list[Flight]:
+def _merge_repeats(flights: list[Flight]) -> list[Flight]:
+    """Count a flight recorded twice once, with the worse verdict and the events of both records.
+
+    Only when the first record is in the same selection, so that a --source filter never drops both."""
+    by_id = {f.id: f for f in flights}
+    kept = []
+    for f in flights:
+        first = by_id.get(f.extra.get("same_flight_as"))
+        if first is None:
+            kept.append(f)
+            continue
+        if SEVERITY_RANK[f.severity] > SEVERITY_RANK[first.severity]:
+            first.severity = f.severity
+        if f.outcome == "unsafe":
+            first.outcome = "unsafe"
+        first.events = first.events + f.events
+        first.extra.setdefault("also_recorded_as", []).append(f.id)
+    return kept
+
+
+def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool = False,
+                 include_repeats: bool = False) -> list[Flight]:
     """Every flight (or every flight of ``source``, sim or log) of an existing store.
 
+    A flight recorded twice (the ground station's .tlog and the aircraft's own log) is counted once: the
+    record the importer marked ``extra["same_flight_as"]`` is left out unless ``include_repeats``.
     A missing or empty store is a :class:`StoreError`; a missing file is never created.
     """
     from uavsim.store import Store  # the store pulls in sqlite; statistics alone do not need it
@@ -363,6 +386,8 @@ def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool
         raise StoreError(f"{path}: no flight store here (fill one with `uavsim simulate` or `uavsim ingest`)")
     with Store(path) as store:
         flights = store.flights(source=source, with_telemetry=with_telemetry)
+    if not include_repeats:
+        flights = _merge_repeats(flights)
     if not flights:
         what = f"no {source} flights" if source else "no flights"
         raise StoreError(f"{path}: the store holds {what} (fill it with `uavsim simulate` or `uavsim ingest`)")
