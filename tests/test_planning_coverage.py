@@ -33,14 +33,14 @@ def fields(draw):
         poly = Polygon([(rr * r * math.cos(2 * math.pi * i / n), rr * r * math.sin(2 * math.pi * i / n))
                         for i, rr in enumerate(radii)])
     assume(isinstance(poly, Polygon) and poly.is_valid and poly.area > 15_000)
-    # no corner sharper than 30 degrees (a swath cannot reach into a needle)
+    # no corner sharper than 45 degrees (a swath cannot reach into a needle)
     xy = np.asarray(poly.exterior.coords)[:-1]
     for i in range(len(xy)):
         a, b, c = xy[i - 1], xy[i], xy[(i + 1) % len(xy)]
         u, v = a - b, c - b
         assume(np.linalg.norm(u) > 1.0 and np.linalg.norm(v) > 1.0)
         ang = math.degrees(math.acos(np.clip(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v)), -1, 1)))
-        assume(ang > 30)
+        assume(ang > 45)
     swath = draw(st.floats(5.0, 15.0))
     holes = []
     for _ in range(draw(st.integers(0, 2))):

@@ -34,11 +34,12 @@ SURVEY_TYPES = ("survey", "monitor")
 APPLY_TYPES = ("spray", "seed", "fertilise")
 DEFAULT_AIRCRAFT = {"survey": "survey-quad", "monitor": "survey-quad"}
 DEFAULT_APPLY_AIRCRAFT = "sprayer-t40"
-ESTIMATE_MARGIN = 1.15  # sortie split uses this much more energy than the quick estimate (turns, wind)
+ESTIMATE_MARGIN = 1.08  # the sortie split allows this much more energy than its quick estimate (profile, wind)
 SPRAY_TOL_M = 1.0  # terrain following: waypoints' straight lines stay 0..SPRAY_TOL_M above the working height
 SURVEY_TOL_M = 8.0
 CEILING_MARGIN_M = 5.0  # survey height stays this far below the height limit
 WORK_STEP_M = 10.0
+TURN_S = 4.0  # a working multirotor stops and turns at each lane end (assumption; waypoints without splines)
 
 
 def _utm_polygon(vertices, holes):
@@ -54,11 +55,20 @@ def _utm_polygon(vertices, holes):
 
 def _work_waypoints(lat: np.ndarray, lon: np.ndarray, ds: np.ndarray, vidx: np.ndarray, ground: np.ndarray,
                     agl_m: float, tol_m: float):
-    """Terrain-following waypoints over ground samples: (lat, lon, alt MSL, cumulative distance)."""
+    """Terrain-following waypoints over ground samples: (lat, lon, alt MSL, indices of the samples kept)."""
     target = ground + agl_m
     ok = np.where(np.isfinite(target), target, agl_m)  # unknown: the assessment rejects it
     keep = np.union1d(simplify_profile(ds, ok, ok + tol_m), vidx)
-    return lat[keep], lon[keep], ok[keep], ds[keep]
+    return lat[keep], lon[keep], ok[keep], keep
+
+
+def _turns(pieces) -> np.ndarray:
+    """True for each piece that starts in a new direction (the aircraft stops and turns before it)."""
+    out = np.zeros(len(pieces), bool)
+    for k in range(1, len(pieces)):
+        a, b = pieces[k - 1], pieces[k]
+        out[k] = abs((b.x1 - b.x0) * (a.y1 - a.y0) - (b.y1 - b.y0) * (a.x1 - a.x0)) > 1e-6 * a.length * b.length
+    return out
 
 
 def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: float, work_speed: float,
@@ -70,6 +80,7 @@ def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: 
     """
     pieces = cov.pieces
     amount = np.array([p.new_m2 / M2_PER_HA * rate for p in pieces])
+    turn = _turns(pieces)
     budget = ac.battery_wh * (1.0 - reserve_frac) / ESTIMATE_MARGIN
     cap = ac.tank_l if rate > 0 else math.inf
     vert_s = 2 * (transit_agl / ac.climb_mps + transit_agl / ac.descent_mps)  # take-off/landing, into/out of work
@@ -93,30 +104,46 @@ def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: 
         return (wh_per_m(mass, ac.cruise_mps) * d
                 + power_w(ac, mass, 0.0, 0.0, alt_msl) * vert_s / JOULES_PER_WH)
 
-    out: list[tuple[int, int, float]] = []
-    i = 0
-    while i < len(pieces):
-        load = min(cap, float(amount[i:].sum())) if rate > 0 else 0.0
+    def reach(i: int, load: float) -> tuple[int, bool]:
+        """End piece of a sortie that starts at piece i with ``load`` in the tank, and whether the battery
+        (not the tank or the field's end) ended it."""
         left = load
-        m0 = ac.operating_kg + load * LIQUID_KG_PER_L
-        if m0 > ac.max_takeoff_kg:
-            left = load = (ac.max_takeoff_kg - ac.operating_kg) / LIQUID_KG_PER_L
-            m0 = ac.max_takeoff_kg
-        p0 = pieces[i]
-        e = transit_wh(math.dist(launch, (p0.x0, p0.y0)), m0)
+        e = transit_wh(math.dist(launch, (pieces[i].x0, pieces[i].y0)), ac.operating_kg + load * LIQUID_KG_PER_L)
         j = i
         while j < len(pieces):
             p = pieces[j]
             if amount[j] > left + 1e-9:
-                break
+                return j, False
             mass = ac.operating_kg + left * LIQUID_KG_PER_L
             e_p = wh_per_m(mass, work_speed) * p.length
+            if turn[j] and j > i:
+                e_p += power_w(ac, mass, 0.0, 0.0, alt_msl) * TURN_S / JOULES_PER_WH
             e_back = transit_wh(math.dist(launch, (p.x1, p.y1)), mass - amount[j] * LIQUID_KG_PER_L)
             if e + e_p + e_back > budget:
-                break
+                return j, True
             e += e_p
             left -= amount[j]
             j += 1
+        return j, False
+
+    out: list[tuple[int, int, float]] = []
+    i = 0
+    max_load = min(cap, (ac.max_takeoff_kg - ac.operating_kg) / LIQUID_KG_PER_L)
+    while i < len(pieces):
+        # The crew loads what the sortie will spray: the largest load the battery can carry out and spray
+        # (a heavier load costs more to carry, so search it).
+        hi_load = min(max_load, float(amount[i:].sum())) if rate > 0 else 0.0
+        j, battery = reach(i, hi_load)
+        if rate > 0 and battery:
+            lo_load, j_lo = 0.0, i
+            for _ in range(20):
+                mid = 0.5 * (lo_load + hi_load)
+                jm, battery = reach(i, mid)
+                if battery:
+                    hi_load = mid
+                else:
+                    lo_load, j_lo = mid, jm
+            j = max(j, j_lo)
         if j == i:
             raise PlanningError(f"the {ac.id} cannot reach and work the field from its launch point on one "
                                 f"battery with a {100 * reserve_frac:.0f} % reserve")
@@ -181,13 +208,16 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
             site: str, launch: tuple[float, float], ground0: float, launch_ll: tuple[float, float], work_agl: float,
             tol: float, speed: float, transit_agl: float, smooth, ceiling: float, rate: float, wind_mps: float,
             wind_dir_deg: float, reserve_frac: float, max_shadowed_frac: float | None) -> Plan:
-    # corners of the work path: where the direction or the spraying state changes
+    # corners of the work path: where the direction (a stop and turn) or the spraying state changes
+    turns = _turns(pieces)
     xy = [(pieces[0].x0, pieces[0].y0)]
-    for a, b in zip(pieces[:-1], pieces[1:], strict=True):
-        turn = abs((b.x1 - b.x0) * (a.y1 - a.y0) - (b.y1 - b.y0) * (a.x1 - a.x0)) > 1e-6 * a.length * b.length
-        if turn or a.spraying != b.spraying:
-            xy.append((a.x1, a.y1))
+    is_turn = [False]
+    for q in range(1, len(pieces)):
+        if turns[q] or pieces[q - 1].spraying != pieces[q].spraying:
+            xy.append((pieces[q].x0, pieces[q].y0))
+            is_turn.append(bool(turns[q]))
     xy.append((pieces[-1].x1, pieces[-1].y1))
+    is_turn.append(False)
     xy_arr = np.array(xy)
     # the work path and both transits sampled first, so that the terrain is read in one kernel call
     xs, ys, ds, vidx = densify_utm(xy_arr[:, 0], xy_arr[:, 1], WORK_STEP_M)
@@ -198,7 +228,8 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
     sizes = np.cumsum([work[0].size, out[0].size])
     ground = np.split(t.elevation(np.concatenate([work[0], out[0], back[0]]),
                                   np.concatenate([work[1], out[1], back[1]])), sizes)
-    wlat, wlon, walt, wd = _work_waypoints(*work, ground[0], work_agl, tol)
+    wlat, wlon, walt, wkeep = _work_waypoints(*work, ground[0], work_agl, tol)
+    turn_at = np.isin(wkeep, vidx[np.array(is_turn)])  # kept work waypoints where the aircraft turns
     out_lat, out_lon, out_alt = profile_over(*out, ground[1], transit_agl, smooth, ceiling)
     back_lat, back_lon, back_alt = profile_over(*back, ground[2], transit_agl, smooth, ceiling)
     lat0, lon0 = launch_ll
@@ -215,12 +246,14 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
     payload = amount * LIQUID_KG_PER_L if rate > 0 else 0.0
     on, off = (n_out, n_out + n_work - 1) if rate > 0 else (None, None)
     mass = mass_schedule(ac, wp, payload, None, on, off)
+    hold = np.zeros(len(wp))
+    hold[n_out: n_out + n_work][turn_at] = TURN_S
     extra = {"sortie": k + 1, "amount": amount, "litres": amount if mtype != "seed" else 0.0,
              "kg_seed": amount if mtype == "seed" else 0.0,
              "hectares": float(sum(p.new_m2 for p in pieces) / M2_PER_HA), "work_agl_m": work_agl,
-             "payload_kg": payload, "spray_on_index": on, "spray_off_index": off}
+             "payload_kg": payload, "spray_on_index": on, "spray_off_index": off, "turns": int(turn_at.sum())}
     return assess("sortie", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=site, mass_kg=mass,
-                  speed_mps=speeds, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
+                  speed_mps=speeds, hold_s=hold, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
                   step_m=WORK_STEP_M, extra=extra, max_shadowed_frac=max_shadowed_frac)
 
 
