@@ -54,10 +54,11 @@ def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = l
     summary["plans"] = [{"id": p.extra.get("route_id") or p.extra.get("field_id"), "kind": p.kind, "feasible": p.feasible, "reasons": p.reasons}
                         for p in plans]
 
-    db = out / "uavsim.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    with Store(db) as store:
+    db, logs_db = out / "uavsim.db", out / "ingested-logs.db"
+    for path in (db, logs_db):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with Store(db) as store, Store(logs_db) as logs_store:
         t1 = time.perf_counter()
         res = run_campaign(sc, seed=seed, terrain=terrain, store=store)
         s = res.summary
@@ -74,7 +75,8 @@ def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = l
         paths = [write_tlog(f, logs_dir / f"{f.id}.tlog", res.track_of(f)) for f in sample]  # full 1 Hz track
         echo(f"[4/6 logs] wrote {len(paths)} simulated flights as MAVLink .tlog to {logs_dir}")
 
-        results = ingest([logs_dir], store, scenario=str(sc.root), use_terrain=True)
+        # A store of their own: these are copies of simulated flights, and must not be counted twice.
+        results = ingest([logs_dir], logs_store, scenario=str(sc.root), use_terrain=True)
         n_flights = sum(len(r.flights) for r in results)
         by_id = {f.id: f for f in sample}
         agree = sum(
@@ -83,7 +85,7 @@ def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = l
         )
         statuses = {st: sum(r.status == st for r in results) for st in ("imported", "duplicate", "rejected")}
         echo(f"[5/6 ingest] {statuses['imported']} imported, {statuses['rejected']} rejected: {n_flights} flights; "
-             f"{agree} of {len(sample)} keep the simulator's outcome")
+             f"{agree} of {len(sample)} keep the simulator's outcome (store {logs_db.name})")
         summary["ingest"] = {**statuses, "flights": n_flights, "same_outcome": agree, "sampled": len(sample)}
 
     t2 = time.perf_counter()
