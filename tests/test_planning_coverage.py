@@ -158,3 +158,15 @@ def test_wind_costs_sorties_but_stays_in_reserve(sc, terrain):
     assert windy.energy_wh > calm.energy_wh
     assert windy.extra["litres"] == pytest.approx(calm.extra["litres"])
     assert not plan_field(sc, "bc-macadamia-1", terrain=terrain, wind_mps=7.0).feasible  # T40 limit 6 m/s
+
+
+def test_sorties_carry_what_they_spray_and_stop_to_turn(sc, terrain):
+    from uavsim.planning.fields import TURN_S
+
+    p = plan_field(sc, "hn-coffee-1", terrain=terrain)
+    for s in p.sorties:
+        assert 0 < s.extra["amount"] <= 40.0 and s.extra["payload_kg"] == pytest.approx(s.extra["amount"])
+        assert s.reserve_pct >= 20.0
+        assert s.extra["turns"] > 0 and float(np.sum(s.hold_s)) == pytest.approx(s.extra["turns"] * TURN_S)
+    # a battery-limited field: most sorties end on the battery, not the tank, yet load little spare
+    assert sum(s.extra["amount"] for s in p.sorties) == pytest.approx(p.extra["litres"])
