@@ -168,5 +168,5 @@ def test_sorties_carry_what_they_spray_and_stop_to_turn(sc, terrain):
         assert 0 < s.extra["amount"] <= 40.0 and s.extra["payload_kg"] == pytest.approx(s.extra["amount"])
         assert s.reserve_pct >= 20.0
         assert s.extra["turns"] > 0 and float(np.sum(s.hold_s)) == pytest.approx(s.extra["turns"] * TURN_S)
-    # a battery-limited field: most sorties end on the battery, not the tank, yet load little spare
+    # the sorties add up to the field's litres
     assert sum(s.extra["amount"] for s in p.sorties) == pytest.approx(p.extra["litres"])
