@@ -42,6 +42,9 @@ def test_bilinear_matches_twin(shape, seed, pts, holes):
     y = np.array([p[1] for p in pts])
     out = np.empty(len(pts))
     k.bilinear_points(tiles, shape[0], shape[1], x, y, out)
+    serial = np.empty(len(pts))
+    k.bilinear_points_serial(tiles, shape[0], shape[1], x, y, serial)
+    assert np.array_equal(out, serial, equal_nan=True)
     for i in range(len(pts)):
         assert _same(out[i], bilinear_ref(g, x[i], y[i])), (x[i], y[i])
 
@@ -81,6 +84,10 @@ def test_path_clearance_matches_twin(seed, paths, step, threshold, holes):
     mc, fd = np.empty(n), np.empty(n)
     fi, unk, ns = (np.empty(n, np.int64) for _ in range(3))
     k.path_clearance(tiles, 40, 37, vx, vy, va, seg, offsets, step, threshold, mc, fi, fd, unk, ns)
+    serial = [np.empty(n), np.empty(n, np.int64), np.empty(n), np.empty(n, np.int64), np.empty(n, np.int64)]
+    k.path_clearance_serial(tiles, 40, 37, vx, vy, va, seg, offsets, step, threshold, *serial)
+    for a, b in zip((mc, fi, fd, unk, ns), serial, strict=True):
+        assert np.array_equal(a, b, equal_nan=True)
     for p in range(n):
         s, e = offsets[p], offsets[p + 1]
         ref = path_clearance_ref(g, vx[s:e], vy[s:e], va[s:e], seg[s:e], step, threshold)
@@ -101,6 +108,9 @@ def test_line_of_sight_matches_twin(seed, pairs, holes):
     a = np.array(pairs, dtype=float).T
     out = np.empty(len(pairs), np.int8)
     k.line_of_sight(tiles, 30, 31, a[0], a[1], a[2], a[3], a[4], a[5], 0.5, 5.0, out)
+    serial = np.empty(len(pairs), np.int8)
+    k.line_of_sight_serial(tiles, 30, 31, a[0], a[1], a[2], a[3], a[4], a[5], 0.5, 5.0, serial)
+    assert np.array_equal(out, serial)
     for i, p in enumerate(pairs):
         assert out[i] == line_of_sight_ref(g, p[:3], p[3:], 0.5, 5.0)
 

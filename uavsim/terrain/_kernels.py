@@ -61,8 +61,7 @@ def bilinear(tiles, nr, nc, x, y):
     return (z00 * (1.0 - fx) + z01 * fx) * (1.0 - fy) + (z10 * (1.0 - fx) + z11 * fx) * fy
 
 
-@njit_parallel
-def bilinear_points(tiles, nr, nc, x, y, out):
+def _bilinear_points(tiles, nr, nc, x, y, out):
     """Elevation at many points; writes into ``out`` (same length as x)."""
     for i in prange(x.shape[0]):
         out[i] = bilinear(tiles, nr, nc, x[i], y[i])
@@ -84,8 +83,7 @@ def count_samples(seg_len, offsets, step_m, counts):
         counts[p] = n
 
 
-@njit_parallel
-def path_points(vx, vy, valt, seg_len, offsets, step_m, sample_offsets, px, py, palt, pd):
+def _path_points(vx, vy, valt, seg_len, offsets, step_m, sample_offsets, px, py, palt, pd):
     """Fill sample coordinates along every path (pixel x, y; altitude; distance from the path start)."""
     for p in prange(offsets.shape[0] - 1):
         j = sample_offsets[p]
@@ -107,8 +105,7 @@ def path_points(vx, vy, valt, seg_len, offsets, step_m, sample_offsets, px, py, 
         pd[j] = d0
 
 
-@njit_parallel
-def path_clearance(tiles, nr, nc, vx, vy, valt, seg_len, offsets, step_m, threshold,
+def _path_clearance(tiles, nr, nc, vx, vy, valt, seg_len, offsets, step_m, threshold,
                    min_clear, first_idx, first_d, n_unknown, n_samples):
     """Fused sampling and clearance (altitude minus terrain) along many polylines at once.
 
@@ -158,8 +155,7 @@ def path_clearance(tiles, nr, nc, vx, vy, valt, seg_len, offsets, step_m, thresh
         n_samples[p] = j
 
 
-@njit_parallel
-def line_of_sight(tiles, nr, nc, ax, ay, az, bx, by, bz, step_px, margin, out):
+def _line_of_sight(tiles, nr, nc, ax, ay, az, bx, by, bz, step_px, margin, out):
     """Line of sight between pairs of 3-D points (pixel x, y; altitude MSL).
 
     ``out[i]`` is 1 when the straight line clears the terrain by ``margin`` everywhere strictly between the
@@ -179,3 +175,16 @@ def line_of_sight(tiles, nr, nc, ax, ay, az, bx, by, bz, step_px, margin, out):
                 res = 0
                 break
         out[i] = res
+
+
+# Each kernel twice: threaded for big batches, serial for small ones (waking numba's thread team costs
+# milliseconds on a loaded machine, more than a few hundred samples take). ``prange`` is ``range`` when serial.
+bilinear_points = njit_parallel(_bilinear_points)
+bilinear_points_serial = njit(_bilinear_points)
+path_points = njit_parallel(_path_points)
+path_clearance = njit_parallel(_path_clearance)
+path_clearance_serial = njit(_path_clearance)
+line_of_sight = njit_parallel(_line_of_sight)
+line_of_sight_serial = njit(_line_of_sight)
+
+SERIAL_BELOW = 4096  # work items (points, samples or pairs) under which the serial kernel is faster

@@ -117,7 +117,8 @@ class Terrain:
         """Bilinear elevation (m MSL) at WGS84 points; NaN outside the DEM or next to nodata."""
         x, y = self.pixel_xy(lat, lon)
         out = np.empty(x.shape, dtype=np.float64)
-        k.bilinear_points(self.tiles, self.nrows, self.ncols, x, y, out)
+        kern = k.bilinear_points_serial if x.size < k.SERIAL_BELOW else k.bilinear_points
+        kern(self.tiles, self.nrows, self.ncols, x, y, out)
         return out
 
     def profile(self, lat1: float, lon1: float, lat2: float, lon2: float, step_m: float = 30.0) -> Profile:
@@ -153,8 +154,10 @@ class Terrain:
         n = len(paths)
         mc, fd = np.empty(n), np.empty(n)
         fi, unk, ns = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
-        k.path_clearance(self.tiles, self.nrows, self.ncols, x, y, alt, seg, offsets, float(step_m),
-                         float(threshold_m), mc, fi, fd, unk, ns)
+        small = n == 1 or seg.sum() / step_m < k.SERIAL_BELOW
+        kern = k.path_clearance_serial if small else k.path_clearance
+        kern(self.tiles, self.nrows, self.ncols, x, y, alt, seg, offsets, float(step_m), float(threshold_m),
+             mc, fi, fd, unk, ns)
         return Clearance(mc, fi, fd, unk / ns, ns)
 
     def sample_paths(self, paths: list[tuple[np.ndarray, np.ndarray, np.ndarray]], step_m: float = 10.0
@@ -171,7 +174,8 @@ class Terrain:
 
     def elevation_at_pixels(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.empty(np.shape(x), dtype=np.float64)
-        k.bilinear_points(self.tiles, self.nrows, self.ncols, np.asarray(x, float), np.asarray(y, float), out)
+        kern = k.bilinear_points_serial if out.size < k.SERIAL_BELOW else k.bilinear_points
+        kern(self.tiles, self.nrows, self.ncols, np.asarray(x, float), np.asarray(y, float), out)
         return out
 
     def line_of_sight(self, lat1, lon1, alt1_msl, lat2, lon2, alt2_msl, margin_m: float = 0.0) -> np.ndarray:
@@ -181,7 +185,8 @@ class Terrain:
         ax, ay = self.pixel_xy(lat1, lon1)
         bx, by = self.pixel_xy(lat2, lon2)
         out = np.empty(ax.shape, dtype=np.int8)
-        k.line_of_sight(self.tiles, self.nrows, self.ncols, ax, ay, np.ascontiguousarray(alt1), bx, by,
+        kern = k.line_of_sight_serial if ax.size < 64 else k.line_of_sight
+        kern(self.tiles, self.nrows, self.ncols, ax, ay, np.ascontiguousarray(alt1), bx, by,
                         np.ascontiguousarray(alt2), 0.5, float(margin_m), out)
         return out
 
