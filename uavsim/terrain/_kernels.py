@@ -5,8 +5,9 @@ pixel (row r, col c) is (x=c, y=r). A point within half a pixel of the outer cen
 anything further out, or any NaN corner of the bilinear cell, gives NaN: unknown, never clear.
 
 The DEM is stored in square tiles (``TILE`` × ``TILE`` float32, overlapping by one row and column so that a
-bilinear cell never straddles two tiles). A path then touches one 4 KiB page per ~1 km instead of one page per
-row, which keeps the TLB and caches warm: the row-major layout is what makes a naive loop memory-bound.
+bilinear cell never straddles two tiles). A path then touches about one page per ~1 km instead of one page per
+row, which keeps the TLB and caches warm: the row-major layout is what makes a naive loop memory-bound. The
+kernels index the tiles as one flat array (``flat, ntc``): a sample costs one address computation.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from numba import prange
 
 from uavsim._jit import njit, njit_parallel
 
-TILE = 32  # stored tile side (float32: 4 KiB, one page)
-STRIDE = TILE - 1  # tiles overlap by one sample
+STRIDE = 32  # tile step: a power of two, so that tile and offset are a shift and a mask
+SHIFT = 5
+MASK = STRIDE - 1
+TILE = STRIDE + 1  # stored tile side (float32: 4.3 KiB, about one page); tiles overlap by one sample
 
 
 def make_tiles(grid: np.ndarray) -> np.ndarray:
@@ -40,7 +43,7 @@ def make_tiles(grid: np.ndarray) -> np.ndarray:
 
 
 @njit(inline="always")
-def bilinear(tiles, nr, nc, x, y):
+def bilinear(flat, ntc, nr, nc, x, y):
     """Bilinear elevation at pixel-centre coordinates (x, y); NaN outside or next to nodata."""
     if not (x >= -0.5 and x <= nc - 0.5 and y >= -0.5 and y <= nr - 0.5):
         return np.nan
@@ -50,21 +53,20 @@ def bilinear(tiles, nr, nc, x, y):
     r0 = min(int(y), nr - 2)
     fx = x - c0
     fy = y - r0
-    tr = r0 // STRIDE
-    tc = c0 // STRIDE
-    lr = r0 - tr * STRIDE
-    lc = c0 - tc * STRIDE
-    z00 = np.float64(tiles[tr, tc, lr, lc])
-    z01 = np.float64(tiles[tr, tc, lr, lc + 1])
-    z10 = np.float64(tiles[tr, tc, lr + 1, lc])
-    z11 = np.float64(tiles[tr, tc, lr + 1, lc + 1])
+    base = (((r0 >> SHIFT) * ntc + (c0 >> SHIFT)) * TILE + (r0 & MASK)) * TILE + (c0 & MASK)
+    z00 = np.float64(flat[base])
+    z01 = np.float64(flat[base + 1])
+    z10 = np.float64(flat[base + TILE])
+    z11 = np.float64(flat[base + TILE + 1])
     return (z00 * (1.0 - fx) + z01 * fx) * (1.0 - fy) + (z10 * (1.0 - fx) + z11 * fx) * fy
 
 
 def _bilinear_points(tiles, nr, nc, x, y, out):
     """Elevation at many points; writes into ``out`` (same length as x)."""
+    flat = tiles.reshape(tiles.size)
+    ntc = tiles.shape[1]
     for i in prange(x.shape[0]):
-        out[i] = bilinear(tiles, nr, nc, x[i], y[i])
+        out[i] = bilinear(flat, ntc, nr, nc, x[i], y[i])
 
 
 @njit
@@ -91,8 +93,9 @@ def _path_points(vx, vy, valt, seg_len, offsets, step_m, sample_offsets, px, py,
         last = offsets[p + 1] - 1
         for k in range(offsets[p], last):
             n = _segment_count(seg_len[k], step_m)
+            inv_n = 1.0 / n
             for s in range(n):
-                t = s / n
+                t = s * inv_n
                 px[j] = vx[k] + (vx[k + 1] - vx[k]) * t
                 py[j] = vy[k] + (vy[k + 1] - vy[k]) * t
                 palt[j] = valt[k] + (valt[k + 1] - valt[k]) * t
@@ -113,6 +116,8 @@ def _path_clearance(tiles, nr, nc, vx, vy, valt, seg_len, offsets, step_m, thres
     first sample whose clearance is below ``threshold`` (-1 / NaN if none), the count of unknown samples and
     the count of all samples. Sample order and positions are those of :func:`path_points`.
     """
+    flat = tiles.reshape(tiles.size)
+    ntc = tiles.shape[1]
     for p in prange(offsets.shape[0] - 1):
         mc = np.inf
         fi = -1
@@ -123,10 +128,11 @@ def _path_clearance(tiles, nr, nc, vx, vy, valt, seg_len, offsets, step_m, thres
         last = offsets[p + 1] - 1
         for k in range(offsets[p], last + 1):
             n = _segment_count(seg_len[k], step_m) if k < last else 1
+            inv_n = 1.0 / n
             for s in range(n):
                 if k < last:
                     # From the segment start, not accumulated, so positions equal path_points' exactly.
-                    t = s / n
+                    t = s * inv_n
                     x = vx[k] + (vx[k + 1] - vx[k]) * t
                     y = vy[k] + (vy[k + 1] - vy[k]) * t
                     a = valt[k] + (valt[k + 1] - valt[k]) * t
@@ -136,7 +142,7 @@ def _path_clearance(tiles, nr, nc, vx, vy, valt, seg_len, offsets, step_m, thres
                     y = vy[k]
                     a = valt[k]
                     d = d0
-                c = a - bilinear(tiles, nr, nc, x, y)
+                c = a - bilinear(flat, ntc, nr, nc, x, y)
                 if c != c:
                     unk += 1
                 else:
@@ -161,6 +167,8 @@ def _line_of_sight(tiles, nr, nc, ax, ay, az, bx, by, bz, step_px, margin, out):
     ``out[i]`` is 1 when the straight line clears the terrain by ``margin`` everywhere strictly between the
     ends, 0 when terrain blocks it, and -1 when no sample blocks it but some terrain is unknown.
     """
+    flat = tiles.reshape(tiles.size)
+    ntc = tiles.shape[1]
     for i in prange(ax.shape[0]):
         dx = bx[i] - ax[i]
         dy = by[i] - ay[i]
@@ -168,7 +176,7 @@ def _line_of_sight(tiles, nr, nc, ax, ay, az, bx, by, bz, step_px, margin, out):
         res = 1
         for s in range(1, n):
             t = s / n
-            z = bilinear(tiles, nr, nc, ax[i] + dx * t, ay[i] + dy * t)
+            z = bilinear(flat, ntc, nr, nc, ax[i] + dx * t, ay[i] + dy * t)
             if z != z:
                 res = -1
             elif az[i] + (bz[i] - az[i]) * t < z + margin:

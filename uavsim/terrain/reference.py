@@ -32,7 +32,7 @@ def path_samples_ref(vx, vy, valt, seg_len, step_m) -> list[tuple[float, float, 
     for k in range(len(vx) - 1):
         n = max(math.ceil(seg_len[k] / step_m), 1)
         for s in range(n):
-            t = s / n
+            t = s * (1.0 / n)
             out.append((vx[k] + (vx[k + 1] - vx[k]) * t, vy[k] + (vy[k + 1] - vy[k]) * t,
                         valt[k] + (valt[k + 1] - valt[k]) * t, d0 + seg_len[k] * t))
         d0 += seg_len[k]
