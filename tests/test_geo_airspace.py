@@ -29,11 +29,6 @@ def test_geodesic_distance_matches_pyproj():
     assert dd[-1] == pytest.approx(ref) and (lat[-1], lon[-1]) == (21.572, 103.154)
 
 
-@pytest.fixture(scope="module")
-def sc():
-    return Scenario.load()
-
-
 def test_sites_use_mission_ids(sc):
     ids = {"ttyt-muong-ang", "tyt-muong-dang", "tyt-ngoi-cay", "tyt-ang-to", "na-tau", "ta-la-cao", "hua-nam",
            "ban-cu", "muong-thanh", "dien-bien-phu", "vvdb"}

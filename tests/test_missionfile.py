@@ -12,20 +12,8 @@ from hypothesis import strategies as st
 from uavsim.errors import MissionFileError
 from uavsim.planning import check_mission, plan_field, plan_route
 from uavsim.planning.missionfile import export_plan, read_mission
-from uavsim.scenario import Scenario
-from uavsim.terrain import open_dem
 
 HOME = (21.5197, 103.2174)
-
-
-@pytest.fixture(scope="module")
-def terrain():
-    return open_dem()
-
-
-@pytest.fixture(scope="module")
-def sc():
-    return Scenario.load()
 
 
 @pytest.fixture(scope="module")

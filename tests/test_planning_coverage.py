@@ -14,8 +14,6 @@ from uavsim.aircraft import load_catalogue
 from uavsim.planning import plan_field
 from uavsim.planning.coverage import LANE_TOLERANCE_M, M2_PER_HA, best_angle, plan_coverage
 from uavsim.planning.fields import _split
-from uavsim.scenario import Scenario
-from uavsim.terrain import open_dem
 
 T40 = load_catalogue()["sprayer-t40"]
 
@@ -98,16 +96,6 @@ def test_lanes_are_clipped_around_holes():
     assert not any(lane.intersects(hole.buffer(-0.5)) for lane in cov.lanes)
     assert len(cov.lanes) > 300 / 10  # lanes through the hole's rows come in two pieces
     assert cov.coverage_fraction >= 0.99
-
-
-@pytest.fixture(scope="module")
-def sc():
-    return Scenario.load()
-
-
-@pytest.fixture(scope="module")
-def terrain():
-    return open_dem()
 
 
 def test_rice_seeding_totals(sc, terrain):

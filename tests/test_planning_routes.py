@@ -15,7 +15,7 @@ from uavsim.planning import plan_route
 from uavsim.planning.profile import lowest_profile, simplify_profile
 from uavsim.planning.routes import shortest_path
 from uavsim.scenario import DEFAULT_SCENARIO, Scenario
-from uavsim.terrain import Terrain, open_dem
+from uavsim.terrain import Terrain
 
 AIRPORT = (21.40222, 103.00056)
 WEST, EAST = (21.40222, 102.97), (21.40222, 103.031)
@@ -28,16 +28,6 @@ waives = ["BORDER-LA", "AIRPORT-BUFFER"]
 source = "test only"
 areas = [[[21.34, 102.95], [21.34, 103.06], [21.47, 103.06], [21.47, 102.95]]]
 """
-
-
-@pytest.fixture(scope="module")
-def terrain():
-    return open_dem()
-
-
-@pytest.fixture(scope="module")
-def sc():
-    return Scenario.load()
 
 
 @pytest.fixture(scope="module")
