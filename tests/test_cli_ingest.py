@@ -253,3 +253,10 @@ def test_the_same_flight_in_two_logs_is_marked_not_counted_twice(tmp_path):
     assert unrelated[1]["aircraft_id"] == "mavlink-2/1"
     assert "same_flight_as" not in unrelated[1]["extra"]
     assert doc["files"][1]["corruption"]["same_flights"] == [[s["id"], f["id"]] for s, f in zip(second, first, strict=True)]
+
+
+def test_flights_on_a_missing_store_is_a_clear_error_and_creates_nothing(tmp_path):
+    res = CliRunner().invoke(cli, ["flights", "--db", str(tmp_path / "none.db")])
+    assert res.exit_code == 1
+    assert "no flight store here" in res.output
+    assert not (tmp_path / "none.db").exists()

@@ -105,6 +105,13 @@ class Store:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a uavsim store ({exc})") from exc
 
+    @classmethod
+    def existing(cls, path: str | Path) -> Store:
+        """Open a store that must already exist: reading never creates an empty store file."""
+        if not Path(path).is_file():
+            raise StoreError(f"{path}: no flight store here (fill one with `uavsim simulate` or `uavsim ingest`)")
+        return cls(path)
+
     def __enter__(self) -> Store:
         return self
 
