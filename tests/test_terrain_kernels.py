@@ -67,9 +67,11 @@ paths_st = st.lists(
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**32 - 1), paths_st, st.floats(0.3, 7.0), st.floats(-100, 900), st.booleans())
-def test_path_clearance_matches_twin(seed, paths, step, threshold, holes):
+@given(st.integers(0, 2**32 - 1), paths_st, st.floats(0.3, 7.0), st.floats(-100, 900), st.booleans(), st.booleans())
+def test_path_clearance_matches_twin(seed, paths, step, threshold, holes, repeat):
     rng = np.random.default_rng(seed)
+    if repeat:  # zero-length segments: every vertex twice
+        paths = [[v for v in p for _ in range(2)] for p in paths]
     g = _grid(rng, 40, 37, 0.05 if holes else 0.0)
     tiles = k.make_tiles(g)
     vx = np.array([v[0] for p in paths for v in p])
@@ -79,7 +81,6 @@ def test_path_clearance_matches_twin(seed, paths, step, threshold, holes):
     seg = np.zeros(vx.size)
     seg[:-1] = np.hypot(np.diff(vx), np.diff(vy)) * rng.uniform(0.5, 2.0)  # metres per pixel varies
     seg[offsets[1:] - 1] = 0.0
-    # zero-length segments: repeat a vertex in the first path when it has two
     n = len(paths)
     mc, fd = np.empty(n), np.empty(n)
     fi, unk, ns = (np.empty(n, np.int64) for _ in range(3))
