@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -31,3 +32,27 @@ def parse_latlon(text: str, what: str = "coordinate") -> tuple[float, float]:
 def show_progress() -> bool:
     """Progress bars only on a terminal; quiet when piped."""
     return sys.stderr.isatty()
+
+
+def statistics_options(fn: Callable) -> Callable:
+    """The options that ``stats`` and ``report`` share, so that both compute the same headline."""
+    from uavsim.safety import stats as api
+
+    options = [
+        click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
+                     help="Flight store (SQLite)."),
+        click.option("--confidence", type=click.FloatRange(0.5, 1.0, max_open=True), default=api.DEFAULT_CONFIDENCE,
+                     show_default=True, help="One-sided confidence of the lower bound."),
+        click.option("--target", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
+                     default=api.DEFAULT_TARGET, show_default=True, help="Safe-rate target to show."),
+        click.option("--cluster", type=click.Choice(api.CLUSTERS), default="day", show_default=True,
+                     help="Cluster of the bootstrap interval."),
+        click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cluster bootstrap."),
+        click.option("--utc-offset", "utc_offset_h", type=click.FloatRange(-12, 14), default=api.LOCAL_UTC_OFFSET_H,
+                     show_default=True, help="Local time zone in hours from UTC, for days (clusters) and months."),
+        click.option("--source", type=click.Choice(["sim", "log"]), default=None,
+                     help="Only simulated (sim) or only flown (log) flights; default: all."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn

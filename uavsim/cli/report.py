@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import click
 
-from uavsim.cli._common import echo_json
+from uavsim.cli._common import echo_json, statistics_options
 from uavsim.errors import InputError
 from uavsim.report import DEFAULT_FORMATS, FORMATS, build_report, split_choices
 from uavsim.report.i18n import LANGS
-from uavsim.safety import stats as st
 
 
 def _choices(allowed: tuple[str, ...], default: tuple[str, ...] | None = None):
@@ -22,21 +21,13 @@ def _choices(allowed: tuple[str, ...], default: tuple[str, ...] | None = None):
 
 
 @click.command()
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite).")
+@statistics_options
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
 @click.option("--lang", "langs", multiple=True, default=("vi,en",), show_default=True,
               callback=_choices(LANGS), help="vi, en, or both (comma-separated or repeated).")
 @click.option("--format", "formats", multiple=True, default=(",".join(DEFAULT_FORMATS),), show_default=True,
               callback=_choices(FORMATS, DEFAULT_FORMATS),
               help="html, pdf and/or png (each figure as a file in OUT/figures); comma-separated or repeated.")
-@click.option("--confidence", type=click.FloatRange(0.5, 1.0, max_open=True), default=st.DEFAULT_CONFIDENCE,
-              show_default=True, help="One-sided confidence of the lower bound.")
-@click.option("--target", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-              default=st.DEFAULT_TARGET, show_default=True, help="Safe-rate target to show.")
-@click.option("--cluster", type=click.Choice(st.CLUSTERS), default="day", show_default=True,
-              help="Cluster of the bootstrap interval.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the bootstrap and track sample.")
 @click.option("--dem", type=click.Path(dir_okay=False), default=None,
               help="DEM for the map's relief (default: the embedded synthetic terrain).")
 @click.option("--scenario", type=click.Path(file_okay=False), default=None,
@@ -44,11 +35,6 @@ def _choices(allowed: tuple[str, ...], default: tuple[str, ...] | None = None):
 @click.option("--max-tracks", type=click.IntRange(1), default=None, help="Draw at most this many tracks.")
 @click.option("--dpi", type=click.IntRange(50, 300), default=100, show_default=True,
               help="Resolution of the figures embedded in the HTML.")
-@click.option("--utc-offset", "utc_offset_h", type=click.FloatRange(-12, 14), default=st.LOCAL_UTC_OFFSET_H,
-              show_default=True,
-              help="Local time zone in hours from UTC, for days (clusters) and months.")
-@click.option("--source", type=click.Choice(["sim", "log"]), default=None,
-              help="Only simulated (sim) or only flown (log) flights; default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (files, headline, timings).")
 def report(db: str, out: str, langs: list[str], formats: list[str], confidence: float, target: float,
            cluster: str, seed: int, dem: str | None, scenario: str | None, max_tracks: int | None, dpi: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from uavsim.cli._common import echo_json
+from uavsim.cli._common import echo_json, statistics_options
 from uavsim.safety import stats as api
 
 
@@ -13,21 +13,8 @@ def _pct(x: float | None) -> str:
 
 
 @click.command()
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite).")
+@statistics_options
 @click.option("--by", "by", type=click.Choice(list(api.STRATA)), default=None, help="Break down by this stratum.")
-@click.option("--confidence", type=click.FloatRange(0.5, 1.0, min_open=False, max_open=True),
-              default=api.DEFAULT_CONFIDENCE, show_default=True, help="One-sided confidence of the lower bound.")
-@click.option("--target", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),
-              default=api.DEFAULT_TARGET, show_default=True, help="Safe-rate target to show.")
-@click.option("--cluster", type=click.Choice(api.CLUSTERS), default="day", show_default=True,
-              help="Cluster of the bootstrap interval.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the cluster bootstrap.")
-@click.option("--utc-offset", "utc_offset_h", type=click.FloatRange(-12, 14), default=api.LOCAL_UTC_OFFSET_H,
-              show_default=True,
-              help="Local time zone in hours from UTC, for days (clusters) and months.")
-@click.option("--source", type=click.Choice(["sim", "log"]), default=None,
-              help="Only simulated (sim) or only flown (log) flights; default: all.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def stats(db: str, by: str | None, confidence: float, target: float, cluster: str, seed: int,
           utc_offset_h: float, source: str | None,
