@@ -53,7 +53,6 @@ def classify(
     zones: ZonesLike | None = None,
     rules: Rules | None = None,
     in_air: np.ndarray | None = None,
-    clearance_exempt: np.ndarray | None = None,
 ) -> Verdict:
     """Severity and outcome of one flight, with every event that supports it.
 
@@ -65,7 +64,6 @@ def classify(
     simulated and flown flights are judged alike: it does not apply within ``terminal_radius_m`` of the first
     and last positions (take-off and landing), and inside the scenario's work areas (fields, from
     ``zones.work_area_mask``) the floor is ``work_min_clearance_m`` (spraying at 2.5 m is the job).
-    ``clearance_exempt`` (bool per sample) may add further planned exemptions.
     """
     rules = rules or default_rules()
     out = list(events)
@@ -79,8 +77,6 @@ def classify(
         idx = np.flatnonzero(ok)
         if terrain is not None and idx.size:
             ex = terminal_mask(telemetry, idx, rules)
-            if clearance_exempt is not None:
-                ex |= np.asarray(clearance_exempt, dtype=bool)[idx]
             work = getattr(zones, "work_area_mask", None)
             wk = work(telemetry.lat[idx], telemetry.lon[idx]) if work is not None else np.zeros(idx.size, bool)
             tev, min_clear, max_agl, checks["terrain"] = _terrain_events(telemetry, idx, terrain, rules, ex, wk)

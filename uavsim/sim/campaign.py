@@ -160,7 +160,7 @@ def _verdict(fl: FlightLog, prep: Prepared) -> Verdict:
     if fl.failure is None and tpl.nominal is not None:
         return tpl.nominal  # same inputs as the template's own classification
     return classify_track(tpl, rp.events, prep.terrain, prep.scenario.airspace, prep.rules,
-                          rp.t_s, rp.lat, rp.lon, rp.alt_msl_m, rp.exempt)
+                          rp.t_s, rp.lat, rp.lon, rp.alt_msl_m)
 
 
 def telemetry_of(fl: FlightLog, idx: np.ndarray | None = None) -> Telemetry:

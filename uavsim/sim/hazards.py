@@ -16,7 +16,7 @@ import numpy as np
 from uavsim.records import Event
 from uavsim.safety.rules import Rules
 from uavsim.sim.config import CONTINGENCIES, HOUR_S, Hazard
-from uavsim.sim.missions import CLIMB_MPS, DENSE_DT_S, Template, exempt_mask
+from uavsim.sim.missions import CLIMB_MPS, DENSE_DT_S, Template
 
 # Event kinds of each failure mode, in the order they are raised (the first is the failure itself).
 MODE_EVENTS = {
@@ -64,7 +64,6 @@ class Replay:
     alt_msl_m: np.ndarray
     gs_mps: np.ndarray
     mode: np.ndarray
-    exempt: np.ndarray
     events: list[Event]
     duration_s: float
     distance_m: float
@@ -76,7 +75,7 @@ class Replay:
 def nominal(tpl: Template) -> Replay:
     end = 100.0 * (1.0 - tpl.energy_wh / tpl.battery_wh) if tpl.battery_wh > 0 else math.nan
     return Replay(tpl.t_s, tpl.lat, tpl.lon, tpl.alt_msl_m, tpl.gs_mps, np.zeros(tpl.t_s.size, np.int16),
-                  tpl.exempt, [], tpl.duration_s, tpl.distance_m, tpl.energy_wh, end)
+                  [], tpl.duration_s, tpl.distance_m, tpl.energy_wh, end)
 
 
 def _local_m(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +120,6 @@ def replay(tpl: Template, f: Failure, rules: Rules, evidence: str = "") -> Repla
     cut = int(keep.sum())  # index of the failure sample
     gsa = np.concatenate([tpl.gs_mps[keep], _speed(ts, la, lo, float(np.interp(tf, tpl.t_s, tpl.gs_mps)))])
     mode = np.concatenate([np.zeros(cut + 1, np.int16), np.full(ts.size - 1, mode_after, np.int16)])
-    exempt = np.concatenate([tpl.exempt[keep], exempt_mask(la, lo, tpl.launch, tpl.polygon)])
     duration = float(t_all[-1])
     flown = float(np.interp(tf, tpl.t_s, np.concatenate([[0.0], np.cumsum(_seg(tpl))]))) + dist_after
     power = tpl.energy_wh / tpl.duration_s if tpl.duration_s > 0 else 0.0
@@ -130,7 +128,7 @@ def replay(tpl: Template, f: Failure, rules: Rules, evidence: str = "") -> Repla
     if f.mode == "battery" and f.action == "crash":
         end = 0.0
     events = _events(f, tf, la_f, lo_f, al_f, rules, tpl, evidence)
-    return Replay(t_all, lat, lon, alt, gsa, mode, exempt, events, duration, flown, energy, end, cut)
+    return Replay(t_all, lat, lon, alt, gsa, mode, events, duration, flown, energy, end, cut)
 
 
 def _speed(ts: np.ndarray, lat: np.ndarray, lon: np.ndarray, first: float) -> np.ndarray:

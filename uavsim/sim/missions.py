@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import shapely
 from shapely.geometry import LineString, Polygon
 
 from uavsim import geo
@@ -34,7 +33,6 @@ TRACK_POINTS = 40  # stored telemetry samples per flight: enough to draw the tra
 DENSE_DT_S = 1.0  # templates, classification and .tlog files use the track at 1 Hz, as a ground station logs
 CLIMB_MPS = 3.0  # vertical speed at take-off and landing (assumption, typical multirotor)
 ANTENNA_M = 3.0  # ground-station antenna above the launch point (assumption)
-EXEMPT_RADIUS_M = 30.0  # around the launch point and the worked field: low height is planned, not a loss
 MODES = ["AUTO", "RTL", "LAND", "CRASH"]
 
 
@@ -52,7 +50,6 @@ class Template:
     lon: np.ndarray
     alt_msl_m: np.ndarray
     gs_mps: np.ndarray
-    exempt: np.ndarray  # bool: planned low height (take-off, landing, field work), no clearance floor
     duration_s: float
     distance_m: float
     energy_wh: float
@@ -61,7 +58,7 @@ class Template:
     cruise_mps: float
     shadowed_fraction: float
     launch: tuple[float, float] = (math.nan, math.nan)
-    polygon: Polygon | None = None  # the worked field (UTM), for the low-height exemption
+    polygon: Polygon | None = None  # the worked field (UTM)
     nominal: Verdict | None = None
     ground_m: np.ndarray | None = None  # terrain under each sample (m MSL): the engine needs no DEM calls
     extra: dict[str, Any] = field(default_factory=dict)
@@ -172,26 +169,17 @@ def thin(n: int, keep: int = TRACK_POINTS, must: tuple[int, ...] = ()) -> np.nda
     return np.unique(np.concatenate([idx, np.asarray(extra, np.int64)])) if extra else idx
 
 
-def exempt_mask(lat: np.ndarray, lon: np.ndarray, launch: tuple[float, float], polygon: Polygon | None) -> np.ndarray:
-    x, y = geo.to_utm(lat, lon)
-    lx, ly = geo.to_utm(*launch)
-    m = np.hypot(x - lx, y - ly) <= EXEMPT_RADIUS_M
-    if polygon is not None:
-        m |= shapely.contains_xy(polygon.buffer(EXEMPT_RADIUS_M), x, y)
-    return m
-
-
 def classify_track(t: Template, events: list, terrain: Any, zones: Any, rules: Rules, ts: np.ndarray,
-                   lat: np.ndarray, lon: np.ndarray, alt: np.ndarray, exempt: np.ndarray | None = None) -> Verdict:
-    """The shared classification of a (possibly cut-short) replay of ``t``."""
+                   lat: np.ndarray, lon: np.ndarray, alt: np.ndarray) -> Verdict:
+    """The shared classification of a (possibly cut-short) replay of ``t``: the same rules as a flown log
+    (take-off, landing and field work at low height are judged by the classification itself)."""
     from uavsim.records import Telemetry
 
     rel = alt - t.alt_msl_m[0]
     gs = np.interp(ts, t.t_s, t.gs_mps)
     tel = Telemetry(ts, lat, lon, alt, rel, gs, np.zeros(len(ts)), np.zeros(len(ts), np.int16), MODES)
     in_air = (rel > rules.threshold("in_air_rel_alt_m")) | (gs > rules.threshold("in_air_ground_speed_mps"))
-    ex = t.exempt if exempt is None else exempt
-    return classify(events, tel, terrain, zones, rules, in_air=in_air, clearance_exempt=ex)
+    return classify(events, tel, terrain, zones, rules, in_air=in_air)
 
 
 def shadowed_fraction(terrain: Any, launch: tuple[float, float], launch_alt: float,
@@ -212,7 +200,7 @@ def _finish(key, mt, site, ac, p, source, terrain, launch, t, x, y, alt, gs, pol
     feasible = bool(np.isfinite(al).all()) and energy <= 0.9 * batt
     why = tuple(reasons) + (() if feasible else ("fallback: energy above 90 % of the battery or terrain unknown",))
     return Template(key, mt, site, ac, feasible, why, source, ts, la, lo, al, g,
-                    exempt_mask(la, lo, launch, polygon), float(t[-1]), dist, energy, batt,
+                    float(t[-1]), dist, energy, batt,
                     p.get("wind_limit_mps", 0.0), p["cruise_mps"],
                     shadowed_fraction(terrain, launch, float(al[0]), la, lo, al), launch, polygon)
 
@@ -340,7 +328,7 @@ def _from_planner(planning: Any, sc: Scenario, terrain: Any, key: str, kind: str
         if shadow is None:
             shadow = shadowed_fraction(terrain, launch, float(al[0]), la, lo, al)
         out.append(Template(
-            k, mt, site, ac, True, reasons, "planner", ts, la, lo, al, g, exempt_mask(la, lo, launch, poly),
+            k, mt, site, ac, True, reasons, "planner", ts, la, lo, al, g,
             float(pl.duration_s), float(pl.distance_m), float(pl.energy_wh), p.get("battery_wh", float("nan")),
             p.get("wind_limit_mps", 0.0), p["cruise_mps"], float(shadow), launch, poly))
     return out
