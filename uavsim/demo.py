@@ -22,8 +22,7 @@ log = logging.getLogger(__name__)
 SAMPLE_LOGS = 40  # simulated flights written as .tlog and ingested again (plus every unsafe one, up to 20)
 
 
-def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = log.info,
-             progress: bool = False) -> dict[str, Any]:
+def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = log.info) -> dict[str, Any]:
     """Run every stage into ``out``; returns a summary. A previous demo store there is replaced."""
     from uavsim.logs.ingest import ingest
     from uavsim.planning import plan_network

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from uavsim.cli._common import show_progress
-
 
 @click.command()
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo-out"),
@@ -18,4 +16,4 @@ def demo(out: Path, seed: int | None) -> None:
     write the safety report in Vietnamese and English."""
     from uavsim.demo import run_demo
 
-    run_demo(out, seed=seed, echo=click.echo, progress=show_progress())
+    run_demo(out, seed=seed, echo=click.echo)
