@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from uavsim._io import read_text
 from uavsim.errors import ScenarioError
 from uavsim.records import MISSION_TYPES
 
@@ -19,12 +20,7 @@ DEFAULT_SCENARIO = Path(__file__).resolve().parents[1] / "missions" / "dienbien"
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ScenarioError(path, "file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(path, f"cannot read ({exc})") from exc
+    text = read_text(path, ScenarioError)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from uavsim import geo
+from uavsim._io import read_text
 from uavsim.errors import MissionFileError
 
 if TYPE_CHECKING:
@@ -162,12 +163,7 @@ def _read_wpl(path: Path, text: str) -> tuple[list[Item], tuple[float, float, fl
 def read_mission(path: str | Path, terrain: Terrain | None = None) -> Mission:
     """Read a .plan or .waypoints file into the flown polyline (altitudes MSL)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise MissionFileError(p, "file not found") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MissionFileError(p, f"cannot read ({exc})") from exc
+    text = read_text(p, MissionFileError)
     if not text.strip():
         raise MissionFileError(p, "empty file")
     fmt = "waypoints" if text.lstrip("\ufeff").startswith("QGC WPL") else "plan"

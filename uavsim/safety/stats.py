@@ -382,9 +382,7 @@ def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool
     from uavsim.store import Store  # the store pulls in sqlite; statistics alone do not need it
 
     path = Path(db)
-    if not path.is_file():
-        raise StoreError(f"{path}: no flight store here (fill one with `uavsim simulate` or `uavsim ingest`)")
-    with Store(path) as store:
+    with Store.existing(path) as store:
         flights = store.flights(source=source, with_telemetry=with_telemetry)
     if not include_repeats:
         flights = _merge_repeats(flights)
