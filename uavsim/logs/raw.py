@@ -4,6 +4,22 @@ Every reader (DataFlash, tlog, ULog) fills a :class:`RawLog`; segmentation and d
 Time ``t`` is seconds on the log's boot clock (TimeUS/TimeMS, time_boot_ms, ULog timestamp), made
 monotonic across reboots by an offset, so that durations never come from file timestamps.
 Units are SI apart from angles, which stay in degrees (named ``*_deg``).
+
+Streams that decide "airborne" (uavsim.logs.segment) and that the detectors reuse:
+
+- ``baro`` (t, alt_m): barometric altitude in metres on the sensor's own datum (DataFlash BARO.Alt or
+  CTUN.BarAlt, tlog SCALED_PRESSURE converted with the standard atmosphere, ULog vehicle_air_data.baro_alt_meter).
+  Only its rise over the level before take-off means anything.
+- ``motors`` (t, out_1..out_8, pwm_1..pwm_8): motor outputs. ``out_i`` is normalised 0..1 (0 = the output's
+  minimum, 1 = its maximum) where the range is known (actuator_motors; PWM over 1000..2000 µs, or the
+  MOT_PWM_MIN/MAX range when the log says so); ``pwm_i`` is the raw PWM in µs (NaN for non-PWM outputs).
+  Unused outputs are NaN.
+- ``throttle`` (t, frac): the collective throttle demand 0..1 (CTUN.ThO, VFR_HUD.throttle/100,
+  vehicle_thrust_setpoint / actuator_controls thrust).
+- ``imu`` (t, ax, ay, az): accelerometer of the first IMU in m/s² (body frame, as logged).
+- ``gps``: fix type and ground speed are columns ``fix`` and ``gspd_mps``.
+- ``landed`` (t, state): the autopilot's land detector as MAV_LANDED_STATE (0 unknown, 1 on ground, 2 in air,
+  3 taking off, 4 landing). ``RawLog.landed`` keeps the same information as state changes with evidence.
 """
 
 from __future__ import annotations
@@ -23,6 +39,12 @@ STREAMS: dict[str, tuple[str, ...]] = {
     "bat": ("volt_v", "curr_a", "pct", "used_mah"),
     "vibe": ("vibe_mps2", "clip"),  # worst axis; clip = cumulative clipping count (all IMUs)
     "ekf": ("var",),  # worst normalised EKF innovation/variance ratio
+    # -- airborne evidence (see the module docstring) --
+    "baro": ("alt_m",),
+    "motors": tuple(f"out_{i}" for i in range(1, 9)) + tuple(f"pwm_{i}" for i in range(1, 9)),
+    "throttle": ("frac",),
+    "imu": ("ax", "ay", "az"),
+    "landed": ("state",),
 }
 
 

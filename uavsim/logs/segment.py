@@ -8,7 +8,7 @@ with a 3D fix, or height above launch above the threshold, or the land detector 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,10 +26,26 @@ class Segment:
     end: str  # disarm | log_end | reboot | inferred
     start_evidence: str
     end_evidence: str
+    # Airborne by physics (see decide_airborne); log-clock seconds like t0/t1.
+    airborne: bool = False
+    takeoff_t: float | None = None  # None when never airborne
+    landing_t: float | None = None  # None when never airborne, or when the log ends in the air
+    air_windows: list[tuple[float, float]] = field(default_factory=list)  # (lift-off, touch-down) runs
+    airborne_evidence: dict[str, str] = field(default_factory=dict)  # takeoff / landing / decided_by / streams
 
     @property
     def duration_s(self) -> float:
         return self.t1 - self.t0
+
+
+def airborne_mask(raw: RawLog, seg: Segment, t: np.ndarray) -> np.ndarray:
+    """True at each time ``t`` (log clock) that lies inside one of the segment's airborne windows.
+    Detectors call this to gate checks that only mean something in the air."""
+    t = np.asarray(t, dtype=float)
+    out = np.zeros(t.shape, dtype=bool)
+    for a, b in seg.air_windows:
+        out |= (t >= a) & (t <= b)
+    return out
 
 
 def step(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
