@@ -8,11 +8,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from uavsim.errors import StoreError
 from uavsim.records import TELEMETRY_FIELDS, Event, Flight, Telemetry
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT_S = 60.0  # how long a writer waits for another one's transaction before giving up
 
 _FLIGHT_COLUMNS = (
     "id", "source", "source_ref", "mission_type", "site", "aircraft_id", "start_utc", "duration_s",
@@ -32,8 +35,9 @@ _FLIGHT_COLUMNS = (
 )
 _EVENT_COLUMNS = ("kind", "severity", "t_s", "lat", "lon", "alt", "value", "threshold", "detail", "evidence", "level")
 
-# Each migration brings the schema from version i to i+1; index 0 creates version 1.
-_MIGRATIONS: tuple[str, ...] = (
+# Each migration brings the schema from version i to i+1; index 0 creates version 1. A step is SQL (statements
+# separated by ';') or a function of the connection; append steps, never edit one that has shipped.
+_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     """
     CREATE TABLE files (
         sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('imported', 'rejected')),
@@ -70,6 +74,41 @@ _MIGRATIONS: tuple[str, ...] = (
 )
 
 
+def _apply(conn: sqlite3.Connection, step: str | Callable[[sqlite3.Connection], None]) -> None:
+    """One migration step: SQL statements separated by ';', or a function of the connection (data moves)."""
+    if callable(step):
+        step(conn)
+        return
+    for stmt in step.split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+def _write_problem(path: Path) -> str | None:
+    """Why this store cannot be written (None when it can): SQLite needs the file and, for its WAL and
+    lock files, the folder writable."""
+    folder = path.parent.resolve() if str(path.parent) else Path.cwd()
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    if not folder.is_dir():
+        return f"no folder {folder}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is read-only"
+    return None
+
+
+def _describe(exc: sqlite3.DatabaseError) -> str:
+    """A one-line cause that does not call a read-only or busy store 'not a uavsim store'."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"cannot write to this store ({text})"
+    if "locked" in text or "busy" in text:
+        return f"the store stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s ({text})"
+    if "unable to open" in text:
+        return f"cannot open this store ({text})"
+    return f"not a uavsim store ({text})"
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -91,26 +130,51 @@ def _unpack_telemetry(blob: bytes, mode_names: str) -> Telemetry:
 
 
 class Store:
-    """A flight store in one SQLite file. Use as a context manager, or call :meth:`close`."""
+    """A flight store in one SQLite file. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: str | Path = "uavsim.db") -> None:
+    ``read_only=None`` opens for writing when the file allows it and read-only otherwise (readers);
+    ``read_only=False`` (writers: ingest, simulate) fails at once, with one clear line, when the store cannot
+    be written, before any work is done. Any number of readers and writers may share one store: WAL, a
+    busy timeout, and schema creation/migration in one exclusive transaction.
+    """
+
+    def __init__(self, path: str | Path = "uavsim.db", read_only: bool | None = False) -> None:
         self.path = Path(path)
         if self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a store file")
+        problem = _write_problem(self.path)
+        if problem and read_only is False:
+            raise StoreError(f"{self.path}: cannot write to this store ({problem})")
+        self.read_only = bool(read_only) or problem is not None
         try:
-            self.conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn = self._connect()
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a uavsim store ({exc})") from exc
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            raise StoreError(f"{self.path}: {_describe(exc)}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            # A read-only WAL store needs its -shm file; where it cannot be made, read the file as immutable.
+            shm_ok = Path(f"{self.path}-shm").exists() or os.access(self.path.parent.resolve(), os.W_OK)
+            flag = "mode=ro" if shm_ok else "immutable=1"
+            uri = f"{self.path.resolve().as_uri()}?{flag}"
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        else:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")  # readers never block the writer, nor it them
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
 
     @classmethod
     def existing(cls, path: str | Path) -> Store:
-        """Open a store that must already exist: reading never creates an empty store file."""
+        """Open a store that must already exist, for reading (read-only when it cannot be written); reading
+        never creates an empty store file."""
         if not Path(path).is_file():
             raise StoreError(f"{path}: no flight store here (fill one with `uavsim simulate` or `uavsim ingest`)")
-        return cls(path)
+        return cls(path, read_only=None)
 
     def __enter__(self) -> Store:
         return self
@@ -122,19 +186,34 @@ class Store:
         self.conn.close()
 
     # -- schema -----------------------------------------------------------------------------------------
+    def _version(self) -> int:
+        has = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
+        row = self.conn.execute("SELECT version FROM schema_version").fetchone() if has else None
+        return int(row[0]) if row else 0
+
     def _migrate(self) -> None:
-        self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = self.conn.execute("SELECT version FROM schema_version").fetchone()
-        version = row[0] if row else 0
+        """Bring the schema to SCHEMA_VERSION. All steps run in one exclusive transaction that re-reads the
+        version once it holds the lock, so two processes creating or upgrading one store never race."""
+        version = self._version()
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: schema version {version} is newer than this uavsim ({SCHEMA_VERSION})")
-        for v in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                for stmt in _MIGRATIONS[v].split(";"):
-                    if stmt.strip():
-                        self.conn.execute(stmt)
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            what = "not a uavsim store" if version == 0 else f"schema version {version} needs an upgrade"
+            raise StoreError(f"{self.path}: {what}, and this store cannot be written to upgrade it")
+        self.conn.execute("BEGIN EXCLUSIVE")
+        try:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            version = self._version()  # another process may have done it while this one waited
+            for v in range(version, SCHEMA_VERSION):
+                _apply(self.conn, _MIGRATIONS[v])
                 self.conn.execute("DELETE FROM schema_version")
                 self.conn.execute("INSERT INTO schema_version VALUES (?)", (v + 1,))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     @property
     def schema_version(self) -> int:
@@ -157,12 +236,18 @@ class Store:
         row = self.conn.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    def add_file(self, sha256: str, path: str, flights: list[Flight], corruption: dict[str, Any] | None = None) -> str:
-        """Import one file's flights in one transaction. Returns 'imported' or 'duplicate'."""
+    def add_file(self, sha256: str, path: str, flights: list[Flight], corruption: dict[str, Any] | None = None,
+                 before_insert: Callable[[Store], None] | None = None) -> str:
+        """Import one file's flights in one transaction. Returns 'imported' or 'duplicate'.
+
+        ``before_insert(store)`` runs inside that transaction, holding the write lock, once the file is known
+        to be new (same-flight matching): what it reads cannot change before the flights are written."""
         with self.transaction() as c:
             row = c.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
             if row and row[0] == "imported":
                 return "duplicate"
+            if before_insert is not None:
+                before_insert(self)
             c.execute("DELETE FROM files WHERE sha256 = ?", (sha256,))  # an earlier rejection is retried
             c.execute(
                 "INSERT INTO files (sha256, path, status, error, n_flights, corruption, imported_utc) "

@@ -146,9 +146,13 @@ class RawBuilder:
         """Put the clocked rows (file order key, boot-clock seconds) on the monotonic axis.
         Returns (sorted order keys, their log times), for :meth:`place`."""
         order = np.argsort(timed_ofs, kind="stable")
-        mono = np.array([self.clock(x) for x in np.asarray(timed_raw)[order].tolist()])
-        self._boot_idx = np.flatnonzero(np.diff(np.asarray(timed_raw)[order]) < -1.0) + 1
-        return np.asarray(timed_ofs)[order], mono
+        raw = np.asarray(timed_raw, dtype=np.float64)[order]
+        good = np.isfinite(raw) & ~clock_glitches(raw)  # a flipped bit in one time stamp is damage, not a reboot
+        self.log.corruption["clock_glitches"] = self.log.corruption.get("clock_glitches", 0) + int((~good).sum())
+        raw, keys = raw[good], np.asarray(timed_ofs)[order][good]
+        mono = np.array([self.clock(x) for x in raw.tolist()])
+        self._boot_idx = np.flatnonzero(np.diff(raw) < -1.0) + 1
+        return keys, mono
 
     def place(self, line: tuple[np.ndarray, np.ndarray], ofs: np.ndarray) -> np.ndarray:
         """Log times of rows by file order: a row without a clock takes the latest clock before it, except
@@ -178,6 +182,7 @@ class RawBuilder:
         """Columns as arrays, everything sorted by time. Messages logged before the first clock reading
         (NaN time) are put at the log's first known time."""
         log = self.log
+        self._bound_time_span()
         t0 = self._first_t if self._first_t is not None else 0.0
 
         def fix(t: float) -> float:
@@ -203,3 +208,98 @@ class RawBuilder:
         log.t_start = t0
         log.t_end = self._last_t if self._last_t is not None else 0.0
         return log
+
+    def _bound_time_span(self) -> None:
+        """Make the log's time span the one its rows back: rows cut off from the rest by more than
+        CLOCK_MAX_GAP_S that are too few to be a stretch of log (a damaged time stamp) are dropped, and a
+        longer gap between stretches (a clock that jumped) is closed up to 1 s. Both are counted as damage,
+        so that no damaged clock sizes a downstream array."""
+        arrays = [r.array() for r in self._rows.values()]
+        every = np.concatenate([a[:, 0] for a in arrays if a is not None] or [np.zeros(0)])
+        every = np.sort(every[np.isfinite(every)])
+        starts, ends, shifts = _time_plan(every)
+        stray = int(every.size - np.count_nonzero(np.isfinite(_remap(every, starts, ends, shifts))))
+        self.log.corruption["clock_stray_rows"] = stray
+        self.log.corruption["clock_gaps_closed"] = int(max(0, starts.size - 1))
+        if stray == 0 and starts.size <= 1:
+            return
+        for rows, arr in zip(self._rows.values(), arrays, strict=True):
+            if arr is not None:
+                unclocked = np.isnan(arr[:, 0])  # placed at the first time by finish()
+                arr[:, 0] = _remap(arr[:, 0], starts, ends, shifts)
+                rows.rows, rows.blocks = [], [arr[np.isfinite(arr[:, 0]) | unclocked]]
+        log = self.log
+
+        def keep(items: list, key=lambda x: x[0]) -> list:
+            mapped = _remap(np.array([key(x) for x in items], dtype=np.float64), starts, ends, shifts)
+            return [(m, *x[1:]) for m, x in zip(mapped.tolist(), items, strict=True) if m == m or key(x) != key(x)]
+
+        log.arm, log.landed, log.modes, log.utc = keep(log.arm), keep(log.landed), keep(log.modes), keep(log.utc)
+        note_t = _remap(np.array([n.t for n in log.notes], dtype=np.float64), starts, ends, shifts)
+        log.notes = [replace(n, t=m) for n, m in zip(log.notes, note_t.tolist(), strict=True) if m == m or n.t != n.t]
+        log.boots = [m for m in _remap(np.array(log.boots, dtype=np.float64), starts, ends, shifts).tolist() if m == m]
+        for name in ("_first_t", "_last_t"):
+            v = getattr(self, name)
+            if v is not None:
+                m = float(_remap(np.array([v]), starts, ends, shifts)[0])
+                setattr(self, name, m if m == m else float(starts[0] if name == "_first_t" else ends[-1] - shifts[-1]))
+
+
+CLOCK_GLITCH_S = 1.0  # a time stamp this far from both neighbours, which agree with each other, is damaged
+CLOCK_GLITCH_RUN = 8  # at most this many consecutive damaged time stamps (bit flips hit one message each)
+CLOCK_MAX_GAP_S = 3600.0  # no autopilot logs nothing for an hour and then goes on: past this the clock jumped
+CLOCK_STRAY_ROWS = 64  # fewer rows than this, cut off by such a gap, are damaged time stamps, not a stretch of log
+
+
+def clock_glitches(raw: np.ndarray) -> np.ndarray:
+    """Readings (in file order) that leave the clock of their neighbours and come back: a short run after a
+    jump of more than CLOCK_GLITCH_S whose next reading is again within CLOCK_GLITCH_S (per reading) of the
+    one before the run, and ten times closer to it than the jump was far. A reboot stays back and a logging
+    gap stays forward, so neither is touched; a run at either end of the log counts when its jump exceeds
+    CLOCK_MAX_GAP_S."""
+    bad = np.zeros(raw.size, dtype=bool)
+    jumps = np.flatnonzero(np.abs(np.diff(raw)) > CLOCK_GLITCH_S) + 1  # first reading after each jump
+    for i, start in enumerate(jumps.tolist()):
+        if bad[start - 1]:
+            continue
+        for end in jumps[i + 1:i + 1 + CLOCK_GLITCH_RUN].tolist():
+            if end - start > CLOCK_GLITCH_RUN:
+                break
+            back = abs(raw[end] - raw[start - 1])  # how far the clock after the run is from the one before
+            if back <= CLOCK_GLITCH_S * (end - start + 1) and back * 10.0 < abs(raw[start] - raw[start - 1]):
+                bad[start:end] = True
+                break
+        else:
+            if raw.size - start <= CLOCK_GLITCH_RUN and abs(raw[start] - raw[start - 1]) > CLOCK_MAX_GAP_S:
+                bad[start:] = True
+    if jumps.size and jumps[0] <= CLOCK_GLITCH_RUN and not bad[jumps[0]] and \
+            abs(raw[jumps[0]] - raw[jumps[0] - 1]) > CLOCK_MAX_GAP_S:
+        bad[:jumps[0]] = True
+    return bad
+
+
+def _time_plan(t_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(start, end, shift) of each stretch of rows worth keeping: stretches are cut by gaps over
+    CLOCK_MAX_GAP_S; those with fewer than CLOCK_STRAY_ROWS rows are dropped unless nothing else is left;
+    the shift closes each gap before a kept stretch to 1 s."""
+    if t_sorted.size == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    cut = np.flatnonzero(np.diff(t_sorted) > CLOCK_MAX_GAP_S) + 1
+    first, last = np.concatenate([[0], cut]), np.concatenate([cut, [t_sorted.size]]) - 1
+    big = (last - first + 1) >= min(CLOCK_STRAY_ROWS, int((last - first + 1).max()))
+    starts, ends = t_sorted[first[big]], t_sorted[last[big]]
+    gaps = np.concatenate([[0.0], np.maximum(starts[1:] - ends[:-1] - 1.0, 0.0)])
+    return starts, ends, np.cumsum(gaps)
+
+
+def _remap(t: np.ndarray, starts: np.ndarray, ends: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Times moved by their stretch's shift; NaN for times more than CLOCK_MAX_GAP_S from every kept stretch."""
+    t = np.asarray(t, dtype=np.float64)
+    if starts.size == 0 or t.size == 0:
+        return t.copy()
+    k = np.clip(np.searchsorted(starts, t, side="right") - 1, 0, starts.size - 1)
+    nxt = np.minimum(k + 1, starts.size - 1)
+    to_next = (t > ends[k] + CLOCK_MAX_GAP_S) & (t >= starts[nxt] - CLOCK_MAX_GAP_S)
+    k = np.where(to_next, nxt, k)
+    near = (t >= starts[k] - CLOCK_MAX_GAP_S) & (t <= ends[k] + CLOCK_MAX_GAP_S)
+    return np.where(near, t - shifts[k], np.nan)
