@@ -63,6 +63,9 @@ class Event:
         return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
 
 
+# A flight's identity fields besides aircraft_id (DESIGN.md keys are kept; these are added).
+IDENTITY_FIELDS = ("vehicle_type", "frame", "firmware", "hardware", "aircraft_id", "aircraft_id_source")
+
 TELEMETRY_FIELDS = ("t_s", "lat", "lon", "alt_msl_m", "rel_alt_m", "ground_speed_mps", "battery_pct", "mode")
 
 
@@ -125,8 +128,17 @@ class Flight:
     events: list[Event] = field(default_factory=list)
     telemetry: Telemetry | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Identity of a log flight (uavsim.logs.identity); the store keeps them in extra["identity"].
+    vehicle_type: str | None = None
+    frame: str | None = None
+    firmware: str | None = None
+    hardware: str | None = None
+    aircraft_id_source: str | None = None
 
     def __post_init__(self) -> None:
+        for k, v in (self.extra.get("identity") or {}).items():
+            if k in IDENTITY_FIELDS and getattr(self, k) is None:
+                setattr(self, k, v)
         if self.source not in SOURCES:
             raise ValueError(f"flight {self.id}: source {self.source!r} not in {SOURCES}")
         if self.mission_type not in MISSION_TYPES:
@@ -157,6 +169,7 @@ class Flight:
             "events": [e.to_dict() for e in self.events],
             "extra": {k: _jsonable(v) for k, v in self.extra.items()},
         }
+        d.update({k: getattr(self, k) for k in IDENTITY_FIELDS if k != "aircraft_id"})
         if telemetry and self.telemetry is not None:
             d["telemetry"] = {k: [_jsonable(x) for x in v.tolist()] for k, v in self.telemetry.to_arrays().items()}
             d["telemetry"]["mode_names"] = list(self.telemetry.mode_names)

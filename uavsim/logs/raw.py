@@ -107,6 +107,8 @@ class RawLog:
     messages_read: int = 0
     aircraft: str | None = None  # the aircraft's identity in the log, when it has one (tlog system/component)
     others: list[RawLog] = field(default_factory=list)  # further aircraft in the same file (a GCS's tlog)
+    params: dict[str, float] = field(default_factory=dict)  # autopilot parameters, last value (uavsim.logs.params)
+    identity: dict[str, str] = field(default_factory=dict)  # board, firmware, frame ids (uavsim.logs.identity)
 
     def stream(self, name: str) -> dict[str, np.ndarray]:
         """A stream's columns (``t`` included); an empty stream when the log lacks it."""

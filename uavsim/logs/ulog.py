@@ -13,7 +13,7 @@ import logging
 import numpy as np
 from pyulog import ULog
 
-from uavsim.logs import codes
+from uavsim.logs import codes, identity, params
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ def read_ulog(path: str) -> RawLog:
     b.log.corruption["bad_headers"] = out.getvalue().count("bad header")
     b.log.firmware = f"PX4 {ulog.msg_info_dict.get('ver_sw', '')}".strip()
     b.log.corruption["file_corruption"] = bool(ulog.file_corruption)
+    params.ulog_params(b.log.params, ulog.initial_parameters, list(ulog.changed_parameters))
+    identity.ulog_info(b.log.identity, ulog.msg_info_dict)
     b.log.corruption["dropouts"] = len(ulog.dropouts)
     b.log.corruption["dropout_ms"] = int(sum(d.duration for d in ulog.dropouts))
     for stamp in (ulog.start_timestamp, ulog.last_timestamp):
@@ -141,7 +143,7 @@ def _changes(b: RawBuilder, d: dict[str, np.ndarray], col: str, sink, what: str,
         return
     last = None
     for t, v in zip(_col(d, "timestamp") * 1e-6, _col(d, col), strict=True):
-        if v == last:
+        if v == last or not np.isfinite(v):  # NaN: the field is absent in this row / ULog version
             continue
         last = v
         if sink is not None:
@@ -150,10 +152,17 @@ def _changes(b: RawBuilder, d: dict[str, np.ndarray], col: str, sink, what: str,
             b.note(Note(float(t), kind[0], kind[1], f"{what} raised", f"{what}={int(v)}", key=what))
 
 
+def _missing(b: RawBuilder, what: str) -> None:
+    """A field this ULog version lacks (or logs as NaN): the value is unknown, and the file says so."""
+    b.log.corruption.setdefault("missing_fields", []).append(what)
+
+
 def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
     vt = _col(vs, "vehicle_type")
-    if len(vt):
+    if len(vt) and np.isfinite(vt[0]):
         b.log.vehicle = "vtol" if _col(vs, "is_vtol")[0] == 1 else _VEHICLE_TYPE.get(int(vt[0]), "unknown")
+    elif len(vt):
+        _missing(b, "vehicle_status.vehicle_type (vehicle type unknown)")
     armed = (_col(vs, "arming_state") == ARMING_STATE_ARMED).astype(float)
     _changes(b, {"timestamp": vs["timestamp"], "a": armed}, "a", lambda v: b.log.arm.append(
         (v[0], v[1], f"vehicle_status.arming_state={'ARMED' if v[1] else 'not armed'}")), "armed")
@@ -162,6 +171,8 @@ def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
     if "failure_detector_status" in vs:
         last = 0
         for t, v in zip(_col(vs, "timestamp") * 1e-6, _col(vs, "failure_detector_status"), strict=True):
+            if not np.isfinite(v):
+                continue
             new = int(v) & ~last
             last = int(v)
             for bit, (kind, level, name) in _FD_BITS.items():
@@ -170,8 +181,10 @@ def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
                                 f"vehicle_status.failure_detector_status=0x{int(v):x}", key=name))
     nav = _col(vs, "nav_state")
     last_nav = None
+    if len(nav) and not np.isfinite(nav).any():
+        _missing(b, "vehicle_status.nav_state (flight modes unknown)")
     for t, v in zip(_col(vs, "timestamp") * 1e-6, nav, strict=True):
-        if v != last_nav:
+        if np.isfinite(v) and v != last_nav:
             name = codes.PX4_NAV_STATES.get(int(v), f"nav_state_{int(v)}")
             b.log.modes.append((float(t), name))
             if int(v) == codes.PX4_NAV_TERMINATION:
