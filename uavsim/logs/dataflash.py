@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from pymavlink import DFReader, mavutil
 
-from uavsim.logs import codes, dfbin
+from uavsim.logs import codes, df_airborne, dfbin
 from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
@@ -35,7 +35,7 @@ ATT_OLD_RATE_HZ = 10.0  # ArduCopter 3.0/3.1 log ATT in the 10 Hz logging loop
 MAX_PARSE_ERRORS = 10_000  # give up on a file this broken rather than loop through it
 
 TYPES = ("GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "NKF4", "XKF4", "EKF4", "EV", "ERR", "MSG",
-         "MODE", "ARM", "STAT")
+         "MODE", "ARM", "STAT") + df_airborne.TYPES
 _SKIPPED = re.compile(r"Skipped (\d+) bad bytes")
 _FAILED = re.compile(r"Failed to parse|bad msg at offset|Failed to transform")
 _NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
@@ -169,11 +169,16 @@ def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.
             every = np.concatenate(list(times.values()))
             b.clock(float(every.min()))
             b.clock(float(every.max()))
+    for name in df_airborne.TYPES:  # before CTUN: BARO.Alt is preferred to CTUN.BarAlt
+        if name in tables:
+            df_airborne.HANDLERS[name](b, tables[name], times[name], fmts.get(name))
     # MSG first: the firmware banner says which vehicle the mode numbers belong to.
     for name in ("MSG", "GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "XKF4", "NKF4", "EKF4", "EV", "ERR",
                  "MODE", "ARM", "STAT"):
         if name in tables:
             _HANDLERS[name](b, tables[name], times[name], fmts.get(name))
+            if name == "CTUN":
+                df_airborne.ctun(b, tables[name], times[name], fmts.get(name))
 
 
 def _primary(table: Table, col: str) -> np.ndarray:
@@ -205,10 +210,11 @@ def _att(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None)
 
 
 def _alt(b: RawBuilder, tb: Table, t: np.ndarray, name: str) -> None:
-    # One relative-height source per log, best first: EKF/inertial (CTUN.Alt), baro, position message.
+    # One relative-height source per log, best first: baro, position message. Never the inertial CTUN.Alt:
+    # it diverges on a bench board (ArduCopter 3.x) and made armed benches look like flights.
     if "alt" in b.sources:
         return
-    for src, cols in (("CTUN", ("Alt",)), ("CTUN", ("BAlt", "BarAlt")), ("POS", ("RelHomeAlt", "RelAlt"))):
+    for src, cols in (("CTUN", ("BAlt", "BarAlt")), ("POS", ("RelHomeAlt", "RelAlt"))):
         if src == name and (v := _col(tb, *cols)) is not None:
             b.sources["alt"] = f"{name}.{next(c for c in cols if c in tb)}"
             b.add_block("alt", t, v)
@@ -328,6 +334,7 @@ def _ev(b: RawBuilder, t: float, ev_id: int) -> None:
         b.log.arm.append((t, ev_id == codes.EV_ARMED, evidence))
     elif ev_id in codes.EV_IN_AIR:
         b.log.landed.append((t, not codes.EV_IN_AIR[ev_id], evidence))
+        b.add("landed", t, 2.0 if codes.EV_IN_AIR[ev_id] else 1.0)  # MAV_LANDED_STATE in air / on ground
     if ev_id in codes.EV_EVENTS:
         kind, level = codes.EV_EVENTS[ev_id]
         b.note(Note(t, kind, level, f"EV {name}", evidence, key=f"EV{ev_id}"))

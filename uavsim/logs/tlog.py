@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 TYPES = ("HEARTBEAT", "GLOBAL_POSITION_INT", "GPS_RAW_INT", "ATTITUDE", "SYS_STATUS", "BATTERY_STATUS",
          "EKF_STATUS_REPORT", "VIBRATION", "STATUSTEXT", "SYSTEM_TIME", "NAV_CONTROLLER_OUTPUT")
+AIRBORNE_TYPES = ("VFR_HUD", "SERVO_OUTPUT_RAW", "SCALED_PRESSURE", "EXTENDED_SYS_STATE", "RAW_IMU")
 _MAV_TYPE_NAMES = {1: "plane", 2: "copter", 3: "copter", 4: "copter", 10: "rover", 11: "boat", 12: "sub",
                    13: "copter", 14: "copter", 15: "copter", 19: "vtol", 20: "vtol", 21: "vtol", 22: "vtol"}
 _UTC_MIN_US = 1.0e15  # GPS_RAW_INT.time_usec above this is Unix time (2001+), below it is boot time
@@ -97,7 +98,7 @@ def read_tlog(path: str) -> RawLog:
         data = np.frombuffer(mlog.data_map, dtype=np.uint8) if mlog.data_map is not None else np.zeros(0, np.uint8)
         tables: dict[str, Table] = {}
         crc_errors = 0
-        for name in TYPES:
+        for name in TYPES + AIRBORNE_TYPES:
             mid = getattr(mav, f"MAVLINK_MSG_ID_{name}")
             if mid in mlog.offsets and mlog.offsets[mid]:
                 tables[name], bad = _decode(data, np.asarray(mlog.offsets[mid], dtype=np.int64),
@@ -207,6 +208,7 @@ def _assemble(b: RawBuilder, all_tables: dict[str, Table], veh: tuple[int, int, 
             if u > _UTC_MIN_US:
                 b.log.utc.append((ti, u * 1e-6))
                 break
+    _airborne_streams(b, tables, t)
     if (tx := tables.get("STATUSTEXT")) is not None:
         for ti, sev, raw in zip(t["STATUSTEXT"].tolist(), tx["severity"].tolist(), tx["text"].tolist(), strict=True):
             text = raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
@@ -236,3 +238,28 @@ def _heartbeats(b: RawBuilder, hb: Table, t: np.ndarray, mav_type: int) -> None:
         if mode != mode_prev:
             b.log.modes.append((ti, mode))
             mode_prev = mode
+
+
+SEA_LEVEL_HPA = 1013.25  # ISA standard atmosphere: h = 44330.8 (1 - (p/p0)^0.190263) m
+PWM_RANGE_US = (1000.0, 2000.0)  # default ESC range (ArduPilot MOT_PWM_MIN/MAX = 0 -> RC3 range)
+
+
+def _airborne_streams(b: RawBuilder, tables: dict[str, Table], t: dict[str, np.ndarray]) -> None:
+    """baro (SCALED_PRESSURE), throttle (VFR_HUD), motors (SERVO_OUTPUT_RAW port 0), imu (RAW_IMU, mG) and
+    landed (EXTENDED_SYS_STATE.landed_state): the evidence uavsim.logs.segment decides "airborne" from."""
+    if (p := tables.get("SCALED_PRESSURE")) is not None:
+        ok = p["press_abs"] > 0
+        b.add_block("baro", t["SCALED_PRESSURE"][ok], 44330.8 * (1.0 - (p["press_abs"][ok] / SEA_LEVEL_HPA) ** 0.190263))
+    if (v := tables.get("VFR_HUD")) is not None:
+        b.add_block("throttle", t["VFR_HUD"], np.clip(v["throttle"] / 100.0, 0.0, 1.0))
+    if (s := tables.get("SERVO_OUTPUT_RAW")) is not None:
+        keep = s["port"] == 0
+        pwm = [np.where((s[f"servo{i}_raw"] >= 800) & (s[f"servo{i}_raw"] <= 2200), s[f"servo{i}_raw"], np.nan)[keep]
+               for i in range(1, 9)]
+        lo, hi = PWM_RANGE_US
+        b.add_block("motors", t["SERVO_OUTPUT_RAW"][keep], *(np.clip((x - lo) / (hi - lo), 0.0, 1.0) for x in pwm), *pwm)
+    if (m := tables.get("RAW_IMU")) is not None:
+        g = 9.80665e-3  # ArduPilot sends RAW_IMU acceleration in milli-g
+        b.add_block("imu", t["RAW_IMU"], m["xacc"] * g, m["yacc"] * g, m["zacc"] * g)
+    if (e := tables.get("EXTENDED_SYS_STATE")) is not None:
+        b.add_block("landed", t["EXTENDED_SYS_STATE"], e["landed_state"])

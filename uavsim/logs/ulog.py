@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 TOPICS = ["vehicle_status", "actuator_armed", "vehicle_land_detected", "vehicle_gps_position", "sensor_gps",
           "vehicle_local_position", "vehicle_attitude", "vehicle_attitude_setpoint", "battery_status",
           "estimator_status", "vehicle_imu_status", "commander_state"]
+AIRBORNE_TOPICS = ["vehicle_air_data", "actuator_outputs", "actuator_motors", "sensor_combined"]
 # vehicle_status boolean flags -> (event kind, level); PX4 msg/vehicle_status.msg.
 _FLAGS = {
     "failsafe": ("FAILSAFE_OTHER", "fail"),
@@ -53,7 +54,7 @@ def _col(d: dict[str, np.ndarray], name: str) -> np.ndarray:
 def read_ulog(path: str) -> RawLog:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):  # pyulog prints its complaints
-        ulog = ULog(path, TOPICS, disable_str_exceptions=True)
+        ulog = ULog(path, TOPICS + AIRBORNE_TOPICS, disable_str_exceptions=True)
     b = RawBuilder(path, "ulog")
     b.log.corruption["bad_headers"] = out.getvalue().count("bad header")
     b.log.firmware = f"PX4 {ulog.msg_info_dict.get('ver_sw', '')}".strip()
@@ -126,6 +127,7 @@ def read_ulog(path: str) -> RawLog:
         clip = sum(_col(imu, f"accel_clipping[{i}]") for i in range(3))
         for row in zip(_col(imu, "timestamp") * 1e-6, _col(imu, "accel_vibration_metric"), clip, strict=True):
             b.add("vibe", *row)
+    _airborne_streams(b, ulog)
     for m in ulog.logged_messages:
         text = str(m.message)
         mapped = codes.text_mapping(text)
@@ -191,3 +193,21 @@ def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
                 b.note(Note(float(t), "EMERGENCY_LANDING", "fail", "PX4 flight termination",
                             f"vehicle_status.nav_state={int(v)} (TERMINATION)", key="TERMINATION"))
             last_nav = v
+
+
+def _airborne_streams(b: RawBuilder, ulog: ULog) -> None:
+    """baro (vehicle_air_data), motors (actuator_motors 0..1, else actuator_outputs PWM), imu
+    (sensor_combined) and landed (vehicle_land_detected): what uavsim.logs.segment decides "airborne" from."""
+    if (d := _topic(ulog, "vehicle_air_data")) is not None:
+        b.add_block("baro", _col(d, "timestamp") * 1e-6, _col(d, "baro_alt_meter"))
+    if (d := _topic(ulog, "actuator_motors")) is not None:
+        b.add_block("motors", _col(d, "timestamp") * 1e-6, *(_col(d, f"control[{i}]") for i in range(8)),
+                    *([None] * 8))
+    elif (d := _topic(ulog, "actuator_outputs")) is not None:
+        pwm = [_col(d, f"output[{i}]") for i in range(8)]
+        pwm = [np.where((x >= 800) & (x <= 2200), x, np.nan) for x in pwm]
+        b.add_block("motors", _col(d, "timestamp") * 1e-6, *(np.clip((x - 1000.0) / 1000.0, 0, 1) for x in pwm), *pwm)
+    if (d := _topic(ulog, "sensor_combined")) is not None:
+        b.add_block("imu", _col(d, "timestamp") * 1e-6, *(_col(d, f"accelerometer_m_s2[{i}]") for i in range(3)))
+    if (d := _topic(ulog, "vehicle_land_detected")) is not None:
+        b.add_block("landed", _col(d, "timestamp") * 1e-6, np.where(_col(d, "landed") > 0, 1.0, 2.0))
