@@ -23,9 +23,16 @@ from uavsim.errors import UavSimError
               help="Rules table TOML (default: the packaged one).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Parse files in this many processes.")
+@click.option("--max-file-memory", "memory_mib", type=click.FloatRange(min=16), default=None,
+              help="MiB of memory reading one file may take; past it that file is rejected "
+                   "(default: the rules' ingest_file_memory_mib).")
+@click.option("--max-file-seconds", "seconds", type=click.FloatRange(min=1), default=None,
+              help="Seconds reading one file may take; past it that file is rejected "
+                   "(default: the rules' ingest_file_seconds).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | None, no_terrain: bool,
-           rules_path: Path | None, workers: int, as_json: bool) -> None:
+           rules_path: Path | None, workers: int, memory_mib: float | None, seconds: float | None,
+           as_json: bool) -> None:
     """Import .tlog, .bin/.BIN, .log and .ulg flight logs (folders are searched recursively).
 
     Each file is one transaction; a file already imported is a duplicate and changes nothing. Exits 1
@@ -54,11 +61,11 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | 
         if bar is not None:
             bar.update(1)
 
-    with Store(db) as store:
+    with Store(db) as store:  # a store that cannot be written fails here, before any file is read
         results = api(paths, store, dem=str(dem) if dem else None,
                       scenario=None if no_terrain or scenario is None else str(scenario),
                       rules_path=str(rules_path) if rules_path else None, use_terrain=not no_terrain,
-                      workers=workers, progress=tick)
+                      workers=workers, progress=tick, memory_mib=memory_mib, seconds=seconds)
     if bar is not None:
         bar.close()
     rejected = [r for r in results if r.status == "rejected"]
@@ -67,16 +74,21 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | 
     else:
         for r in results:
             if r.status == "rejected":
-                click.echo(f"rejected   {r.error if (r.error or '').startswith(r.path) else f'{r.path}: {r.error}'}",
-                           err=True)
+                why = r.error if (r.error or "").startswith(r.path) or r.path in (r.error or "") else f"{r.path}: {r.error}"
+                click.echo(f"rejected   {shown(why)}", err=True)
                 continue
             unsafe = sum(f.outcome == "unsafe" for f in r.flights)
             what = f"{len(r.flights)} flights, {unsafe} unsafe" if r.status == "imported" else "already in the store"
-            click.echo(f"{r.status:<10} {r.path} ({what})")
+            click.echo(f"{r.status:<10} {shown(r.path)} ({what})")
         n_imp = sum(r.status == "imported" for r in results)
         n_dup = sum(r.status == "duplicate" for r in results)
-        click.echo(f"{n_imp} imported, {n_dup} duplicate, {len(rejected)} rejected -> {db}")
+        click.echo(f"{n_imp} imported, {n_dup} duplicate, {len(rejected)} rejected -> {shown(db)}")
     if rejected:
         if not as_json:
             click.echo(f"Error: {len(rejected)} file(s) rejected", err=True)
         raise SystemExit(1)
+
+
+def shown(text: str) -> str:
+    """Text as one safe line: a newline, tab or other control character in a file name is shown escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))

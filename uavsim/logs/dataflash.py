@@ -51,10 +51,6 @@ class _NoClockMixin:
         self.clock = None
 
 
-class _Binary(_NoClockMixin, DFReader.DFReader_binary):
-    pass
-
-
 class _Text(_NoClockMixin, DFReader.DFReader_text):
     pass
 
@@ -77,44 +73,58 @@ def _int_scaled(fmt: DFReader.DFFormat | None, col: str) -> bool:
 
 
 def read_dataflash(path: str, text: bool) -> RawLog:
-    """Read one DataFlash log; pymavlink's stdout/stderr chatter is captured and counted as corruption."""
-    out = io.StringIO()
+    """Read one DataFlash log, reading past damage and counting it in ``corruption``."""
     b = RawBuilder(path, "dataflash-text" if text else "dataflash-bin")
+    tables, fmts = _read_text(b, path) if text else _read_binary(b, path)
+    _assemble(b, tables, fmts)
+    return b.finish()
+
+
+def _read_binary(b: RawBuilder, path: str) -> tuple[dict[str, Table], dict[str, DFReader.DFFormat]]:
+    reader = dfbin.BinaryLog(path)  # uavsim's own framing: damage counted, a bad FMT costs only its type
+    try:
+        tables, cut = dfbin.binary_tables(reader, TYPES)
+        fmts = {n: reader.formats[reader.name_to_id[n]] for n in tables}
+    finally:
+        reader.close()
+    b.log.corruption.update(reader.damage)
+    b.log.corruption["cut_messages"] = max(cut, reader.damage["cut_messages"])
+    return tables, fmts
+
+
+def _read_text(b: RawBuilder, path: str) -> tuple[dict[str, Table], dict[str, DFReader.DFFormat]]:
+    """Through pymavlink's text reader; its stdout/stderr chatter is captured and counted as corruption."""
+    out = io.StringIO()
     with contextlib.ExitStack() as stack:
         stack.enter_context(contextlib.redirect_stdout(out))
         stack.enter_context(contextlib.redirect_stderr(out))
         src = path
-        if text:
-            head = Path(path).read_bytes()[:2048].decode("ascii", "replace")
-            if m := re.search(r"^(Ardu\w+ V[\w.\-]+.*)$", head, re.MULTILINE):  # banner before the first FMT
-                _msg(b, float("nan"), m.group(1).strip())
-            # pymavlink's text reader stops at the first byte that is not UTF-8; damaged text logs are
-            # read from a copy whose non-text bytes are replaced, and the bytes are counted.
-            data = Path(path).read_bytes()
-            clean, n_bad = _NOT_TEXT.subn(b"?", data)
-            b.log.corruption["non_text_bytes"] = n_bad
-            if n_bad:
-                tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".log"))
-                tmp.write(clean)
-                tmp.flush()
-                src = tmp.name
-        reader = _Text(src) if text else _Binary(src)
+        data = Path(path).read_bytes()
+        head = data[:2048].decode("ascii", "replace")
+        if m := re.search(r"^(Ardu\w+ V[\w.\-]+.*)$", head, re.MULTILINE):  # banner before the first FMT
+            _msg(b, float("nan"), m.group(1).strip())
+        # pymavlink's text reader stops at the first byte that is not UTF-8; damaged text logs are
+        # read from a copy whose non-text bytes are replaced, and the bytes are counted.
+        clean, n_bad = _NOT_TEXT.subn(b"?", data)
+        del data
+        b.log.corruption["non_text_bytes"] = n_bad
+        if n_bad:
+            tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".log"))
+            tmp.write(clean)
+            tmp.flush()
+            src = tmp.name
+        del clean
+        reader = _Text(src)
         try:
-            if text:
-                tables = dfbin.text_tables(reader, TYPES, lambda exc: _parse_error(b, exc))
-                fmts = {n: reader.formats[n] for n in tables}
-            else:
-                tables, cut = dfbin.binary_tables(reader, TYPES)
-                b.log.corruption["cut_messages"] = cut
-                fmts = {n: reader.formats[reader.name_to_id[n]] for n in tables}
+            tables = dfbin.text_tables(reader, TYPES, lambda exc: _parse_error(b, exc))
+            fmts = {n: reader.formats[n] for n in tables}
         finally:
             with contextlib.suppress(Exception):
                 reader.filehandle.close()
     chatter = out.getvalue()
     b.log.corruption["skipped_bytes"] = sum(int(x) for x in _SKIPPED.findall(chatter))
     b.log.corruption["bad_messages"] = len(_FAILED.findall(chatter))
-    _assemble(b, tables, fmts)
-    return b.finish()
+    return tables, fmts
 
 
 def _parse_error(b: RawBuilder, exc: Exception) -> bool:

@@ -8,11 +8,18 @@ them (format chars c/C/e/E: x 0.01, L: x 1e-7). Text logs go through pymavlink's
 
 from __future__ import annotations
 
+import contextlib
+import io
+import mmap
+import os
 import re
+import struct
 from collections.abc import Iterable
 
 import numpy as np
 from pymavlink import DFReader
+
+from uavsim.logs import framing
 
 Table = dict[str, np.ndarray]
 
@@ -20,6 +27,7 @@ _NP = {"b": "i1", "B": "u1", "h": "<i2", "H": "<u2", "i": "<i4", "I": "<u4", "f"
        "q": "<i8", "Q": "<u8", "e": "<f2", "s": "S"}
 _STRUCT = re.compile(r"(\d*)([a-zA-Z])")
 _CHUNK = 65536  # rows decoded per gather
+_NAME = re.compile(r"[A-Za-z0-9_]{1,4}")  # a message name as ArduPilot writes them
 
 
 def _dtype(fmt: DFReader.DFFormat) -> np.dtype | None:
@@ -44,7 +52,7 @@ def _decode_text(v: np.ndarray) -> np.ndarray:
     return out
 
 
-def binary_tables(reader: DFReader.DFReader_binary, names: Iterable[str]) -> tuple[dict[str, Table], int]:
+def binary_tables(reader: BinaryLog, names: Iterable[str]) -> tuple[dict[str, Table], int]:
     """Tables of the wanted message types, and how many messages were cut off by the end of the file."""
     data = np.frombuffer(reader.data_map, dtype=np.uint8)
     out: dict[str, Table] = {}
@@ -122,3 +130,50 @@ def _value(m: DFReader.DFMessage, i: int, col: str) -> object:
     except (ValueError, TypeError, AttributeError):
         raw = m._elements[i] if i < len(m._elements) else None  # e.g. a mode logged by name in old text logs
         return raw.strip() if isinstance(raw, str) else raw
+
+
+class BinaryLog:
+    """A DataFlash .bin as the decoder needs it: the mapped bytes, the formats, and each type's offsets.
+
+    Found by :func:`uavsim.logs.framing.scan_dataflash` instead of pymavlink's indexer, so that damage is
+    counted (bytes skipped, places the framing was lost, a cut-off last message) and a FMT entry that
+    pymavlink cannot take ("Unsupported format char") costs that message type, not the file.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.filehandle = open(path, "rb")  # noqa: SIM115 - closed by close()
+        size = os.fstat(self.filehandle.fileno()).st_size
+        self.data_map = mmap.mmap(self.filehandle.fileno(), size, access=mmap.ACCESS_READ) if size else b""
+        data = np.frombuffer(self.data_map, dtype=np.uint8)
+        scan = framing.scan_dataflash(data)
+        self.offsets = scan.by_type()
+        self.formats: dict[int, DFReader.DFFormat] = {}
+        self.name_to_id: dict[str, int] = {}
+        self.damage = {"skipped_bytes": scan.skipped_bytes, "bad_records": scan.bad_records,
+                       "cut_messages": scan.cut_records, "bad_fmt": 0, "bad_fmt_messages": 0}
+        for ofs in self.offsets.get(framing.DF_FMT_TYPE, np.zeros(0, np.int64)).tolist():
+            self._format(bytes(data[ofs + 3:ofs + framing.DF_FMT_LEN]))
+        self.damage["bad_fmt_messages"] = int(sum(len(v) for k, v in self.offsets.items() if k not in self.formats))
+
+    def _format(self, body: bytes) -> None:
+        ftype, flen, name, fmt, cols = struct.unpack("<BB4s16s64s", body)
+        try:
+            text = [x.split(b"\x00", 1)[0].decode("ascii") for x in (name, fmt, cols)]
+            with contextlib.redirect_stdout(io.StringIO()):  # DFFormat prints before it raises
+                f = DFReader.DFFormat(ftype, text[0], flen, text[1], text[2], oldfmt=self.formats.get(ftype))
+            if not _NAME.fullmatch(f.name):  # (a length that disagrees with the format is a firmware bug
+                raise ValueError(f"FMT name {f.name!r}")  # pymavlink accepts; _dtype leaves such types out)
+        except Exception:  # noqa: BLE001 - a damaged FMT entry costs its own type only
+            self.damage["bad_fmt"] += 1
+            old = self.formats.pop(ftype, None)
+            if old is not None and self.name_to_id.get(old.name) == ftype:
+                del self.name_to_id[old.name]
+            return
+        self.formats[ftype] = f
+        self.name_to_id[f.name] = ftype
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            if isinstance(self.data_map, mmap.mmap):
+                self.data_map.close()
+        self.filehandle.close()

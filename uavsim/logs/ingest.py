@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
+import stat
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,9 +21,11 @@ import numpy as np
 from uavsim.errors import LogFormatError
 from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
+from uavsim.logs.formats import read_log
 from uavsim.logs.raw import RawLog
 from uavsim.logs.same_flight import mark_same_flights
 from uavsim.logs.segment import Segment, in_air, segments, step
+from uavsim.logs.workers import Job, Limits, run_jobs
 from uavsim.records import SEVERITY_RANK, Flight, Telemetry
 from uavsim.safety.classify import TerrainLike, ZonesLike, classify
 from uavsim.safety.rules import Rules, default_rules
@@ -70,47 +71,6 @@ def sha256_of(path: str | Path) -> str:
         while chunk := fh.read(_READ_CHUNK):
             h.update(chunk)
     return h.hexdigest()
-
-
-def sniff(path: str | Path) -> str:
-    """The log format from the file's first bytes (extensions lie): ulog, dataflash-bin/-text or tlog."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if not head:
-        raise LogFormatError(path, "empty file")
-    if head.startswith(b"ULog\x01\x12\x35"):
-        return "ulog"
-    if head[:2] == b"\xa3\x95":
-        return "dataflash-bin"
-    if b"FMT, " in head or b"FMT," in head[:200]:
-        return "dataflash-text"
-    # tlog: 8-byte big-endian microsecond time stamp, then a MAVLink v1/v2 frame.
-    if len(head) > 17 and head[8] in (0xFE, 0xFD) and 946684800e6 < int.from_bytes(head[:8], "big") < 4102444800e6:
-        return "tlog"
-    raise LogFormatError(path, "not a recognised flight log (MAVLink .tlog, DataFlash .bin/.log or PX4 .ulg)")
-
-
-def read_log(path: str | Path) -> RawLog:
-    """Read any supported log into a RawLog; raises LogFormatError when nothing usable is in it."""
-    kind = sniff(path)
-    p = str(path)
-    try:
-        if kind == "ulog":
-            from uavsim.logs.ulog import read_ulog
-            raw = read_ulog(p)
-        elif kind == "tlog":
-            from uavsim.logs.tlog import read_tlog
-            raw = read_tlog(p)
-        else:
-            from uavsim.logs.dataflash import read_dataflash
-            raw = read_dataflash(p, text=kind == "dataflash-text")
-    except LogFormatError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - third-party parsers raise anything on damaged input
-        raise LogFormatError(path, f"cannot parse {kind} log ({type(exc).__name__}: {exc})") from exc
-    if raw.messages_read == 0:
-        raise LogFormatError(path, f"no readable flight data in this {kind} log")
-    return raw
 
 
 def _iso(unix_s: float) -> str:
@@ -270,86 +230,142 @@ def _analyse_one(raw: RawLog, sha256: str, flights: list[Flight], summary: dict[
                                           for n in sorted(outside, key=lambda n: n.t)]
 
 
-# -- per-process context: terrain, zones and rules are opened once per worker ---------------------------------
-_CTX: dict[str, Any] = {}
+# -- the batch: per-worker context, one file per job, results stored in input order ---------------------------
 
 
-def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool) -> None:
-    _CTX.clear()
-    _CTX["rules"] = Rules.load(rules_path) if rules_path else default_rules()
-    _CTX["terrain"] = None
-    _CTX["zones"] = None
-    _CTX["sites"] = None
+@dataclass(frozen=True)
+class Context:
+    """What every file's analysis needs, opened once per process (passed along, never a module global)."""
+
+    rules: Rules
+    terrain: TerrainLike | None = None
+    zones: ZonesLike | None = None
+    sites: list[tuple[str, float, float]] | None = None
+
+
+def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool) -> Context:
+    """The analysis context; a bad DEM, scenario or rules file raises here, clearly."""
+    rules = Rules.load(rules_path) if rules_path else default_rules()
+    terrain = zones = sites = None
     if use_terrain:
         from uavsim.terrain import open_dem
-        _CTX["terrain"] = open_dem(dem)
+        terrain = open_dem(dem)
     if scenario:
         from uavsim.airspace import Airspace
         from uavsim.scenario import Scenario
         sc = Scenario.load(scenario)
-        _CTX["zones"] = Airspace.from_scenario(sc)
-        _CTX["sites"] = [(s.id, s.lat, s.lon) for s in sc.sites.values()]
+        zones = Airspace.from_scenario(sc)
+        sites = [(s.id, s.lat, s.lon) for s in sc.sites.values()]
+    return Context(rules, terrain, zones, sites)
 
 
-def parse_file(path: str, sha256: str | None = None) -> FileResult:
-    """Read and analyse one file in this process (uses the context set by ``_init_worker``)."""
+def parse_file(path: str, sha256: str | None = None, ctx: Context | None = None) -> FileResult:
+    """Read and analyse one file in this process (no context: the default rules, no terrain or zones)."""
+    ctx = ctx or Context(default_rules())
     res = FileResult(path=path, sha256=sha256 or "")
     try:
         if not res.sha256:
             res.sha256 = sha256_of(path)
         raw = read_log(path)
-        res.flights, res.corruption = analyse(raw, res.sha256, _CTX.get("terrain"), _CTX.get("zones"),
-                                              _CTX.get("rules"), _CTX.get("sites"))
+        res.flights, res.corruption = analyse(raw, res.sha256, ctx.terrain, ctx.zones, ctx.rules, ctx.sites)
+        _damage_observation(res.flights, ctx.rules)
     except (LogFormatError, OSError) as exc:
         res.status, res.error = "rejected", str(exc) if isinstance(exc, LogFormatError) else f"{path}: {exc}"
+    except MemoryError:
+        res.flights = []
+        res.status, res.error = "rejected", f"{path}: reading it needs more memory than the per-file ceiling " \
+            f"(ingest_file_memory_mib = {ctx.rules.thresholds.get('ingest_file_memory_mib', 0):g}; raise it with --max-file-memory)"
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop an import of many
         log.exception("%s: unexpected failure while analysing", path)
         res.status, res.error = "rejected", f"{path}: internal error while analysing ({type(exc).__name__}: {exc})"
     return res
 
 
+_DAMAGE_KEYS_SHOWN = 6  # counts named in a LOG_CORRUPT event's detail
+# Counts of damage in ``corruption`` that make a LOG_CORRUPT observation. A message cut off by the end of the
+# file is how every log ends when power goes (LOG_TRUNCATED_IN_AIR judges that), and logger dropouts are
+# the logger's load, not damage to the record.
+DAMAGE_COUNTS = ("skipped_bytes", "unindexed_bytes", "bad_records", "bad_fmt", "bad_fmt_messages", "crc_errors",
+                 "clock_glitches", "clock_stray_rows", "clock_gaps_closed", "non_text_bytes", "undecodable_messages",
+                 "bad_messages", "bad_headers", "file_corruption")
+
+
+def _damage_observation(flights: list[Flight], rules: Rules) -> None:
+    """Each flight of a damaged file carries a LOG_CORRUPT event with the file's damage counts."""
+    for f in flights:
+        damage = {k: v for k, v in f.extra.get("file_damage", {}).items() if k in DAMAGE_COUNTS and v}
+        if not damage or any(e.kind == "LOG_CORRUPT" for e in f.events):
+            continue
+        counts = ", ".join(f"{k}={int(v)}" for k, v in list(damage.items())[:_DAMAGE_KEYS_SHOWN])
+        ev = rules.make_event("LOG_CORRUPT", 0.0, level="warn", detail=f"damaged log read past: {counts}",
+                              evidence=f"file damage counted while reading: {counts}")
+        f.events.insert(0, ev)  # about the whole record: first, at its start
+        if SEVERITY_RANK[ev.severity] > SEVERITY_RANK[f.severity]:
+            f.severity = ev.severity
+            f.outcome = "unsafe" if rules.is_unsafe(f.severity) else f.outcome
+
+
+def file_limits(rules: Rules, memory_mib: float | None = None, seconds: float | None = None) -> Limits:
+    """The per-file ceilings: the arguments where given, else the rules table's."""
+    return Limits(memory_mib if memory_mib is not None else rules.threshold("ingest_file_memory_mib"),
+                  seconds if seconds is not None else rules.threshold("ingest_file_seconds"))
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why this path is not read (only regular files are: a FIFO or a device never ends)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return "not a regular file (" + next((name for test, name in kinds if test(mode)), "special file") + "), skipped"
+
+
 def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scenario: str | None = None,
            rules_path: str | None = None, use_terrain: bool = False, workers: int = 1,
-           progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+           progress: Callable[[FileResult], None] | None = None, memory_mib: float | None = None,
+           seconds: float | None = None) -> list[FileResult]:
     """Import log files and folders into ``store`` (a uavsim.store.Store). Files already imported are
-    reported as duplicates without being parsed again. Results come back in input order."""
-    files = find_logs(paths)
+    reported as duplicates without being parsed again. Every file gets a result, in input order; files are
+    read in ``workers`` processes under the per-file ceilings and stored in input order."""
     results: list[FileResult] = []
-    todo: list[tuple[int, str, str]] = []
-    for f in files:
+    todo: list[Job] = []
+    for f in find_logs(paths):
         p = str(f)
+        problem = _not_regular(f)
         try:
-            if f.is_dir():
-                raise IsADirectoryError(f"{p}: is a directory")
-            sha = sha256_of(f)
+            sha = "" if problem else sha256_of(f)
         except OSError as exc:
-            results.append(FileResult(path=p, sha256="", status="rejected", error=f"{p}: {exc.strerror or exc}"))
-            continue
-        if store.file_status(sha) == "imported":
+            problem = exc.strerror or str(exc)
+        if problem:
+            results.append(FileResult(path=p, sha256="", status="rejected", error=f"{p}: {problem}"))
+        elif store.file_status(sha) == "imported":
             results.append(FileResult(path=p, sha256=sha, status="duplicate"))
-            continue
-        results.append(FileResult(path=p, sha256=sha))
-        todo.append((len(results) - 1, p, sha))
+        else:
+            results.append(FileResult(path=p, sha256=sha))
+            todo.append(Job(len(results) - 1, p, sha))
     init = (dem, scenario, rules_path, use_terrain)
-    _init_worker(*init)  # also in the parent: a bad DEM, scenario or rules file fails here, clearly, once
-    if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo), os.cpu_count() or 1),
-                                 initializer=_init_worker, initargs=init) as pool:
-            futures = [(i, pool.submit(parse_file, p, sha)) for i, p, sha in todo]
-            for i, fut in futures:
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died (e.g. killed) rejects its file only
-                    res = FileResult(path=results[i].path, sha256=results[i].sha256, status="rejected",
-                                     error=f"{results[i].path}: worker process failed ({type(exc).__name__}: {exc})")
-                results[i] = _store(store, res)
-                if progress:
-                    progress(results[i])
-    else:
-        for i, p, sha in todo:
-            results[i] = _store(store, parse_file(p, sha))
+    ctx = _init_worker(*init)  # in the parent: a bad DEM, scenario or rules file fails here, clearly, once
+    finished: dict[int, FileResult] = {}
+    order = iter([j.index for j in todo])
+    nxt = [next(order, None)]
+
+    def done(job: Job, res: FileResult) -> None:  # store in input order, so that output never depends on timing
+        finished[job.index] = res
+        while nxt[0] is not None and nxt[0] in finished:
+            results[nxt[0]] = _store(store, finished.pop(nxt[0]))
             if progress:
-                progress(results[i])
+                progress(results[nxt[0]])
+            nxt[0] = next(order, None)
+
+    def failed(job: Job, what: str, why: str) -> FileResult:
+        return FileResult(path=job.path, sha256=job.sha256, status="rejected", error=f"{what}: {job.path} ({why})")
+
+    run_jobs(todo, max(1, min(workers, len(todo))), lambda: ctx, lambda job, c: parse_file(job.path, job.sha256, c),
+             failed, done, file_limits(ctx.rules, memory_mib, seconds))
     return results
 
 
@@ -357,9 +373,12 @@ def _store(store: Any, res: FileResult) -> FileResult:
     if res.status == "rejected":
         store.reject_file(res.sha256 or hashlib.sha256(res.path.encode()).hexdigest(), res.path, res.error or "")
         return res
-    if store.file_status(res.sha256) != "imported":
-        res.corruption["same_flights"] = mark_same_flights(store, res.sha256, res.flights)
-    res.status = store.add_file(res.sha256, res.path, res.flights, res.corruption)
-    if res.status == "duplicate":  # the same content twice in one run
+
+    def match(s: Any) -> None:  # inside the file's transaction: a concurrent import cannot slip in between
+        res.corruption["same_flights"] = mark_same_flights(s, res.sha256, res.flights)
+
+    res.status = store.add_file(res.sha256, res.path, res.flights, res.corruption,
+                                before_insert=match)
+    if res.status == "duplicate":  # the same content twice in one run, or imported meanwhile by another process
         res.flights = []
     return res

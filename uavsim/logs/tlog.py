@@ -11,8 +11,9 @@ boot clock (time_boot_ms), never the ground station's receive stamps.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
+import mmap
+import os
 from collections import Counter
 from types import SimpleNamespace
 
@@ -20,7 +21,7 @@ import numpy as np
 from pymavlink import mavutil
 from pymavlink.dialects.v10 import ardupilotmega as mav
 
-from uavsim.logs import codes
+from uavsim.logs import codes, framing
 from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
@@ -32,6 +33,7 @@ AIRBORNE_TYPES = ("VFR_HUD", "SERVO_OUTPUT_RAW", "SCALED_PRESSURE", "EXTENDED_SY
 _MAV_TYPE_NAMES = {1: "plane", 2: "copter", 3: "copter", 4: "copter", 10: "rover", 11: "boat", 12: "sub",
                    13: "copter", 14: "copter", 15: "copter", 19: "vtol", 20: "vtol", 21: "vtol", 22: "vtol"}
 _UTC_MIN_US = 1.0e15  # GPS_RAW_INT.time_usec above this is Unix time (2001+), below it is boot time
+_CRC_EXTRA = framing.crc_extras(mav.mavlink_map)
 _NP = {"B": "u1", "b": "i1", "H": "<u2", "h": "<i2", "I": "<u4", "i": "<i4", "Q": "<u8", "q": "<i8",
        "f": "<f4", "d": "<f8", "c": "S1"}
 
@@ -91,22 +93,26 @@ def _decode(data: np.ndarray, ofs: np.ndarray, cls: type) -> tuple[Table, int]:
 
 def read_tlog(path: str) -> RawLog:
     b = RawBuilder(path, "tlog")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        mlog = mavutil.mavlink_connection(path, dialect="ardupilotmega")
+    fh = open(path, "rb")  # noqa: SIM115 - closed below
+    size = os.fstat(fh.fileno()).st_size
+    mapped = mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ) if size else b""
     try:
-        data = np.frombuffer(mlog.data_map, dtype=np.uint8) if mlog.data_map is not None else np.zeros(0, np.uint8)
+        data = np.frombuffer(mapped, dtype=np.uint8)
+        # uavsim's own framing (not pymavlink's indexer, which trusts any marker byte and fails on a garbage
+        # tail): frames whose CRC holds, with skipped bytes, bad CRCs and a cut-off last frame counted.
+        scan = framing.scan_tlog(data, _CRC_EXTRA)
+        offsets = scan.by_type()
         tables: dict[str, Table] = {}
-        crc_errors = 0
+        crc_errors = scan.bad_crc
         for name in TYPES + AIRBORNE_TYPES:
             mid = getattr(mav, f"MAVLINK_MSG_ID_{name}")
-            if mid in mlog.offsets and mlog.offsets[mid]:
-                tables[name], bad = _decode(data, np.asarray(mlog.offsets[mid], dtype=np.int64),
-                                            mav.mavlink_map[mid])
+            if mid in offsets:
+                tables[name], bad = _decode(data, offsets[mid], mav.mavlink_map[mid])
                 crc_errors += bad
-        indexed = sum(len(v) for v in mlog.offsets.values())
-        covered = _covered_bytes(data, mlog.offsets)
-        b.log.corruption.update(crc_errors=crc_errors, frames=indexed, unindexed_bytes=int(data.size - covered))
+        del data
+        b.log.corruption.update(crc_errors=crc_errors, frames=int(scan.offsets.size + scan.bad_crc + scan.unknown),
+                                unindexed_bytes=scan.skipped_bytes, bad_records=scan.bad_records,
+                                cut_messages=scan.cut_records, unknown_frames=scan.unknown)
         vehicles = _vehicles(tables["HEARTBEAT"]) if "HEARTBEAT" in tables else []
         if not vehicles:
             b.log.corruption["no_vehicle_heartbeat"] = True
@@ -122,20 +128,10 @@ def read_tlog(path: str) -> RawLog:
                 b.log.others.append(vb.finish())
     finally:
         with contextlib.suppress(Exception):
-            mlog.close()
+            if isinstance(mapped, mmap.mmap):
+                mapped.close()
+        fh.close()
     return b.finish()
-
-
-def _covered_bytes(data: np.ndarray, offsets: dict[int, list[int]]) -> int:
-    """Bytes of the file inside indexed records; the rest is junk, unknown messages or a cut-off tail."""
-    if not offsets or data.size == 0:
-        return 0
-    ofs = np.concatenate([np.asarray(v, dtype=np.int64) for v in offsets.values() if len(v)]) + 8
-    ofs = ofs[ofs + 2 < data.size]
-    plen = data[ofs + 1].astype(np.int64)
-    v2 = data[ofs] == 0xFD
-    signed = v2 & ((data[np.minimum(ofs + 2, data.size - 1)] & 0x01) == 1)
-    return int(np.sum(np.minimum(8 + plen + np.where(v2, 12, 8) + np.where(signed, 13, 0), data.size - ofs + 8)))
 
 
 MIN_VEHICLE_HEARTBEATS = 5  # fewer autopilot heartbeats than this from a source is noise, not an aircraft
