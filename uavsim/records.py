@@ -27,6 +27,9 @@ EVENT_KINDS = (
     "MOTOR_FAILURE", "LINK_LOSS", "PAYLOAD_DROP", "EMERGENCY_LANDING", "MISSION_ABORTED", "BATTERY_LOW",
     "ATTITUDE_ERROR", "ACCEL_CLIPPING", "SENSOR_ERROR", "BIRD_STRIKE", "WEATHER",
     "FAILSAFE_OTHER", "SYSTEM_ERROR",
+    "END_NOT_RECORDED",  # issue 11: the log stops while armed with nothing showing the aircraft airborne
+    # issue 11, corroborated detectors (uavsim.logs.detectors)
+    "HARD_LANDING", "LOSS_OF_CONTROL", "MOTOR_SATURATION", "MOTOR_IMBALANCE", "BATTERY_TELEMETRY_INVALID",
 )
 
 

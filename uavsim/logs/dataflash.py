@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 from pymavlink import DFReader, mavutil
 
-from uavsim.logs import codes, df_airborne, dfbin
+from uavsim.logs import codes, df_airborne, dfbin, identity, params
 from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
@@ -35,7 +35,7 @@ ATT_OLD_RATE_HZ = 10.0  # ArduCopter 3.0/3.1 log ATT in the 10 Hz logging loop
 MAX_PARSE_ERRORS = 10_000  # give up on a file this broken rather than loop through it
 
 TYPES = ("GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "NKF4", "XKF4", "EKF4", "EV", "ERR", "MSG",
-         "MODE", "ARM", "STAT") + df_airborne.TYPES
+         "MODE", "ARM", "STAT") + df_airborne.TYPES + ("PARM", "VER")
 _SKIPPED = re.compile(r"Skipped (\d+) bad bytes")
 _FAILED = re.compile(r"Failed to parse|bad msg at offset|Failed to transform")
 _NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
@@ -189,6 +189,10 @@ def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.
             _HANDLERS[name](b, tables[name], times[name], fmts.get(name))
             if name == "CTUN":
                 df_airborne.ctun(b, tables[name], times[name], fmts.get(name))
+    if "PARM" in tables:  # the configuration and the aircraft's identity (uavsim.logs.params / .identity)
+        params.dataflash_params(b.log.params, tables["PARM"])
+    if "VER" in tables:
+        identity.dataflash_ver(b.log.identity, tables["VER"])
 
 
 def _primary(table: Table, col: str) -> np.ndarray:
@@ -248,7 +252,7 @@ def _vibe(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None
     axes = [x for x in (_col(tb, c) for c in ("VibeX", "VibeY", "VibeZ")) if x is not None]
     clips = [x for x in (_col(tb, c) for c in ("Clip0", "Clip1", "Clip2", "Clip")) if x is not None]
     vib = np.max(axes, axis=0)[keep] if axes else None
-    clip = np.sum(clips, axis=0)[keep] if clips else None
+    clip = np.max(clips, axis=0)[keep] if clips else None  # the worst IMU: one shock clips them all
     b.add_block("vibe", t[keep], vib, clip)
 
 
@@ -353,6 +357,7 @@ def _ev(b: RawBuilder, t: float, ev_id: int) -> None:
 
 
 def _msg(b: RawBuilder, t: float, text: str) -> None:
+    identity.scan_text(b.log.identity, text)
     low = text.lower()
     if not b.log.firmware and re.search(r"(copter|plane|rover|sub|apm:|px4|ardu)", low) and re.search(r"v\d", low):
         b.log.firmware = text

@@ -37,7 +37,7 @@ STREAMS: dict[str, tuple[str, ...]] = {
     "alt": ("rel_alt_m",),  # height above home / launch (baro or EKF)
     "att": ("roll_deg", "pitch_deg", "des_roll_deg", "des_pitch_deg"),
     "bat": ("volt_v", "curr_a", "pct", "used_mah"),
-    "vibe": ("vibe_mps2", "clip"),  # worst axis; clip = cumulative clipping count (all IMUs)
+    "vibe": ("vibe_mps2", "clip"),  # worst axis; clip = cumulative clipping count of the worst IMU
     "ekf": ("var",),  # worst normalised EKF innovation/variance ratio
     # -- airborne evidence (see the module docstring) --
     "baro": ("alt_m",),

@@ -21,7 +21,7 @@ import numpy as np
 from pymavlink import mavutil
 from pymavlink.dialects.v10 import ardupilotmega as mav
 
-from uavsim.logs import codes, framing
+from uavsim.logs import codes, framing, identity, params
 from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 TYPES = ("HEARTBEAT", "GLOBAL_POSITION_INT", "GPS_RAW_INT", "ATTITUDE", "SYS_STATUS", "BATTERY_STATUS",
          "EKF_STATUS_REPORT", "VIBRATION", "STATUSTEXT", "SYSTEM_TIME", "NAV_CONTROLLER_OUTPUT")
 AIRBORNE_TYPES = ("VFR_HUD", "SERVO_OUTPUT_RAW", "SCALED_PRESSURE", "EXTENDED_SYS_STATE", "RAW_IMU")
+CONFIG_TYPES = ("PARAM_VALUE",)  # the configuration (uavsim.logs.params)
 _MAV_TYPE_NAMES = {1: "plane", 2: "copter", 3: "copter", 4: "copter", 10: "rover", 11: "boat", 12: "sub",
                    13: "copter", 14: "copter", 15: "copter", 19: "vtol", 20: "vtol", 21: "vtol", 22: "vtol"}
 _UTC_MIN_US = 1.0e15  # GPS_RAW_INT.time_usec above this is Unix time (2001+), below it is boot time
@@ -104,7 +105,7 @@ def read_tlog(path: str) -> RawLog:
         offsets = scan.by_type()
         tables: dict[str, Table] = {}
         crc_errors = scan.bad_crc
-        for name in TYPES + AIRBORNE_TYPES:
+        for name in TYPES + AIRBORNE_TYPES + CONFIG_TYPES:
             mid = getattr(mav, f"MAVLINK_MSG_ID_{name}")
             if mid in offsets:
                 tables[name], bad = _decode(data, offsets[mid], mav.mavlink_map[mid])
@@ -198,19 +199,34 @@ def _assemble(b: RawBuilder, all_tables: dict[str, Table], veh: tuple[int, int, 
                                                             e["compass_variance"]], axis=0))
     if (v := tables.get("VIBRATION")) is not None:
         b.add_block("vibe", t["VIBRATION"], np.max([v["vibration_x"], v["vibration_y"], v["vibration_z"]], axis=0),
-                    v["clipping_0"] + v["clipping_1"] + v["clipping_2"])
+                    np.max([v["clipping_0"], v["clipping_1"], v["clipping_2"]], axis=0))  # the worst IMU
     if (st := tables.get("SYSTEM_TIME")) is not None:
         for ti, u in zip(t["SYSTEM_TIME"].tolist(), st["time_unix_usec"].tolist(), strict=True):
             if u > _UTC_MIN_US:
                 b.log.utc.append((ti, u * 1e-6))
                 break
     _airborne_streams(b, tables, t)
+    _config(b, tables, veh)
     if (tx := tables.get("STATUSTEXT")) is not None:
         for ti, sev, raw in zip(t["STATUSTEXT"].tolist(), tx["severity"].tolist(), tx["text"].tolist(), strict=True):
             text = raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
+            identity.scan_text(b.log.identity, text)
             if mapped := codes.text_mapping(text):
                 b.note(Note(ti, mapped[0], mapped[1], f"message: {text}",
                             f"STATUSTEXT severity={int(sev)} {text!r}", key=f"TXT{mapped[0]}"))
+
+
+def _config(b: RawBuilder, tables: dict[str, Table], veh: tuple[int, int, int, int]) -> None:
+    """Parameters (PARAM_VALUE) and the MAVLink identity of this aircraft (sysid/compid, autopilot, MAV_TYPE)."""
+    if (pv := tables.get("PARAM_VALUE")) is not None and len(pv["_ofs"]):
+        params.tlog_params(b.log.params, pv)
+    sysid, compid, mav_type, autopilot = veh
+    ap = mav.enums["MAV_AUTOPILOT"][autopilot].name.removeprefix("MAV_AUTOPILOT_") \
+        if autopilot in mav.enums["MAV_AUTOPILOT"] else f"autopilot{autopilot}"
+    ty = mav.enums["MAV_TYPE"][mav_type].name.removeprefix("MAV_TYPE_") \
+        if mav_type in mav.enums["MAV_TYPE"] else f"type{mav_type}"
+    b.log.identity["mavlink"] = f"mavlink-{sysid}/{compid}-{ap}-{ty}"
+    b.log.identity["mav_type"] = ty
 
 
 def _heartbeats(b: RawBuilder, hb: Table, t: np.ndarray, mav_type: int) -> None:
@@ -259,3 +275,4 @@ def _airborne_streams(b: RawBuilder, tables: dict[str, Table], t: dict[str, np.n
         b.add_block("imu", t["RAW_IMU"], m["xacc"] * g, m["yacc"] * g, m["zacc"] * g)
     if (e := tables.get("EXTENDED_SYS_STATE")) is not None:
         b.add_block("landed", t["EXTENDED_SYS_STATE"], e["landed_state"])
+

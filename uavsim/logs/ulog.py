@@ -130,8 +130,8 @@ def read_ulog(path: str) -> RawLog:
     _airborne_streams(b, ulog)
     for m in ulog.logged_messages:
         text = str(m.message)
-        mapped = codes.text_mapping(text)
-        if mapped and m.log_level <= 4:  # EMERG..WARNING
+        mapped = codes.critical_text_mapping(text) if m.log_level <= 2 else codes.text_mapping(text)
+        if mapped and m.log_level <= 4:  # EMERG..WARNING; unnamed CRITICAL texts are system errors
             b.note(Note(m.timestamp * 1e-6, mapped[0], mapped[1], f"message: {text}",
                         f"ULog {m.log_level_str()} {text!r}", key=f"TXT{mapped[0]}"))
     b.log.messages_read = n

@@ -1,0 +1,70 @@
+"""Attitude tracking, by flight mode.
+
+- Autopilot modes (the controller makes the target): desired against actual, dronekit-la's Attitude Control
+  analyzer defaults (warn 5°, fail 10°, held 0.25 s).
+- Manual modes where the pilot's stick sets the lean angle (ArduCopter STABILIZE, ALT_HOLD, POSHOLD, DRIFT:
+  LogAnalyzer TestPitchRollCoupling's manualModes; PX4 STAB/ALTCTL; Plane FBWA/STABILIZE): the stick
+  target is shaped by the attitude controller's input time constant (ATC_INPUT_TC, default 0.15 s), so
+  the actual attitude is compared with that lag-filtered target, and must stay off for longer.
+- Rate and tuning modes (ACRO, SPORT, FLIP, AUTOTUNE, MANUAL, TRAINING, THROW): no attitude target; skipped.
+- Inside a loss of control or crash the "error" is the accident itself: it is left to the crash detector.
+Only airborne samples count. The default severity is an observation (rules.toml).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from uavsim.logs.detectors.common import limit_check, mode_at, window, wrap180
+from uavsim.logs.raw import RawLog
+from uavsim.logs.segment import Segment
+from uavsim.records import Event
+from uavsim.safety.rules import Rules
+
+MANUAL_MODES = frozenset({"STABILIZE", "ALT_HOLD", "ALTHOLD", "POSHOLD", "DRIFT", "STAB", "ALTCTL", "FBWA",
+                          "QSTABILIZE", "QHOVER"})
+SKIPPED_MODES = frozenset({"ACRO", "SPORT", "FLIP", "AUTOTUNE", "MANUAL", "TRAINING", "THROW", "QACRO",
+                           "QAUTOTUNE", "RATTITUDE"})
+
+
+def _lag(t: np.ndarray, x: np.ndarray, tau: float) -> np.ndarray:
+    """First-order lag of ``x`` with time constant ``tau`` (exact discretisation for uneven steps)."""
+    out = np.array(x, dtype=float)
+    for i in range(1, len(out)):
+        if not np.isfinite(out[i - 1]):
+            continue
+        if not np.isfinite(x[i]):
+            out[i] = out[i - 1]
+            continue
+        k = 1.0 - np.exp(-max(t[i] - t[i - 1], 0.0) / tau)
+        out[i] = out[i - 1] + k * (x[i] - out[i - 1])
+    return out
+
+
+def attitude_events(raw: RawLog, seg: Segment, rules: Rules, crash_t: float | None) -> list[Event]:
+    """ATTITUDE_ERROR in autopilot modes, then in manual modes; samples from ``crash_t - 1 s`` on are ignored."""
+    th = rules.threshold
+    a = window(raw, "att", seg)
+    if not len(a["t"]) or not np.isfinite(a["des_roll_deg"]).any():
+        return []
+    t = a["t"]
+    modes = mode_at(raw, t)
+    keep = np.ones(t.shape, bool) if crash_t is None else t < crash_t - 1.0
+    manual = np.isin(modes, list(MANUAL_MODES)) & keep
+    auto = ~np.isin(modes, list(MANUAL_MODES | SKIPPED_MODES)) & keep
+
+    def err(des_r: np.ndarray, des_p: np.ndarray) -> np.ndarray:
+        return np.fmax(np.abs(wrap180(des_r - a["roll_deg"])), np.abs(wrap180(des_p - a["pitch_deg"])))
+
+    out = limit_check(rules, seg, raw, "ATTITUDE_ERROR", t, np.where(auto, err(a["des_roll_deg"], a["des_pitch_deg"]),
+                                                                     np.nan),
+                      th("attitude_error_warn_deg"), th("attitude_error_fail_deg"), True, th("attitude_error_warn_s"),
+                      "attitude error (autopilot mode)", "°")
+    if out or not manual.any():
+        return out
+    tau = raw.params.get("ATC_INPUT_TC") or th("attitude_manual_lag_s")
+    lagged = err(_lag(t, a["des_roll_deg"], tau), _lag(t, a["des_pitch_deg"], tau))
+    return limit_check(rules, seg, raw, "ATTITUDE_ERROR", t, np.where(manual, lagged, np.nan),
+                       th("attitude_error_warn_deg"), th("attitude_error_fail_deg"), True,
+                       th("attitude_error_manual_s"), f"attitude error against the stick target lagged {tau:g} s "
+                       "(manual mode)", "°")
