@@ -19,6 +19,11 @@ MISSION_TYPES = (
 SEVERITIES = ("none", "observation", "incident", "serious_incident", "accident")
 OUTCOMES = ("safe", "unsafe")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+# A record is a flight (airborne) or a ground run (armed, never airborne: bench, run-up, handling). Ground runs
+# never count in a safety rate; they are kept with their events (issue 11).
+RECORD_KINDS = ("flight", "ground_run")
+# Checks without which a verdict cannot be trusted: a flight missing one is "unverified", never silently safe.
+VERIFYING_CHECKS = ("position", "terrain", "area")
 
 EVENT_KINDS = (
     "CRASH", "FAILSAFE_BATTERY", "FAILSAFE_RADIO", "FAILSAFE_GCS", "FAILSAFE_EKF", "FAILSAFE_GPS",
@@ -137,11 +142,28 @@ class Flight:
     firmware: str | None = None
     hardware: str | None = None
     aircraft_id_source: str | None = None
+    # Flight or ground run, take-off and landing (seconds from start_utc / the record's t=0) with how they were
+    # decided, the record's window in the log's own clock, and the checks that could not run (issue 11).
+    kind: str = "flight"
+    takeoff_s: float | None = None
+    landing_s: float | None = None  # None when never airborne or when the record ends in the air
+    airborne_evidence: dict[str, str] = field(default_factory=dict)
+    log_t0_s: float | None = None
+    log_t1_s: float | None = None
+    log_clock: str | None = None  # boot | gps_time_of_week | estimated_att_10hz | sim
+    checks_not_run: list[str] = field(default_factory=list)
+
+    @property
+    def unverified(self) -> bool:
+        """A flight whose position, terrain or area check could not run: its verdict is not a proof of safety."""
+        return self.kind == "flight" and any(c in VERIFYING_CHECKS for c in self.checks_not_run)
 
     def __post_init__(self) -> None:
         for k, v in (self.extra.get("identity") or {}).items():
             if k in IDENTITY_FIELDS and getattr(self, k) is None:
                 setattr(self, k, v)
+        if self.kind not in RECORD_KINDS:
+            raise ValueError(f"flight {self.id}: kind {self.kind!r} not in {RECORD_KINDS}")
         if self.source not in SOURCES:
             raise ValueError(f"flight {self.id}: source {self.source!r} not in {SOURCES}")
         if self.mission_type not in MISSION_TYPES:
@@ -173,6 +195,10 @@ class Flight:
             "extra": {k: _jsonable(v) for k, v in self.extra.items()},
         }
         d.update({k: getattr(self, k) for k in IDENTITY_FIELDS if k != "aircraft_id"})
+        d.update(kind=self.kind, takeoff_s=_jsonable(self.takeoff_s), landing_s=_jsonable(self.landing_s),
+                 airborne_evidence=dict(self.airborne_evidence), log_t0_s=_jsonable(self.log_t0_s),
+                 log_t1_s=_jsonable(self.log_t1_s), log_clock=self.log_clock,
+                 checks_not_run=list(self.checks_not_run), unverified=self.unverified)
         if telemetry and self.telemetry is not None:
             d["telemetry"] = {k: [_jsonable(x) for x in v.tolist()] for k, v in self.telemetry.to_arrays().items()}
             d["telemetry"]["mode_names"] = list(self.telemetry.mode_names)

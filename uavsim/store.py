@@ -25,14 +25,15 @@ import numpy as np
 from uavsim.errors import StoreError
 from uavsim.records import TELEMETRY_FIELDS, Event, Flight, Telemetry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0  # how long a writer waits for another one's transaction before giving up
 
 _FLIGHT_COLUMNS = (
     "id", "source", "source_ref", "mission_type", "site", "aircraft_id", "start_utc", "duration_s",
     "distance_m", "max_agl_m", "min_terrain_clearance_m", "energy_used_wh", "battery_end_pct", "outcome",
-    "severity",
+    "severity", "kind", "takeoff_s", "landing_s", "log_t0_s", "log_t1_s", "log_clock",
 )
+_JSON_FLIGHT_COLUMNS = ("airborne_evidence", "checks_not_run")  # stored as JSON text (schema 2)
 _EVENT_COLUMNS = ("kind", "severity", "t_s", "lat", "lon", "alt", "value", "threshold", "detail", "evidence", "level")
 
 # Each migration brings the schema from version i to i+1; index 0 creates version 1. A step is SQL (statements
@@ -70,6 +71,19 @@ _MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
         flight_id TEXT NOT NULL REFERENCES flights(id) ON DELETE CASCADE, reviewer TEXT NOT NULL,
         at_utc TEXT NOT NULL, severity TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL
     );
+    """,
+    # 2: flights and ground runs apart, take-off/landing with evidence, the log window, checks not run (issue 11).
+    # Rows of version 1 are flights whose airborne state was never decided: kind 'flight', fields unknown.
+    """
+    ALTER TABLE flights ADD COLUMN kind TEXT NOT NULL DEFAULT 'flight' CHECK (kind IN ('flight', 'ground_run'));
+    ALTER TABLE flights ADD COLUMN takeoff_s REAL;
+    ALTER TABLE flights ADD COLUMN landing_s REAL;
+    ALTER TABLE flights ADD COLUMN log_t0_s REAL;
+    ALTER TABLE flights ADD COLUMN log_t1_s REAL;
+    ALTER TABLE flights ADD COLUMN log_clock TEXT;
+    ALTER TABLE flights ADD COLUMN airborne_evidence TEXT;
+    ALTER TABLE flights ADD COLUMN checks_not_run TEXT;
+    CREATE INDEX flights_kind ON flights(kind);
     """,
 )
 
@@ -252,7 +266,7 @@ class Store:
             c.execute(
                 "INSERT INTO files (sha256, path, status, error, n_flights, corruption, imported_utc) "
                 "VALUES (?, ?, 'imported', NULL, ?, ?, ?)",
-                (sha256, path, len(flights), json.dumps(corruption or {}), _now()),
+                (sha256, path, sum(f.kind == "flight" for f in flights), json.dumps(corruption or {}), _now()),
             )
             for f in flights:
                 self._insert_flight(c, f, file_sha256=sha256, run_id=None)
@@ -289,9 +303,10 @@ class Store:
     def _insert_flight(self, c: sqlite3.Connection, f: Flight, file_sha256: str | None, run_id: str | None) -> None:
         d = f.to_dict()
         c.execute(
-            f"INSERT INTO flights ({', '.join(_FLIGHT_COLUMNS)}, file_sha256, run_id, extra) "
-            f"VALUES ({', '.join('?' * (len(_FLIGHT_COLUMNS) + 3))})",
-            [d[k] for k in _FLIGHT_COLUMNS] + [file_sha256, run_id, json.dumps(d["extra"])],
+            f"INSERT INTO flights ({', '.join(_FLIGHT_COLUMNS + _JSON_FLIGHT_COLUMNS)}, file_sha256, run_id, extra) "
+            f"VALUES ({', '.join('?' * (len(_FLIGHT_COLUMNS) + len(_JSON_FLIGHT_COLUMNS) + 3))})",
+            [d[k] for k in _FLIGHT_COLUMNS] + [json.dumps(d[k]) for k in _JSON_FLIGHT_COLUMNS]
+            + [file_sha256, run_id, json.dumps(d["extra"])],
         )
         c.executemany(
             f"INSERT INTO events (flight_id, seq, {', '.join(_EVENT_COLUMNS)}) "
@@ -313,10 +328,12 @@ class Store:
             c.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?)", (flight_id, reviewer, _now(), severity, outcome, reason))
 
     # -- reading ------------------------------------------------------------------------------------------
-    def count(self, source: str | None = None) -> int:
+    def count(self, source: str | None = None, kind: str = "flight") -> int:
+        """Records of ``kind`` (flights unless told; ground runs never count as flights)."""
         if source is None:
-            return int(self.conn.execute("SELECT COUNT(*) FROM flights").fetchone()[0])
-        return int(self.conn.execute("SELECT COUNT(*) FROM flights WHERE source = ?", (source,)).fetchone()[0])
+            return int(self.conn.execute("SELECT COUNT(*) FROM flights WHERE kind = ?", (kind,)).fetchone()[0])
+        return int(self.conn.execute("SELECT COUNT(*) FROM flights WHERE source = ? AND kind = ?",
+                                     (source, kind)).fetchone()[0])
 
     def files(self) -> list[dict[str, Any]]:
         cur = self.conn.execute("SELECT sha256, path, status, error, n_flights, corruption, imported_utc FROM files ORDER BY path")
@@ -324,15 +341,16 @@ class Store:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def flights(self, source: str | None = None, with_telemetry: bool = False, reviewed: bool = True,
-                run_id: str | None = None, file_sha256: str | None = None) -> list[Flight]:
+                run_id: str | None = None, file_sha256: str | None = None, kind: str | None = "flight") -> list[Flight]:
         """Flights in a stable order (start time, then id). With ``reviewed``, a review overrides the verdict
-        in ``severity``/``outcome`` and the automatic one is kept in ``extra['automatic']``."""
+        in ``severity``/``outcome`` and the automatic one is kept in ``extra['automatic']``.
+        ``kind`` = "ground_run" gives the ground runs instead, None both."""
         where, args = [], []
-        for col, val in (("source", source), ("run_id", run_id), ("file_sha256", file_sha256)):
+        for col, val in (("source", source), ("run_id", run_id), ("file_sha256", file_sha256), ("kind", kind)):
             if val is not None:
                 where.append(f"{col} = ?")
                 args.append(val)
-        sql = f"SELECT {', '.join(_FLIGHT_COLUMNS)}, extra FROM flights"
+        sql = f"SELECT {', '.join(_FLIGHT_COLUMNS + _JSON_FLIGHT_COLUMNS)}, extra FROM flights"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY start_utc IS NULL, start_utc, id"
@@ -346,7 +364,9 @@ class Store:
                 reviews[r[0]] = r[1:]
         out = []
         for r in rows:
-            d = dict(zip(_FLIGHT_COLUMNS, r[:-1], strict=True))
+            n = len(_FLIGHT_COLUMNS)
+            d = dict(zip(_FLIGHT_COLUMNS, r[:n], strict=True))
+            d.update({k: json.loads(v) for k, v in zip(_JSON_FLIGHT_COLUMNS, r[n:-1], strict=True) if v})
             extra = json.loads(r[-1]) if r[-1] else {}
             f = Flight(**d, events=events.get(d["id"], []), extra=extra)
             if f.id in reviews:

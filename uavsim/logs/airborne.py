@@ -113,18 +113,10 @@ def _signals(raw: RawLog, t0: float, t1: float, rules: Rules) -> _Signals:
     thrust, tsrc = _thrust(raw, grid)
     idle = _idle(thrust, grid)
     powered = thrust > idle + th("airborne_idle_margin") if thrust is not None else np.ones(grid.shape, bool)
-    # Ground level: before arming, and wherever the motors are back at idle (no lift is possible there),
-    # so that a barometer drifting over a long segment does not look like a climb.
-    ground_t = [t0] if pre_level.size else []
-    ground_h = list(pre_level[:1])
-    if thrust is not None:
-        hold = max(1, int(th("airborne_sustain_s") * GRID_HZ))
-        idle_ok = _sustained(~powered & np.isfinite(thrust), hold) & np.isfinite(height)
-        if pre_level.size:
-            idle_ok &= np.abs(height - pre_level[0]) < th("in_air_rel_alt_m")  # not a fall at idle
-        ground_t += list(grid[idle_ok])
-        ground_h += list(height[idle_ok])
-    rise = height - np.interp(grid, ground_t, ground_h) if ground_t else np.full(grid.shape, np.nan)
+    rise = _rise(grid, height, pre_level, ~powered if thrust is not None else None, rules)
+    hover = _hover(raw, thrust, rise, powered, rules)
+    if thrust is not None:  # second pass: below lift, a still height is a ground level too (after a crash)
+        rise = _rise(grid, height, pre_level, thrust < idle + th("airborne_lift_fraction") * (hover - idle), rules)
     g = raw.stream("gps")
     fast = _at(g["t"], np.where((g["fix"] >= 3) & np.isfinite(g["gspd_mps"]),
                                 (g["gspd_mps"] > th("in_air_ground_speed_mps")).astype(float), np.nan), grid)
@@ -135,10 +127,26 @@ def _signals(raw: RawLog, t0: float, t1: float, rules: Rules) -> _Signals:
         loaded = np.where(np.isfinite(spread), (spread >= th("airborne_props_loaded_accel_std_mps2")).astype(float),
                           np.nan)
     balanced = _balance(raw, grid, rules) if raw.vehicle != "plane" else np.full(grid.shape, np.nan)
-    hover = _hover(raw, thrust, rise, powered, rules)
     return _Signals(grid, rise, thrust, idle, hover, loaded, balanced, fast,
                     {"height": hsrc, "thrust": tsrc, "imu": "imu" if len(imu["t"]) else "",
                      "motors": "motors" if np.isfinite(balanced).any() else ""})
+
+
+def _rise(grid: np.ndarray, height: np.ndarray, pre_level: np.ndarray, no_lift: np.ndarray | None,
+          rules: Rules) -> np.ndarray:
+    """Height over the ground level. The ground level is the height before arming, and wherever the motors
+    make no lift and the height holds still for airborne_sustain_s (nothing hovers without lift), so that a
+    barometer drifting over a long segment, or a crash site lower than the launch, does not look like flight."""
+    th = rules.threshold
+    ground_t = [grid[0]] if pre_level.size else []
+    ground_h = list(pre_level[:1])
+    if no_lift is not None and grid.size > 1:
+        hold = max(1, int(th("airborne_sustain_s") * GRID_HZ))
+        rate = _rolling_median(np.abs(np.gradient(height, grid)), hold)
+        ok = _sustained(no_lift & (rate < th("airborne_ground_rate_max_mps")), hold) & np.isfinite(height)
+        ground_t += list(grid[ok])
+        ground_h += list(height[ok])
+    return height - np.interp(grid, ground_t, ground_h) if ground_t else np.full(grid.shape, np.nan)
 
 
 def _idle(thrust: np.ndarray | None, grid: np.ndarray) -> float:
@@ -230,11 +238,12 @@ def _core(s: _Signals, rules: Rules) -> tuple[np.ndarray, dict[str, np.ndarray]]
 
 
 def _capable(s: _Signals, rules: Rules) -> np.ndarray:
-    """Samples where flight is possible at all: motors above idle with loaded props (or, with no thrust
-    logged, off the ground level or moving)."""
+    """Samples where the aircraft can be in the air: motors above idle, or (motors or not) more than
+    in_air_rel_alt_m over the ground level, as when falling; with no thrust logged, off the ground or moving."""
     th = rules.threshold
+    high = s.rise > th("in_air_rel_alt_m")
     if s.thrust is not None:
-        return _bridge(s.thrust > s.idle + th("airborne_idle_margin"), int(th("airborne_sustain_s") * GRID_HZ))
+        return _bridge((s.thrust > s.idle + th("airborne_idle_margin")) | high, int(th("airborne_sustain_s") * GRID_HZ))
     return (s.rise > th("airborne_ground_tolerance_m")) | (s.fast == 1.0)
 
 
@@ -244,27 +253,47 @@ def decide(raw: RawLog, t0: float, t1: float, end: str, rules: Rules) -> Decisio
     if s.t.size == 0:
         return Decision(evidence={"decided_by": "undecided: empty segment"})
     core, proofs = _core(s, rules)
+    risen = proofs["climb"] | proofs["hop"] | proofs["speed"]
     capable = _capable(s, rules)
-    tol = rules.threshold("airborne_ground_tolerance_m")
     lift = (s.thrust >= s.idle + rules.threshold("airborne_lift_fraction") * (s.hover - s.idle)
-            if s.thrust is not None else capable)
-    windows: list[tuple[float, float]] = []
-    for a, b in _runs(capable | core):
-        if not core[a:b].any():
-            continue
-        first, last = a + int(np.argmax(core[a:b])), b - 1 - int(np.argmax(core[a:b][::-1]))
-        up = a + int(np.argmax(lift[a:b])) if lift[a:b].any() else a
-        down = b - 1 - int(np.argmax(lift[a:b][::-1])) if lift[a:b].any() else b - 1
-        low_before = np.flatnonzero(s.rise[up:first + 1] <= tol)  # the last moment on the ground level
-        low_after = np.flatnonzero(s.rise[last:down + 1] <= tol)
-        i0 = up + int(low_before[-1]) if low_before.size else up
-        i1 = last + int(low_after[0]) if low_after.size else down
-        windows.append((float(s.t[i0]), float(s.t[max(i1, i0)])))
+            if s.thrust is not None else capable) | (s.rise > rules.threshold("in_air_rel_alt_m"))
+    windows = [w for a, b in _runs(capable | core) if core[a:b].any()
+               for w in [_window(s, a, b, core, risen, lift, rules.threshold("airborne_ground_tolerance_m"),
+                                 int(rules.threshold("airborne_hover_min_s") * GRID_HZ))]]
     ev = _evidence(raw, s, proofs, windows, rules)
     if not windows:
         return Decision(evidence=ev)
-    in_air_at_end = windows[-1][1] >= s.t[-1] - 1.0 / GRID_HZ and end in ("log_end", "reboot")
-    return Decision(True, windows[0][0], None if in_air_at_end else windows[-1][1], windows, ev)
+    tol = rules.threshold("airborne_ground_tolerance_m")
+    after = s.rise[s.t > windows[-1][1]]
+    # The end of the log with the aircraft not back on the ground level: the landing is not recorded.
+    unrecorded = end in ("log_end", "reboot") and (
+        windows[-1][1] >= s.t[-1] - 1.0 / GRID_HZ or (after.size > 0 and not (after <= tol).any()))
+    return Decision(True, windows[0][0], None if unrecorded else windows[-1][1], windows, ev)
+
+
+def _window(s: _Signals, a: int, b: int, core: np.ndarray, risen: np.ndarray, lift: np.ndarray,
+            tol: float, hover_min: int) -> tuple[float, float]:
+    """Lift-off and touch-down of the run [a, b): the last sample on the ground level before the first rise
+    (or before the hover, when nothing rose), and the first sample after the last rise from which the height
+    stays on the ground level (else the last sample with lift)."""
+    proof = risen[a:b] if risen[a:b].any() else core[a:b]
+    first, last = a + int(np.argmax(proof)), b - 1 - int(np.argmax(proof[::-1]))
+    up = a + int(np.argmax(lift[a:b])) if lift[a:b].any() else a
+    down = b - 1 - int(np.argmax(lift[a:b][::-1])) if lift[a:b].any() else b - 1
+    low_before = np.flatnonzero(s.rise[up:first + 1] <= 0.0)  # the last moment at the ground level
+    i0 = up + int(low_before[-1]) if low_before.size else up
+    i1 = _touch_down(s, last, down, tol)
+    end_core = b - 1 - int(np.argmax(core[a:b][::-1]))
+    if end_core - i1 >= hover_min:  # a hover near the ground goes on well after the last rise: still flying
+        i1 = _touch_down(s, end_core, down, tol)
+    return float(s.t[min(i0, first)]), float(s.t[max(i1, i0)])
+
+
+def _touch_down(s: _Signals, last: int, down: int, tol: float) -> int:
+    """The first sample after ``last`` from which the height stays on the ground level (else ``down``)."""
+    tail = np.nan_to_num(s.rise[last:down + 1], nan=0.0)
+    stays = np.flatnonzero(np.maximum.accumulate(tail[::-1])[::-1] <= tol)
+    return last + int(stays[0]) if stays.size else max(down, last)
 
 
 def _evidence(raw: RawLog, s: _Signals, proofs: dict[str, np.ndarray], windows: list[tuple[float, float]],
@@ -292,3 +321,40 @@ def _evidence(raw: RawLog, s: _Signals, proofs: dict[str, np.ndarray], windows: 
     ev["takeoff"] = f"lift-off at t={windows[0][0]:.1f}: thrust at lift level, last sample on the ground level"
     ev["landing"] = f"touch-down at t={windows[-1][1]:.1f}: back on the ground level or thrust below lift"
     return ev
+
+
+@dataclass(frozen=True)
+class EndState:
+    """What the last samples of a segment say: height over the ground level, thrust, and the verdict."""
+
+    rise_m: float | None
+    thrust: float | None
+    lift: bool | None  # thrust at lift level (None: no thrust logged)
+    airborne: bool | None  # True in the air, False on the ground, None undecidable
+    why: str
+
+
+def end_state(raw: RawLog, t0: float, t1: float, rules: Rules, window_s: float = 3.0) -> EndState:
+    """The aircraft's state over the last ``window_s`` before ``t1``: airborne when the last height is above
+    truncated_in_air_rel_alt_m, or the motors make lift and the height is off the ground level."""
+    s = _signals(raw, t0, t1, rules)
+    last = s.t >= s.t[-1] - window_s if s.t.size else np.zeros(0, bool)
+    rises = s.rise[last][np.isfinite(s.rise[last])]
+    rise = float(rises[-1]) if rises.size else None
+    thr = None
+    lift = None
+    if s.thrust is not None and np.isfinite(s.thrust[last]).any():
+        thr = float(s.thrust[last][np.isfinite(s.thrust[last])][-1])
+        lift = thr >= s.idle + rules.threshold("airborne_lift_fraction") * (s.hover - s.idle)
+    high = rules.threshold("truncated_in_air_rel_alt_m")
+    tol = rules.threshold("airborne_ground_tolerance_m")
+    if rise is not None and rise > high:
+        return EndState(rise, thr, lift, True, f"{rise:.1f} m over the ground level (> {high:g} m)")
+    if lift and rise is not None and rise > tol:
+        return EndState(rise, thr, lift, True, f"motors at lift (thrust {thr:.2f}) {rise:.1f} m off the ground level")
+    if rise is not None and rise <= tol:
+        return EndState(rise, thr, lift, False, f"{rise:.1f} m over the ground level: on the ground")
+    if rise is not None:
+        return EndState(rise, thr, lift, None, f"{rise:.1f} m over the ground level with the motors below lift")
+    return EndState(rise, thr, lift, None, "no height in the last samples"
+                    + ("" if thr is None else f", thrust {thr:.2f}"))

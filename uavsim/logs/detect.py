@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from uavsim.logs import airborne
 from uavsim.logs.raw import Note, RawLog
 from uavsim.logs.segment import Segment, in_air, step
 from uavsim.records import SEVERITY_RANK, Event
@@ -220,21 +221,21 @@ def _wrap180(deg: np.ndarray) -> np.ndarray:
 
 
 def truncated_event(raw: RawLog, seg: Segment, rules: Rules) -> list[Event]:
-    """The log ends (or the autopilot reboots) while armed: in the air, or with nothing to say otherwise."""
-    if seg.end not in ("log_end", "reboot"):
+    """The log ends (or the autopilot reboots) while armed. LOG_TRUNCATED_IN_AIR only when the last samples
+    show the aircraft airborne by physics (above truncated_in_air_rel_alt_m, or motors at lift off the ground
+    level); an end that cannot be decided is END_NOT_RECORDED (an observation); landed or never airborne: none."""
+    undecided = seg.airborne_evidence.get("decided_by", "").startswith("undecided")
+    if seg.end not in ("log_end", "reboot") or not (seg.airborne or undecided) or seg.landing_t is not None:
         return []
     end = seg.t1 - (1e-3 if seg.end == "reboot" else 0.0)  # the state before the reboot, not after it
-    grid = np.linspace(max(seg.t0, end - END_WINDOW_S), end, 7)
-    state = in_air(raw, grid, rules)
-    known = state[np.isfinite(state)]
-    if known.size and known[-1] == 0.0:  # the last word on the state says "on the ground"
+    st = airborne.end_state(raw, seg.t0, end, rules, END_WINDOW_S)
+    if st.airborne is False:
         return []
-    why = "in the air" if known.size else "with no height, speed or land-detector data to show it had landed"
-    alt = raw.stream("alt")
-    rel = step(alt["t"], alt["rel_alt_m"], np.array([end]))[0] if len(alt["t"]) else np.nan
+    rel = "unknown" if st.rise_m is None else f"{st.rise_m:.1f} m"
+    kind = "LOG_TRUNCATED_IN_AIR" if st.airborne else "END_NOT_RECORDED"
+    detail = (f"{seg.end_evidence} in the air ({st.why}); the end of the flight is unknown" if st.airborne else
+              f"{seg.end_evidence}; end of flight not recorded ({st.why})")
     return [rules.make_event(
-        "LOG_TRUNCATED_IN_AIR", seg.t1 - seg.t0, value=None if np.isnan(rel) else float(rel),
-        threshold=rules.threshold("truncated_in_air_rel_alt_m"),
-        detail=f"{seg.end_evidence} {why}; the end of the flight is unknown",
-        evidence=f"last record at t={seg.t1 - seg.t0:.1f}s, height above launch "
-                 f"{'unknown' if np.isnan(rel) else f'{rel:.1f} m'}", **_pos(raw, seg.t1))]
+        kind, seg.t1 - seg.t0, value=st.rise_m, threshold=rules.threshold("truncated_in_air_rel_alt_m"),
+        detail=detail, evidence=f"last record at t={seg.t1 - seg.t0:.1f}s, height over the ground level {rel}"
+        + ("" if st.thrust is None else f", thrust {st.thrust:.2f}"), **_pos(raw, seg.t1))]

@@ -22,9 +22,10 @@ from uavsim.errors import LogFormatError
 from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
 from uavsim.logs.formats import read_log
+from uavsim.logs.identity import apply_identity
 from uavsim.logs.raw import RawLog
 from uavsim.logs.same_flight import mark_same_flights
-from uavsim.logs.segment import Segment, in_air, segments, step
+from uavsim.logs.segment import Segment, airborne_mask, segments, step
 from uavsim.logs.workers import Job, Limits, run_jobs
 from uavsim.records import SEVERITY_RANK, Flight, Telemetry
 from uavsim.safety.classify import TerrainLike, ZonesLike, classify
@@ -47,10 +48,12 @@ class FileResult:
     error: str | None = None
     flights: list[Flight] = field(default_factory=list)
     corruption: dict[str, Any] = field(default_factory=dict)
+    ground_runs: list[Flight] = field(default_factory=list)  # armed, never airborne: never counted as flights
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": self.sha256, "status": self.status, "error": self.error,
-                "flights": [f.to_dict() for f in self.flights], "corruption": self.corruption}
+                "flights": [f.to_dict() for f in self.flights], "corruption": self.corruption,
+                "ground_runs": [f.to_dict() for f in self.ground_runs]}
 
 
 def find_logs(paths: Iterable[str | Path]) -> list[Path]:
@@ -116,26 +119,12 @@ def _telemetry(raw: RawLog, seg: Segment, rules: Rules) -> tuple[Telemetry, np.n
     mi = np.array([names.index(m) for _, m in raw.modes], dtype=float)
     mode = np.nan_to_num(step(mt, mi, t), nan=-1).astype(np.int16)
     tel = Telemetry(t - seg.t0, lat, lon, alt_msl, rel, np.where(nofix, np.nan, at(g, "gspd_mps")), at(bat, "pct"), mode, names)
-    return tel, in_air(raw, t, rules) == 1.0
+    return tel, airborne_mask(raw, seg, t)
 
 
 def _airborne_s(raw: RawLog, seg: Segment, rules: Rules) -> float | None:
-    """In-air time by pymavlink mavflighttime's rule: 3D fix, ground speed above/below the threshold."""
-    g = raw.stream("gps")
-    sel = (g["t"] >= seg.t0) & (g["t"] <= seg.t1) & (g["fix"] >= 3)
-    if not sel.any():
-        return None
-    thr = rules.threshold("in_air_ground_speed_mps")
-    total, start = 0.0, None
-    for t, v in zip(g["t"][sel], g["gspd_mps"][sel], strict=True):
-        if v > thr and start is None:
-            start = t
-        elif v < thr and start is not None:
-            total += t - start
-            start = None
-    if start is not None:
-        total += g["t"][sel][-1] - start
-    return float(total)
+    """Time in the air: the sum of the segment's airborne windows (decided from physics); 0 for a ground run."""
+    return float(sum(b - a for a, b in seg.air_windows))
 
 
 def _energy(raw: RawLog, seg: Segment) -> tuple[float | None, float | None]:
@@ -181,53 +170,100 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
     return flights, summary
 
 
+def split_kinds(records: list[Flight]) -> tuple[list[Flight], list[Flight]]:
+    """(flights, ground runs) of one file's records, each in log order."""
+    return [f for f in records if f.kind == "flight"], [f for f in records if f.kind == "ground_run"]
+
+
 def _analyse_one(raw: RawLog, sha256: str, flights: list[Flight], summary: dict[str, Any],
                  terrain: TerrainLike | None, zones: ZonesLike | None, rules: Rules,
                  sites: list[tuple[str, float, float]] | None) -> None:
+    """Each armed segment becomes a flight (airborne by physics) or a ground run, with its own events."""
     segs = segments(raw, rules)
     per_seg = assign_notes(raw.notes, segs)
-    skipped = 0
     assigned = {id(n) for ns in per_seg for n in ns}
-    # Nothing is dropped silently: occurrences outside any kept flight are listed with the file.
+    # Nothing is dropped silently: occurrences outside any segment are listed with the file.
     outside = [n for n in raw.notes if n.kind is not None and id(n) not in assigned]
     for seg, notes in zip(segs, per_seg, strict=True):
         events = note_events(raw, seg, notes, rules) + sensor_events(raw, seg, rules)
+        kind = "flight" if seg.airborne or _undecided(seg) else "ground_run"
         tel, air = _telemetry(raw, seg, rules)
-        grid = np.linspace(seg.t0, seg.t1, max(3, int(seg.duration_s) + 1))
-        state = in_air(raw, grid, rules)
-        # The autopilot's own take-off detection also makes it a flight, however low the hop.
-        claimed = any(not landed and seg.t0 <= t <= seg.t1 for t, landed, _ in raw.landed)
-        airborne = bool((state == 1.0).any()) or claimed
-        serious = any(SEVERITY_RANK[e.severity] >= SEVERITY_RANK["incident"] for e in events)
-        if not airborne and not serious and np.isfinite(state).any():
-            skipped += 1  # armed and disarmed on the ground: not a flight
-            outside += [n for n in notes if n.kind is not None]
-            continue
-        verdict = classify(events, tel, terrain, zones, rules, in_air=air)
-        energy, bat_end = _energy(raw, seg)
-        idx = len(flights)
-        rel = tel.rel_alt_m[np.isfinite(tel.rel_alt_m)]
-        flights.append(Flight(
-            id=f"{sha256[:16]}-{idx}", source="log", source_ref=f"{sha256}:{idx}",
-            mission_type="unknown", aircraft_id=raw.aircraft, start_utc=_utc_at(raw, seg.t0),
-            duration_s=float(seg.duration_s),
-            site=_site_of(tel, sites, rules.thresholds.get("landing_site_radius_m", 300.0)),
-            distance_m=track_length(tel.lat, tel.lon), max_agl_m=verdict.max_agl_m,
-            min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=energy,
-            battery_end_pct=bat_end, outcome=verdict.outcome, severity=verdict.severity,
-            events=verdict.events, telemetry=tel,
-            extra={"format": raw.fmt, "vehicle": raw.vehicle, "firmware": raw.firmware,
-                   "time_source": raw.time_source, "segment": [float(seg.t0), float(seg.t1)],
-                   "start": seg.start_evidence, "end": seg.end_evidence, "end_reason": seg.end,
-                   "airborne_s": _airborne_s(raw, seg, rules), "in_air_known": bool(np.isfinite(state).any()),
-                   "max_rel_alt_m": float(rel.max()) if rel.size else None, "checks": verdict.checks,
-                   "file": Path(raw.path).name}))
+        # A ground run is judged by its own events only: the terrain and airspace checks are about flight.
+        verdict = classify(events, tel, terrain if kind == "flight" else None,
+                           zones if kind == "flight" else None, rules, in_air=air)
+        flights.append(_record(raw, sha256, len(flights), seg, kind, tel, air, verdict, sites, rules,
+                               terrain is not None, zones))
+        apply_identity(flights[-1], raw)  # vehicle type, frame, firmware, board, aircraft id (and its source)
     summary["messages_read"] += raw.messages_read
     summary["segments"] += len(segs)
-    summary["ground_only_segments"] += skipped
+    n_ground = sum(not s.airborne for s in segs)
+    summary["ground_only_segments"] += n_ground
+    summary["ground_runs"] = summary.get("ground_runs", 0) + n_ground
     who = f"{raw.aircraft}: " if raw.aircraft else ""
     summary["events_outside_flights"] += [f"{who}{n.kind} at t={n.t - raw.t_start:.1f}s: {n.evidence}"
                                           for n in sorted(outside, key=lambda n: n.t)]
+
+
+def _undecided(seg: Segment) -> bool:
+    """No height, thrust or GPS speed was logged at all: whether it flew cannot be told. It stays a flight, marked
+    unverified ("airborne" in its checks not run), never dropped as a ground run nor trusted as safe."""
+    return seg.airborne_evidence.get("decided_by", "").startswith("undecided")
+
+
+def _record(raw: RawLog, sha256: str, idx: int, seg: Segment, kind: str, tel: Telemetry, air: np.ndarray,
+            verdict: Any, sites: list[tuple[str, float, float]] | None, rules: Rules, has_terrain: bool,
+            zones: ZonesLike | None) -> Flight:
+    energy, bat_end = _energy(raw, seg)
+    rel = tel.rel_alt_m[np.isfinite(tel.rel_alt_m)]
+    site = _site_of(tel, sites, rules.thresholds.get("landing_site_radius_m", 300.0))
+    not_run = _checks_not_run(tel, air, verdict.checks, kind, has_terrain, zones, sites, seg, rules)
+    return Flight(
+        id=f"{sha256[:16]}-{idx}", source="log", source_ref=f"{sha256}:{idx}",
+        mission_type="unknown", aircraft_id=raw.aircraft, start_utc=_utc_at(raw, seg.t0),
+        duration_s=float(seg.duration_s), site=site,
+        distance_m=track_length(tel.lat, tel.lon), max_agl_m=verdict.max_agl_m,
+        min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=energy,
+        battery_end_pct=bat_end, outcome=verdict.outcome, severity=verdict.severity,
+        events=verdict.events, telemetry=tel, kind=kind,
+        takeoff_s=None if seg.takeoff_t is None else float(seg.takeoff_t - seg.t0),
+        landing_s=None if seg.landing_t is None else float(seg.landing_t - seg.t0),
+        airborne_evidence=dict(seg.airborne_evidence), log_t0_s=float(seg.t0), log_t1_s=float(seg.t1),
+        log_clock=raw.time_source, checks_not_run=not_run,
+        extra={"format": raw.fmt, "vehicle": raw.vehicle, "firmware": raw.firmware,
+               "time_source": raw.time_source, "segment": [float(seg.t0), float(seg.t1)],
+               "start": seg.start_evidence, "end": seg.end_evidence, "end_reason": seg.end,
+               "airborne_s": _airborne_s(raw, seg, rules), "in_air_known": "decided_by" in seg.airborne_evidence
+               and not seg.airborne_evidence["decided_by"].startswith("undecided"),
+               "air_windows": [[float(a - seg.t0), float(b - seg.t0)] for a, b in seg.air_windows],
+               "max_rel_alt_m": float(rel.max()) if rel.size else None, "checks": verdict.checks,
+               "ground_occurrence": kind == "ground_run" and SEVERITY_RANK[verdict.severity] >= SEVERITY_RANK["incident"],
+               "file": Path(raw.path).name})
+
+
+def _checks_not_run(tel: Telemetry, air: np.ndarray, checks: dict[str, str], kind: str, has_terrain: bool,
+                    zones: ZonesLike | None, sites: list[tuple[str, float, float]] | None, seg: Segment,
+                    rules: Rules) -> list[str]:
+    """Which checks could not judge this record: position (no fix while airborne), terrain (outside the DEM),
+    area (outside the terrain and scenario area), airborne (no physical evidence logged); a DEM or scenario the
+    user did not give is named as such, not counted against the flight."""
+    if kind != "flight":
+        return []
+    out = []
+    if seg.airborne_evidence.get("decided_by", "").startswith("undecided"):
+        out.append("airborne")
+    fixed = np.isfinite(tel.lat) & np.isfinite(tel.lon)
+    if not (fixed & (air if air.any() else True)).any():
+        return out + ["position", "terrain", "area"]
+    if not has_terrain:
+        out.append("terrain_not_loaded")
+    elif checks.get("terrain") == "outside_dem":
+        out += ["terrain", "area"]
+    if zones is not None and "area" not in out and sites:
+        i = np.flatnonzero(fixed)[0]
+        if _site_of(tel, sites, rules.threshold("scenario_area_radius_m")) is None and not bool(
+                getattr(zones, "work_area_mask", lambda a, b: np.zeros(1, bool))(tel.lat[i:i + 1], tel.lon[i:i + 1])[0]):
+            out.append("area")
+    return out
 
 
 # -- the batch: per-worker context, one file per job, results stored in input order ---------------------------
@@ -267,14 +303,13 @@ def parse_file(path: str, sha256: str | None = None, ctx: Context | None = None)
         if not res.sha256:
             res.sha256 = sha256_of(path)
         raw = read_log(path)
-        res.flights, res.corruption = analyse(raw, res.sha256, ctx.terrain, ctx.zones, ctx.rules, ctx.sites)
-        _damage_observation(res.flights, ctx.rules)
+        records, res.corruption = analyse(raw, res.sha256, ctx.terrain, ctx.zones, ctx.rules, ctx.sites)
+        res.flights, res.ground_runs = split_kinds(records)
+        _damage_observation(res.flights + res.ground_runs, ctx.rules)
     except (LogFormatError, OSError) as exc:
         res.status, res.error = "rejected", str(exc) if isinstance(exc, LogFormatError) else f"{path}: {exc}"
-    except MemoryError:
-        res.flights = []
-        res.status, res.error = "rejected", f"{path}: reading it needs more memory than the per-file ceiling " \
-            f"(ingest_file_memory_mib = {ctx.rules.thresholds.get('ingest_file_memory_mib', 0):g}; raise it with --max-file-memory)"
+    except MemoryError:  # past the worker's memory ceiling: the worker rejects the file, naming the ceiling
+        raise
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop an import of many
         log.exception("%s: unexpected failure while analysing", path)
         res.status, res.error = "rejected", f"{path}: internal error while analysing ({type(exc).__name__}: {exc})"
@@ -377,8 +412,8 @@ def _store(store: Any, res: FileResult) -> FileResult:
     def match(s: Any) -> None:  # inside the file's transaction: a concurrent import cannot slip in between
         res.corruption["same_flights"] = mark_same_flights(s, res.sha256, res.flights)
 
-    res.status = store.add_file(res.sha256, res.path, res.flights, res.corruption,
+    res.status = store.add_file(res.sha256, res.path, res.flights + res.ground_runs, res.corruption,
                                 before_insert=match)
     if res.status == "duplicate":  # the same content twice in one run, or imported meanwhile by another process
-        res.flights = []
+        res.flights, res.ground_runs = [], []
     return res
