@@ -218,7 +218,7 @@ def test_vibration_from_the_accelerometer_in_loiter_when_vibe_is_absent():
         noise = rng.normal(0.0, 1.0, (40 * 50 + 1, 3))
         counter = iter(range(noise.shape[0]))
 
-        def imu(t, s=sigma_x):
+        def imu(t, s=sigma_x, noise=noise, counter=counter):
             i = next(counter)
             return (s * noise[i, 0], 0.3 * noise[i, 1], -G + 0.3 * noise[i, 2])
         raw = _log(40.0, att=_level, imu=imu, modes=(("STABILIZE", 0.0), ("LOITER", 10.0)))
