@@ -290,8 +290,8 @@ def test_a_tlog_with_two_aircraft_gives_the_flights_of_both():
     from uavsim.logs import analyse
 
     flights, summary = analyse(read_log(DATA / "two_vehicles.tlog"), "ab" * 32)
-    assert [(f.id, f.aircraft_id) for f in flights] == [("abababababababab-0", "mavlink-1/1"),
-                                                       ("abababababababab-1", "mavlink-2/1")]
+    assert [(f.id, f.aircraft_id) for f in flights] == [("abababababababab-0", "mavlink-1/1-ARDUPILOTMEGA-QUADROTOR"),
+                                                       ("abababababababab-1", "mavlink-2/1-ARDUPILOTMEGA-QUADROTOR")]
     assert [f.duration_s for f in flights] == [pytest.approx(25.0), pytest.approx(25.0)]
     assert flights[1].start_utc.startswith("2025-06-15T15:06:59.8")
     assert summary["other_sources_ignored"] == 50  # the ground station's own heartbeats

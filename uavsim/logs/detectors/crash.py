@@ -28,6 +28,7 @@ from uavsim.safety.rules import Rules
 G = 9.80665
 END_GRACE_S = 2.0  # the impact and the crash check are often logged just after the disarm
 IDLE_MAX = 0.3  # an armed idle above 30 % of the output range is no idle (ArduCopter MOT_SPIN_ARM <= 0.2 in practice)
+REST_WINDOW_S = 2.0  # "at rest" is the median attitude over the last 2 s (robust to rows placed at a reboot boundary)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,12 @@ class LossOfControl:
     t: float  # log time the excursion began
     lean_deg: float  # worst tilt in it (NaN when found from the motors)
     evidence: str
+
+
+def _end(seg: Segment) -> float:
+    """Where the segment's physics ends: a little after a disarm (the impact is often logged just after it),
+    exactly at a reboot or the end of the log (what follows is another boot)."""
+    return seg.t1 + (END_GRACE_S if seg.end == "disarm" else 0.0)
 
 
 def _motors_running(raw: RawLog, seg: Segment, t: float, rules: Rules) -> bool | None:
@@ -66,7 +73,7 @@ def _idle(raw: RawLog, seg: Segment, t: np.ndarray, cols: np.ndarray, seg_rows: 
 def loss_of_control(raw: RawLog, seg: Segment, rules: Rules) -> LossOfControl | None:
     """The first lean excursion beyond the limit, begun in the air with motors running (or a pinned motor)."""
     th = rules.threshold
-    a = window(raw, "att", seg, airborne=False, pad_s=END_GRACE_S)
+    a = window(raw, "att", seg, airborne=False, pad_s=_end(seg) - seg.t1)
     if len(a["t"]) >= 2:
         t = a["t"]
         tilt = tilt_deg(a["roll_deg"], a["pitch_deg"])
@@ -143,7 +150,7 @@ def _rest_tilt(raw: RawLog, t0: float, t1: float) -> float | None:
 def corroborate(raw: RawLog, seg: Segment, loc: LossOfControl, rules: Rules) -> list[str]:
     """Evidence that a loss of control ended on the ground: impact, fall, log cut while falling, at rest tilted."""
     th = rules.threshold
-    end = seg.t1 + END_GRACE_S
+    end = _end(seg)
     hi = min(end, loc.t + th("crash_confirm_s"))
     out = []
     peak = _peak_g(raw, loc.t - 0.5, hi)
@@ -151,7 +158,7 @@ def corroborate(raw: RawLog, seg: Segment, loc: LossOfControl, rules: Rules) -> 
         out.append(f"impact {peak[0]:.1f} g at t={peak[1] - seg.t0:.1f}s")
     if (fall := _fall(raw, loc.t, hi, rules, seg.t0)) is not None:
         out.append(fall)
-    rest = _rest_tilt(raw, max(loc.t, seg.t1 - 1.0), end)
+    rest = _rest_tilt(raw, max(loc.t, seg.t1 - REST_WINDOW_S), end)
     if rest is not None and rest >= th("crash_rest_tilt_deg"):
         out.append(f"at rest tilted {rest:.0f}° at the end")
     if seg.end in ("log_end", "reboot") and seg.t1 - loc.t <= th("crash_confirm_s"):
@@ -184,9 +191,9 @@ def hard_landings(raw: RawLog, seg: Segment, rules: Rules) -> list[Event]:
     th = rules.threshold
     w = th("hard_landing_window_s")
     for _, b in seg.air_windows:
-        end = min(b + w, seg.t1 + END_GRACE_S)
+        end = min(b + w, _end(seg))
         peak = _peak_g(raw, b - w, end)
-        rest = _rest_tilt(raw, b + 1.0, min(b + 4.0, seg.t1 + END_GRACE_S))
+        rest = _rest_tilt(raw, b + 1.0, min(b + 4.0, _end(seg)))
         tipped = rest is not None and rest >= th("crash_rest_tilt_deg")
         g, at = peak if peak is not None else (float("nan"), b)
         lean = _max_tilt(raw, at - 0.5, at + 1.0)
