@@ -219,7 +219,7 @@ def _step(t0: float, t1: float, inside: float, outside: float = 0.0):
 def test_a_normal_flight_has_its_take_off_and_landing_within_2_s():
     def baro(t):
         return float(np.interp(t, [0, 20, 30, 70, 80, 100], [0, 0, 10, 10, 0, 0]))
-    raw = _phys(100.0, baro, _step(18, 82, 0.45), _step(15, 85, 0.6, 0.01), disarm_t=95.0)
+    raw = _phys(100.0, baro, _step(18, 81, 0.45), _step(15, 85, 0.6, 0.01), disarm_t=95.0)
     seg = segments(raw, RULES)[0]
     assert seg.airborne and seg.end == "disarm"
     assert seg.takeoff_t == pytest.approx(20.0, abs=2.0) and seg.landing_t == pytest.approx(80.0, abs=2.0)

@@ -15,6 +15,7 @@ Streams: ``baro`` (or ``alt`` where no barometer is logged: tlog relative_alt, U
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -66,8 +67,12 @@ def _at(t: np.ndarray, v: np.ndarray, grid: np.ndarray, max_age_s: float = 2.0) 
 def _rolling_median(v: np.ndarray, n: int) -> np.ndarray:
     if v.size < n or n < 2:
         return v
+    if not np.isfinite(v).any():
+        return v
     pad = np.pad(v, (n // 2, n - 1 - n // 2), mode="edge")
-    return np.nanmedian(sliding_window_view(pad, n), axis=1) if np.isfinite(v).any() else v
+    with warnings.catch_warnings():  # windows without any sample stay NaN (unknown), which is the intent
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmedian(sliding_window_view(pad, n), axis=1)
 
 
 def _window_std(t: np.ndarray, v: np.ndarray, grid: np.ndarray, half_s: float = 0.5) -> np.ndarray:
@@ -286,6 +291,12 @@ def _window(s: _Signals, a: int, b: int, core: np.ndarray, risen: np.ndarray, li
     end_core = b - 1 - int(np.argmax(core[a:b][::-1]))
     if end_core - i1 >= hover_min:  # a hover near the ground goes on well after the last rise: still flying
         i1 = _touch_down(s, end_core, down, tol)
+    if 0 < down - i1 < hover_min:
+        # Down to the ground level while the motors still lift and stay balanced: the last metre in ground
+        # effect, then the touch-down, after which the land detector (1 s) or the pilot cuts the thrust. Motors
+        # that split there are on the ground (a tip-over, a skid): the flight ended where they split.
+        split = np.flatnonzero(s.balanced[i1:down + 1] == 0.0)
+        i1 = i1 + int(split[0]) if split.size else down
     return float(s.t[min(i0, first)]), float(s.t[max(i1, i0)])
 
 
