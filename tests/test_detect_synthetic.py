@@ -241,3 +241,12 @@ def test_px4_critical_messages(text, kind):
 def test_an_unnamed_px4_critical_message_is_a_system_error_to_look_at():
     assert codes.critical_text_mapping("Compass sensor 0 missing") == ("SYSTEM_ERROR", "warn")
     assert codes.text_mapping("Compass sensor 0 missing") is None  # at WARNING level it proves nothing
+
+
+def test_an_autopilot_crash_report_stands_when_the_log_cannot_tell_whether_the_aircraft_flew():
+    raw = _log(30.0, att=lambda t: (178.0 if t > 15 else 1.0, 0.0, 0.0, 0.0))
+    seg = Segment(2.0, 28.0, "log_end", "EV ARMED", "log ended while armed",
+                  airborne_evidence={"decided_by": "undecided: no height, thrust or speed logged"})
+    crash = Note(18.0, "CRASH", "fail", "ERR CRASH_CHECK", "ERR Subsys=12 ECode=1", key="ERR12")
+    [e] = note_events(raw, seg, [crash], RULES)
+    assert (e.level, e.severity) == ("fail", "accident")  # an unknown never makes it milder

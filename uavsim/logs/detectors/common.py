@@ -103,5 +103,10 @@ def airborne_before(seg: Segment, t: float, grace_s: float) -> bool:
     return any(a <= t and t <= b + grace_s for a, b in seg.air_windows)
 
 
+def undecided(seg: Segment) -> bool:
+    """No height, thrust or speed was logged: whether the aircraft flew is unknown (never read as "on the ground")."""
+    return seg.airborne_evidence.get("decided_by", "").startswith("undecided")
+
+
 def wrap180(deg: np.ndarray) -> np.ndarray:
     return (deg + 180.0) % 360.0 - 180.0

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from uavsim.logs.detectors.common import airborne_before, angle_max_deg, pos, tilt_deg, window
+from uavsim.logs.detectors.common import airborne_before, angle_max_deg, pos, tilt_deg, undecided, window
 from uavsim.logs.detectors.motors import pinned
 from uavsim.logs.raw import RawLog
 from uavsim.logs.segment import Segment, airborne_mask
@@ -225,6 +225,8 @@ def _max_tilt(raw: RawLog, t0: float, t1: float) -> float | None:
 def autopilot_crash_level(raw: RawLog, seg: Segment, t: float, rules: Rules) -> tuple[str, str]:
     """(level, why) for the autopilot's crash report at ``t``: ``ground`` when the aircraft had not flown,
     ``fail`` when the physics confirms it (or cannot be checked), ``unconfirmed`` otherwise."""
+    if undecided(seg):
+        return "fail", "whether the aircraft flew cannot be told from this log: the autopilot's report stands"
     if not any(a <= t for a, _ in seg.air_windows):
         return "ground", "the aircraft never left the ground before it (bench or ground handling)"
     if not len(window(raw, "att", seg, airborne=False)["t"]):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from uavsim.logs.detectors.common import pos
+from uavsim.logs.detectors.common import pos, undecided
 from uavsim.logs.detectors.crash import autopilot_crash_level
 from uavsim.logs.raw import Note, RawLog
 from uavsim.logs.segment import Segment, airborne_mask
@@ -49,6 +49,8 @@ def _level(raw: RawLog, seg: Segment, n: Note, rules: Rules) -> tuple[str, str]:
     if n.kind == "MOTOR_FAILURE" and n.key == "EV54":  # the emergency stop: a fall in the air, a switch on the ground
         if airborne_mask(raw, seg, np.array([n.t]))[0]:
             return "crash", "while in the air"
+        if undecided(seg):
+            return n.level, "in the air or not cannot be told from this log"
         return "ground", "on the ground (the pilot's motor stop)"
     return n.level, ""
 
