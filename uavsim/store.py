@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sqlite3
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -98,6 +99,21 @@ def _apply(conn: sqlite3.Connection, step: str | Callable[[sqlite3.Connection], 
             conn.execute(stmt)
 
 
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. The switch needs the file to itself and SQLite answers 'locked' at once, without its
+    busy handler, while another process does the same or creates the schema: so wait here, up to the timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _write_problem(path: Path) -> str | None:
     """Why this store cannot be written (None when it can): SQLite needs the file and, for its WAL and
     lock files, the folder writable."""
@@ -178,7 +194,7 @@ class Store:
         else:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")  # readers never block the writer, nor it them
+            _wal(conn)  # readers never block the writer, nor it them
         conn.execute("PRAGMA foreign_keys = ON")
         return conn
 

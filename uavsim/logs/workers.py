@@ -38,6 +38,14 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Failure:
+    """What a worker sends when the job itself raised: what happened, and why."""
+
+    what: str
+    why: str
+
+
+@dataclass(frozen=True)
 class Job:
     index: int
     path: str
@@ -98,8 +106,14 @@ def _worker_main(conn: Connection, parent_pid: int, setup: Callable[[], Any],
             size = os.stat(job.path).st_size  # pymavlink maps the whole file: that is not the file's fault
         except OSError:
             size = 0
-        with memory_ceiling(int(limits.memory_mib * _MIB) + size):
-            result = work(job, ctx)
+        try:
+            with memory_ceiling(int(limits.memory_mib * _MIB) + size):
+                result = work(job, ctx)
+        except MemoryError:
+            result = Failure("needs more memory than the per-file ceiling",
+                             f"{limits.memory_mib:g} MiB; raise it with --max-file-memory")
+        except Exception as exc:  # noqa: BLE001 - the job's own failure, reported as that job's
+            result = Failure("internal error while reading", f"{type(exc).__name__}: {exc}")
         conn.send(result)
 
 
@@ -155,8 +169,9 @@ def run_jobs(jobs: Iterable[Job], workers: int, setup: Callable[[], Any], work: 
                 what = None
                 try:
                     if w.conn.poll():
+                        result = w.conn.recv()
                         job, w.job = w.job, None
-                        done(job, w.conn.recv())
+                        done(job, failed(job, result.what, result.why) if isinstance(result, Failure) else result)
                         continue
                 except (EOFError, OSError):
                     what = "worker died while reading"

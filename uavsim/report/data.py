@@ -202,7 +202,7 @@ def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target:
                               seed=seed, utc_offset_h=utc_offset_h)
     strata = {by: stats.group_stats(flights, by, confidence, target, utc_offset_h) for by in REPORT_STRATA}
     per_source = {r.group: r for r in strata["source"] if r.group}
-    with Store(db) as store:
+    with Store.existing(db) as store:  # reading: a read-only store is fine
         files, runs = store.files(), store.runs()
         tracks = load_tracks(store, flights, max_tracks, seed)
     return ReportData(

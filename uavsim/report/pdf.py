@@ -6,6 +6,7 @@ text stays selectable and extractable; Type 3 fonts would lose the characters' i
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -95,6 +96,17 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
               generated: str) -> Path:
     """Text pages (summary, breakdowns, unsafe flights, sources, method), then one page per figure."""
     path = Path(path)
+    part = path.with_name(path.name + ".part")  # written whole, then renamed: never a partial PDF
+    try:
+        _write_pdf(part, data, lang, figures, generated)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path
+
+
+def _write_pdf(path: Path, data: ReportData, lang: str, figures: list[tuple[str, str, Figure]],
+               generated: str) -> None:
     meta = {"Title": t("title", lang), "Creator": "uavsim", "Subject": t("summary", lang), "CreationDate": None}
     with PdfPages(path, metadata=meta) as pdf:
         p = Pager(pdf)
@@ -149,4 +161,3 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
         p.flush()
         for _name, _cap, fig in figures:
             pdf.savefig(fig)
-    return path

@@ -14,6 +14,7 @@ Only airborne samples count. The default severity is an observation (rules.toml)
 from __future__ import annotations
 
 import numpy as np
+from scipy.signal import lfilter
 
 from uavsim.logs.detectors.common import limit_check, mode_at, window, wrap180
 from uavsim.logs.raw import RawLog
@@ -28,17 +29,16 @@ SKIPPED_MODES = frozenset({"ACRO", "SPORT", "FLIP", "AUTOTUNE", "MANUAL", "TRAIN
 
 
 def _lag(t: np.ndarray, x: np.ndarray, tau: float) -> np.ndarray:
-    """First-order lag of ``x`` with time constant ``tau`` (exact discretisation for uneven steps)."""
-    out = np.array(x, dtype=float)
-    for i in range(1, len(out)):
-        if not np.isfinite(out[i - 1]):
-            continue
-        if not np.isfinite(x[i]):
-            out[i] = out[i - 1]
-            continue
-        k = 1.0 - np.exp(-max(t[i] - t[i - 1], 0.0) / tau)
-        out[i] = out[i - 1] + k * (x[i] - out[i - 1])
-    return out
+    """First-order lag of ``x`` with time constant ``tau`` at the log's (median) sample step; a missing sample
+    holds the last value."""
+    x = np.asarray(x, dtype=float)
+    ok = np.isfinite(x)
+    if len(x) < 2 or not ok.any():
+        return x.copy()
+    held = x[np.maximum.accumulate(np.where(ok, np.arange(len(x)), 0))]  # forward fill
+    held[: int(np.argmax(ok))] = held[int(np.argmax(ok))]
+    k = 1.0 - np.exp(-float(np.median(np.diff(t))) / tau)
+    return lfilter([k], [1.0, k - 1.0], held, zi=[(1.0 - k) * held[0]])[0]
 
 
 def attitude_events(raw: RawLog, seg: Segment, rules: Rules, crash_t: float | None) -> list[Event]:

@@ -26,20 +26,17 @@ def pos(raw: RawLog, t: float) -> dict[str, float]:
 
 def runs(mask: np.ndarray, t: np.ndarray, min_s: float) -> tuple[int, float] | None:
     """First index of the longest run where ``mask`` holds, if that run lasts ``min_s`` or more."""
-    best: tuple[int, float] | None = None
-    i, n = 0, len(mask)
-    while i < n:
-        if not mask[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and mask[j + 1]:
-            j += 1
-        dur = t[j] - t[i]
-        if dur >= min_s and (best is None or dur > best[1]):
-            best = (i, dur)
-        i = j + 1
-    return best
+    m = np.asarray(mask, dtype=bool)
+    if not m.any():
+        return None
+    edges = np.diff(np.concatenate([[0], m.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    dur = np.asarray(t, dtype=float)[ends] - np.asarray(t, dtype=float)[starts]
+    ok = np.flatnonzero(dur >= min_s)
+    if ok.size == 0:
+        return None
+    k = ok[int(np.argmax(dur[ok]))]  # the first of the longest runs
+    return int(starts[k]), float(dur[k])
 
 
 def window(raw: RawLog, name: str, seg: Segment, airborne: bool = True, pad_s: float = 0.0) -> dict[str, np.ndarray]:
