@@ -282,7 +282,7 @@ class Store:
             c.execute(
                 "INSERT INTO files (sha256, path, status, error, n_flights, corruption, imported_utc) "
                 "VALUES (?, ?, 'imported', NULL, ?, ?, ?)",
-                (sha256, path, sum(f.kind == "flight" for f in flights), json.dumps(corruption or {}), _now()),
+                (sha256, path, len(flights), json.dumps(corruption or {}), _now()),  # records: flights + ground runs
             )
             for f in flights:
                 self._insert_flight(c, f, file_sha256=sha256, run_id=None)

@@ -112,7 +112,7 @@ def _thrust(raw: RawLog, grid: np.ndarray) -> tuple[np.ndarray | None, str]:
 
 
 def _signals(raw: RawLog, t0: float, t1: float, rules: Rules) -> _Signals:
-    grid = np.arange(t0, t1 + 0.5 / GRID_HZ, 1.0 / GRID_HZ)
+    grid = np.arange(t0, t1 + 1e-9, 1.0 / GRID_HZ)  # never past t1: after a reboot the data are the new boot's
     th = rules.threshold
     height, pre_level, hsrc = _height(raw, t0, grid)
     thrust, tsrc = _thrust(raw, grid)
