@@ -250,3 +250,12 @@ def test_an_autopilot_crash_report_stands_when_the_log_cannot_tell_whether_the_a
     crash = Note(18.0, "CRASH", "fail", "ERR CRASH_CHECK", "ERR Subsys=12 ECode=1", key="ERR12")
     [e] = note_events(raw, seg, [crash], RULES)
     assert (e.level, e.severity) == ("fail", "accident")  # an unknown never makes it milder
+
+
+def test_gps_trouble_that_lasts_into_a_gps_mode_counts_in_full():
+    seg = _flight(0.0, 60.0, 5.0, 55.0)
+    raw = _log(60.0, att=_level, motors=_hover_motors, gps=lambda t: (1.0, 3.0) if 20.0 <= t < 40.0 else (3.0, 10.0),
+               modes=(("STABILIZE", 0.0), ("LOITER", 25.0)), rate=5.0)
+    worst = [e for e in sensor_events(raw, seg, RULES) if e.kind == "GPS_DEGRADED"]
+    assert worst and {e.severity for e in worst} == {"incident"}  # fix lost while LOITER navigated on it
+    assert worst[0].t_s == pytest.approx(25.0, abs=0.3)

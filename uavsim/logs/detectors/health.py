@@ -30,27 +30,36 @@ BATTERY_KINDS = frozenset({"FAILSAFE_BATTERY", "BATTERY_LOW"})
 
 
 def gps_ekf_events(raw: RawLog, seg: Segment, rules: Rules) -> list[Event]:
+    """GPS checks first over the samples flown in modes that need GPS (or an unknown mode), then, if those
+    are clean, over the rest (graded down by ``grade``); the EKF variance check."""
     th = rules.threshold
-    persist = th("persist_s")
     out: list[Event] = []
     g = window(raw, "gps", seg)
     if len(g["t"]):
-        fixed = g["fix"] >= 3
-        out += limit_check(rules, seg, raw, "GPS_DEGRADED", g["t"], np.where(fixed, g["sats"], np.nan),
-                           th("gps_sats_warn"), th("gps_sats_fail"), False, persist, "GPS satellites", "")
-        if not out:
-            out += limit_check(rules, seg, raw, "GPS_DEGRADED", g["t"], np.where(fixed, g["hdop"], np.nan),
-                               th("gps_hdop_warn"), th("gps_hdop_fail"), True, persist, "GPS HDOP", "")
-        had_fix = np.cumsum(fixed) > 0
-        lost = runs(had_fix & ~fixed & np.isfinite(g["fix"]), g["t"], persist)
-        if lost is not None:
-            i, dur = lost
-            out.append(rules.make_event("GPS_DEGRADED", g["t"][i] - seg.t0, value=float(g["fix"][i]), threshold=3.0,
-                                        detail=f"3D fix lost for {dur:.1f} s in flight",
-                                        evidence=f"GPS fix type {int(g['fix'][i])} at t={g['t'][i] - seg.t0:.1f}s"))
+        needs = np.array([P.mode_needs_gps(m) is not False for m in mode_at(raw, g["t"])], dtype=bool)
+        out = _gps_checks(raw, seg, rules, g, needs) or _gps_checks(raw, seg, rules, g, ~needs)
     e = window(raw, "ekf", seg)
     out += limit_check(rules, seg, raw, "EKF_VARIANCE", e["t"], e["var"], th("ekf_variance_warn"),
-                       th("ekf_variance_fail"), True, persist, "EKF variance ratio", "")
+                       th("ekf_variance_fail"), True, th("persist_s"), "EKF variance ratio", "")
+    return out
+
+
+def _gps_checks(raw: RawLog, seg: Segment, rules: Rules, g: dict[str, np.ndarray], sel: np.ndarray) -> list[Event]:
+    th = rules.threshold
+    persist = th("persist_s")
+    fixed = g["fix"] >= 3
+    out = limit_check(rules, seg, raw, "GPS_DEGRADED", g["t"], np.where(fixed & sel, g["sats"], np.nan),
+                      th("gps_sats_warn"), th("gps_sats_fail"), False, persist, "GPS satellites", "")
+    if not out:
+        out += limit_check(rules, seg, raw, "GPS_DEGRADED", g["t"], np.where(fixed & sel, g["hdop"], np.nan),
+                           th("gps_hdop_warn"), th("gps_hdop_fail"), True, persist, "GPS HDOP", "")
+    had_fix = np.cumsum(fixed) > 0
+    lost = runs(had_fix & ~fixed & np.isfinite(g["fix"]) & sel, g["t"], persist)
+    if lost is not None:
+        i, dur = lost
+        out.append(rules.make_event("GPS_DEGRADED", g["t"][i] - seg.t0, value=float(g["fix"][i]), threshold=3.0,
+                                    detail=f"3D fix lost for {dur:.1f} s in flight",
+                                    evidence=f"GPS fix type {int(g['fix'][i])} at t={g['t'][i] - seg.t0:.1f}s"))
     return out
 
 
