@@ -259,3 +259,22 @@ def test_gps_trouble_that_lasts_into_a_gps_mode_counts_in_full():
     worst = [e for e in sensor_events(raw, seg, RULES) if e.kind == "GPS_DEGRADED"]
     assert worst and {e.severity for e in worst} == {"incident"}  # fix lost while LOITER navigated on it
     assert worst[0].t_s == pytest.approx(25.0, abs=0.3)
+
+
+def test_rolls_and_loops_of_an_aeroplane_or_in_acro_are_no_loss_of_control():
+    seg = _flight(0.0, 40.0, 5.0, 35.0)
+    for vehicle, mode in (("plane", "MANUAL"), ("copter", "ACRO")):
+        raw = _log(40.0, att=_tumble, imu=lambda t: (0.0, 0.0, -G * (5.5 if 30.2 <= t < 30.3 else 1.0)),
+                   motors=_hover_motors, modes=((mode, 0.0),))
+        raw.vehicle = vehicle
+        assert not {"CRASH", "LOSS_OF_CONTROL"} & set(_kinds(sensor_events(raw, seg, RULES))), vehicle
+
+
+def test_a_px4_attitude_failure_before_take_off_is_an_observation():
+    raw = _log(30.0, att=_level)
+    fd = Note(10.0, "LOSS_OF_CONTROL", "fail", "PX4 failure detector FAILURE_ROLL",
+              "vehicle_status.failure_detector_status=0x1", key="FAILURE_ROLL")
+    assert _kinds(note_events(raw, _flight(0.0, 30.0, 15.0, 25.0), [fd], RULES))["LOSS_OF_CONTROL"] == (
+        "ground", "observation")
+    assert _kinds(note_events(raw, _flight(0.0, 30.0, 5.0, 25.0), [fd], RULES))["LOSS_OF_CONTROL"] == (
+        "fail", "incident")

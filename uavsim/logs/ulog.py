@@ -32,7 +32,8 @@ _FLAGS = {
 }
 # failure_detector_status bits (PX4 msg/vehicle_status.msg FAILURE_*): roll, pitch, alt, ext, arm_esc,
 # battery, imbalanced_prop, motor.
-_FD_BITS = {0: ("ATTITUDE_ERROR", "fail", "FAILURE_ROLL"), 1: ("ATTITUDE_ERROR", "fail", "FAILURE_PITCH"),
+# FAILURE_ROLL/PITCH: the attitude beyond FD_FAIL_R/P (60°) for FD_FAIL_R/P_TTRI: a loss of control.
+_FD_BITS = {0: ("LOSS_OF_CONTROL", "fail", "FAILURE_ROLL"), 1: ("LOSS_OF_CONTROL", "fail", "FAILURE_PITCH"),
             2: ("ATTITUDE_ERROR", "fail", "FAILURE_ALT"), 3: ("FAILSAFE_OTHER", "fail", "FAILURE_EXT"),
             4: ("MOTOR_FAILURE", "fail", "FAILURE_ARM_ESC"), 5: ("FAILSAFE_BATTERY", "fail", "FAILURE_BATTERY"),
             6: ("MOTOR_FAILURE", "warn", "FAILURE_IMBALANCED_PROP"), 7: ("MOTOR_FAILURE", "fail", "FAILURE_MOTOR")}

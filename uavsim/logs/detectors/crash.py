@@ -18,7 +18,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from uavsim.logs.detectors.common import airborne_before, angle_max_deg, pos, tilt_deg, undecided, window
+from uavsim.logs.detectors.common import (
+    airborne_before,
+    angle_max_deg,
+    mode_at,
+    pos,
+    tilt_deg,
+    undecided,
+    window,
+)
 from uavsim.logs.detectors.motors import pinned
 from uavsim.logs.raw import RawLog
 from uavsim.logs.segment import Segment, airborne_mask
@@ -27,6 +35,8 @@ from uavsim.safety.rules import Rules
 
 G = 9.80665
 END_GRACE_S = 2.0  # the impact and the crash check are often logged just after the disarm
+LEAN_CHECKED_VEHICLES = frozenset({"copter", "unknown"})  # multirotors and helicopters (ArduCopter, PX4 MC)
+FLIP_MODES = frozenset({"ACRO", "FLIP", "SPORT", "RATTITUDE"})
 IDLE_MAX = 0.3  # an armed idle above 30 % of the output range is no idle (ArduCopter MOT_SPIN_ARM <= 0.2 in practice)
 REST_WINDOW_S = 2.0  # "at rest" is the median attitude over the last 2 s (robust to rows placed at a reboot boundary)
 
@@ -71,10 +81,14 @@ def _idle(raw: RawLog, seg: Segment, t: np.ndarray, cols: np.ndarray, seg_rows: 
 
 
 def loss_of_control(raw: RawLog, seg: Segment, rules: Rules) -> LossOfControl | None:
-    """The first lean excursion beyond the limit, begun in the air with motors running (or a pinned motor)."""
+    """The first lean excursion beyond the limit, begun in the air with motors running (or a pinned motor).
+    Only for multirotors outside the modes made for flips (ACRO, FLIP, SPORT: ArduCopter crash_check skips
+    them too): an aeroplane or a VTOL in forward flight banks and loops by design."""
     th = rules.threshold
     a = window(raw, "att", seg, airborne=False, pad_s=_end(seg) - seg.t1)
-    if len(a["t"]) >= 2:
+    if raw.vehicle in LEAN_CHECKED_VEHICLES and len(a["t"]) >= 2:
+        a = {k: v[~np.isin(mode_at(raw, a["t"]), list(FLIP_MODES))] for k, v in a.items()}
+    if raw.vehicle in LEAN_CHECKED_VEHICLES and len(a["t"]) >= 2:
         t = a["t"]
         tilt = tilt_deg(a["roll_deg"], a["pitch_deg"])
         limit = angle_max_deg(raw) + th("loc_lean_margin_deg")

@@ -46,6 +46,8 @@ def assign_notes(notes: list[Note], segs: list[Segment]) -> list[list[Note]]:
 def _level(raw: RawLog, seg: Segment, n: Note, rules: Rules) -> tuple[str, str]:
     if n.kind == "CRASH" and not n.clears:
         return autopilot_crash_level(raw, seg, n.t, rules)
+    if n.kind == "LOSS_OF_CONTROL" and not undecided(seg) and not any(a <= n.t for a, _ in seg.air_windows):
+        return "ground", "before the aircraft ever left the ground (a tilted or handled board)"
     if n.kind == "MOTOR_FAILURE" and n.key == "EV54":  # the emergency stop: a fall in the air, a switch on the ground
         if airborne_mask(raw, seg, np.array([n.t]))[0]:
             return "crash", "while in the air"
