@@ -393,7 +393,7 @@ def _merge_repeats(flights: list[Flight]) -> list[Flight]:
             continue
         complete = _more_complete(first, f)
         ends = [e for e in first.events + f.events if e.kind in END_KINDS]
-        superseded = [e for e in ends if complete.landing_s is not None or e not in complete.events]
+        superseded = [e for e in ends if complete.landing_s is not None and e not in complete.events]
         counted = [e for e in first.events + f.events if e not in superseded]
         first.events = first.events + f.events
         first.extra.setdefault("also_recorded_as", []).append(f.id)
