@@ -278,3 +278,11 @@ def test_a_px4_attitude_failure_before_take_off_is_an_observation():
         "ground", "observation")
     assert _kinds(note_events(raw, _flight(0.0, 30.0, 5.0, 25.0), [fd], RULES))["LOSS_OF_CONTROL"] == (
         "fail", "incident")
+
+
+def test_land_without_gps_is_flown_on_the_stick_and_judged_as_a_manual_mode():
+    seg = _flight(0.0, 40.0, 5.0, 35.0)
+    for fix, expected in ((1.0, None), (3.0, ("warn", "observation"))):
+        raw = _log(40.0, att=lambda t: _step_target(t, 0.25), motors=_hover_motors, gps=lambda t, f=fix: (f, 10.0),
+                   modes=(("LAND", 0.0),))
+        assert _kinds(sensor_events(raw, seg, RULES)).get("ATTITUDE_ERROR") == expected, fix

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -91,8 +92,11 @@ def _as_nobody(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def readonly_store(tmp_path):
-    folder = tmp_path / "ro"
+def readonly_store():
+    # Not under pytest's tmp_path: its root is kept private (0700) by every pytest session on the machine.
+    top = Path(tempfile.mkdtemp(prefix="uavsim-ro-"))
+    os.chmod(top, 0o755)
+    folder = top / "ro"
     folder.mkdir()
     db = folder / "s.db"
     with Store(db) as s:
@@ -103,14 +107,13 @@ def readonly_store(tmp_path):
         con.execute("PRAGMA journal_mode = DELETE")
     os.chmod(db, 0o444)
     os.chmod(folder, 0o555)
-    for p in (tmp_path, tmp_path.parent, tmp_path.parent.parent):
-        os.chmod(p, os.stat(p).st_mode | 0o005)  # the unprivileged user may walk there
     probe = _as_nobody("--help")
     if probe.returncode != 0:
         pytest.skip(f"cannot run uavsim as an unprivileged user here: {probe.stderr[-300:]}")
     yield db
     os.chmod(folder, 0o755)
     os.chmod(db, 0o644)
+    shutil.rmtree(top)
 
 
 def test_a_read_only_store_can_be_read(readonly_store):
@@ -130,7 +133,7 @@ def test_ingest_into_a_store_that_cannot_be_written_is_one_line_before_any_parse
     assert res.stderr == f"Error: {readonly_store}: cannot write to this store (the file is read-only)\n"
 
 
-def test_report_into_a_read_only_folder_is_one_line(readonly_store, tmp_path):
+def test_report_into_a_read_only_folder_is_one_line(readonly_store):
     res = _as_nobody("report", "--db", str(readonly_store), "--out", str(readonly_store.parent / "rep"),
                      "--format", "html")
     assert res.returncode == 1

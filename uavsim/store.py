@@ -170,9 +170,12 @@ class Store:
 
     def __init__(self, path: str | Path = "uavsim.db", read_only: bool | None = False) -> None:
         self.path = Path(path)
-        if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a directory, not a store file")
-        problem = _write_problem(self.path)
+        try:
+            if self.path.is_dir():
+                raise StoreError(f"{self.path}: is a directory, not a store file")
+            problem = _write_problem(self.path)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open this store ({exc.strerror or exc})") from exc
         if problem and read_only is False:
             raise StoreError(f"{self.path}: cannot write to this store ({problem})")
         self.read_only = bool(read_only) or problem is not None
@@ -202,7 +205,11 @@ class Store:
     def existing(cls, path: str | Path) -> Store:
         """Open a store that must already exist, for reading (read-only when it cannot be written); reading
         never creates an empty store file."""
-        if not Path(path).is_file():
+        try:
+            found = Path(path).is_file()
+        except OSError as exc:  # a folder on the way that this user may not enter
+            raise StoreError(f"{path}: cannot open this store ({exc.strerror or exc})") from exc
+        if not found:
             raise StoreError(f"{path}: no flight store here (fill one with `uavsim simulate` or `uavsim ingest`)")
         return cls(path, read_only=None)
 
