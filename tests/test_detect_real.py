@@ -157,3 +157,43 @@ def test_per_file_verdicts_agree_with_the_labels():
     # 22/22 coarse; no false accident, no missed crash.
     assert worst_ok / n >= 0.9 and coarse_ok == n
     assert (false_accident, missed_crash) == (0, 0)
+
+
+def test_vibration_without_vibe_is_logganalyzers_two_sigma_in_loiter_as_pymavlink_reads_the_imu():
+    from uavsim.logs.detectors.vibration import loiter_vibration
+    from uavsim.logs.segment import segments
+    from uavsim.safety.rules import default_rules
+
+    rel = "erlerobot-logs/pxf_copter_5-12-2014_218.BIN"  # ArduCopter 3.3-dev: IMU but no VIBE
+    raw = read_log(LOGS / rel)
+    assert not len(raw.stream("vibe")["t"])
+    [seg] = [s for s in segments(raw, default_rules()) if s.airborne]
+    t0, dur, two_sigma = loiter_vibration(raw, seg, default_rules())
+    assert dur >= 10.0
+    imu = [x for x in _pymavlink(rel, ("IMU",)) if t0 <= _boot_s(x) <= t0 + dur]
+    for ax, col in (("ax", "AccX"), ("ay", "AccY"), ("az", "AccZ")):
+        assert two_sigma[ax] == pytest.approx(2.0 * np.std([getattr(x, col) for x in imu]), rel=1e-3)
+    vib = [e for e in _records(rel)[0].events if e.kind == "VIBRATION"]
+    limits = (1.5, 2.0)  # LogAnalyzer's warn limits, XY and Z
+    assert bool(vib) == (max(two_sigma["ax"], two_sigma["ay"]) > limits[0] or two_sigma["az"] > limits[1])
+
+
+def test_a_motor_pinned_at_full_output_is_constant_in_the_rcou_pymavlink_reads():
+    rel = "erlerobot-logs/pxf_copter_15-12-2014_16.BIN"
+    [(f, e)] = _events(rel, "MOTOR_SATURATION")
+    t = f.log_t0_s + e.t_s
+    rcou = [x for x in _pymavlink(rel, ("RCOU",)) if t <= _boot_s(x) <= t + e.value]
+    motor = int(re.search(r"motor (\d)", e.detail).group(1))
+    col = next(c for c in (f"C{motor}", f"Ch{motor}", f"Chan{motor}") if c in rcou[0].get_fieldnames())
+    values = {getattr(x, col) for x in rcou}
+    assert len(rcou) >= 5 and len(values) == 1 and values.pop() >= 1800  # one value, at the top of the range
+
+
+def test_attitude_errors_in_stabilize_are_observations_judged_against_the_lagged_stick():
+    rel = "dronekit-dronekit-python/flight.tlog"
+    names = mavutil.mode_mapping_bynumber(mavutil.mavlink.MAV_TYPE_QUADROTOR)
+    hb = [(x.custom_mode, x) for x in _pymavlink(rel, ("HEARTBEAT",)) if x.get_srcSystem() == 1 and x.type == 2]
+    assert {names[m] for m, _ in hb} >= {"STABILIZE", "LOITER"}
+    att = _events(rel, "ATTITUDE_ERROR")
+    assert att and all(e.severity == "observation" for _, e in att)
+    assert all("manual mode" in e.detail or "autopilot mode" in e.detail for _, e in att)

@@ -48,26 +48,35 @@ def vibration_events(raw: RawLog, seg: Segment, rules: Rules) -> list[Event]:
     return out
 
 
-def _imu_vibration(raw: RawLog, seg: Segment, rules: Rules) -> list[Event]:
-    th = rules.threshold
+def loiter_vibration(raw: RawLog, seg: Segment, rules: Rules) -> tuple[float, float, dict[str, float]] | None:
+    """(log time, duration, 2σ of each accelerometer axis) over the longest airborne LOITER stretch of at least
+    vibration_imu_min_loiter_s, as LogAnalyzer TestVibration measures it; None without such a stretch."""
     imu = window(raw, "imu", seg)
     if len(imu["t"]) < 20 or "ax" not in imu:
-        return []
+        return None
     t = imu["t"]
-    chunk = runs(np.isin(mode_at(raw, t), list(LOITER_MODES)), t, th("vibration_imu_min_loiter_s"))
+    chunk = runs(np.isin(mode_at(raw, t), list(LOITER_MODES)), t, rules.threshold("vibration_imu_min_loiter_s"))
     if chunk is None:
-        return []
+        return None
     i, dur = chunk
     sel = slice(i, int(np.searchsorted(t, t[i] + dur, side="right")))
-    two_sigma = {ax: 2.0 * float(np.nanstd(imu[ax][sel])) for ax in ("ax", "ay", "az")}
+    return float(t[i]), dur, {ax: 2.0 * float(np.nanstd(imu[ax][sel])) for ax in ("ax", "ay", "az")}
+
+
+def _imu_vibration(raw: RawLog, seg: Segment, rules: Rules) -> list[Event]:
+    th = rules.threshold
+    found = loiter_vibration(raw, seg, rules)
+    if found is None:
+        return []
+    t0, dur, two_sigma = found
     xy = max(two_sigma["ax"], two_sigma["ay"])
     z = two_sigma["az"]
     for level in ("fail", "warn"):
         lim_xy, lim_z = th(f"vibration_imu_xy_{level}_mps2"), th(f"vibration_imu_z_{level}_mps2")
         if xy > lim_xy or z > lim_z:
             return [rules.make_event(
-                "VIBRATION", t[i] - seg.t0, level=level, value=max(xy, z), threshold=lim_xy if xy > lim_xy else lim_z,
+                "VIBRATION", t0 - seg.t0, level=level, value=max(xy, z), threshold=lim_xy if xy > lim_xy else lim_z,
                 detail=f"accelerometer 2σ in {dur:.0f} s of LOITER: X {two_sigma['ax']:.2f}, Y {two_sigma['ay']:.2f}, "
                        f"Z {z:.2f} m/s² (limits XY {lim_xy:g}, Z {lim_z:g})",
-                evidence=f"IMU AccX/Y/Z from t={t[i] - seg.t0:.1f}s for {dur:.0f} s (no VIBE message in this log)")]
+                evidence=f"IMU AccX/Y/Z from t={t0 - seg.t0:.1f}s for {dur:.0f} s (no VIBE message in this log)")]
     return []
