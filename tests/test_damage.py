@@ -267,3 +267,31 @@ def test_every_job_gets_a_result_in_the_supervisor():
     run_jobs([Job(i, f"p{i}", "") for i in range(9)], 2, lambda: None, work,
              lambda j, what, why: f"{what} ({why})", lambda j, r: done.__setitem__(j.index, r), Limits(512, 60))
     assert done == {i: (i * 10 if i % 3 != 1 else "worker died while reading (exit code 3)") for i in range(9)}
+
+
+def test_raw_builder_bounds_the_time_span_for_every_reader():
+    """Rows a reader timed itself (ULog) with one damaged stamp, and a clock that jumped by days."""
+    from uavsim.logs.raw import RawBuilder
+
+    b = RawBuilder("x.ulg", "ulog")
+    t = np.arange(0.0, 300.0, 0.2)
+    for ti in t:
+        b.add("alt", float(ti), 1.0)
+    b.add("alt", 4.6e9, 1.0)  # a lone last row far away: dropped
+    for ti in t:
+        b.add("gps", float(ti), 21.0, 103.0, 500.0, 5.0, 3, 10, 0.8, float("nan"))
+    b.add("vibe", 7e9, 1.0, 0.0)  # a stream of one row far from everything: dropped
+    rows = b._rows["gps"].rows
+    rows[700] = (1e7, *rows[700][1:])  # one damaged stamp inside the stream: dropped
+    for ti in t:
+        b.add("att", float(ti) + 5e6, 0.0, 0.0, 0.0, 0.0)  # a stretch five million seconds on: gap closed
+    b.clock(0.0)
+    b.clock(5e6 + 300)
+    log = b.finish()
+    assert log.corruption["clock_glitches"] == 2
+    assert log.corruption["clock_stray_rows"] == 1
+    assert log.corruption["clock_gaps_closed"] == 1
+    assert log.t_end - log.t_start < 700  # 300 s + 1 s + 300 s, not 5e6 s or 4.6e9 s
+    assert len(log.stream("gps")["t"]) == t.size - 1 and len(log.stream("alt")["t"]) == t.size
+    assert len(log.stream("vibe")["t"]) == 0
+    assert log.stream("att")["t"][0] == pytest.approx(t[-1] + 1.0)

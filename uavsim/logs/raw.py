@@ -216,6 +216,7 @@ class RawBuilder:
         CLOCK_MAX_GAP_S that are too few to be a stretch of log (a damaged time stamp) are dropped, and a
         longer gap between stretches (a clock that jumped) is closed up to 1 s. Both are counted as damage,
         so that no damaged clock sizes a downstream array."""
+        self._drop_glitched_rows()
         arrays = [r.array() for r in self._rows.values()]
         every = np.concatenate([a[:, 0] for a in arrays if a is not None] or [np.zeros(0)])
         every = np.sort(every[np.isfinite(every)])
@@ -245,6 +246,20 @@ class RawBuilder:
             if v is not None:
                 m = float(_remap(np.array([v]), starts, ends, shifts)[0])
                 setattr(self, name, m if m == m else float(starts[0] if name == "_first_t" else ends[-1] - shifts[-1]))
+
+    def _drop_glitched_rows(self) -> None:
+        """Rows whose time leaves their neighbours' and comes back (a reader that timed rows itself, as the
+        ULog one does from each message's own time stamp): damaged time stamps, dropped and counted."""
+        n = 0
+        for rows in self._rows.values():
+            parts = ([np.asarray(rows.rows, dtype=np.float64)] if rows.rows else []) + rows.blocks
+            kept = []
+            for part in parts:
+                bad = clock_glitches(part[:, 0]) if len(part) > 2 else np.zeros(len(part), dtype=bool)
+                n += int(bad.sum())
+                kept.append(part[~bad])
+            rows.rows, rows.blocks = [], kept
+        self.log.corruption["clock_glitches"] = self.log.corruption.get("clock_glitches", 0) + n
 
 
 CLOCK_GLITCH_S = 1.0  # a time stamp this far from both neighbours, which agree with each other, is damaged
