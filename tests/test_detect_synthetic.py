@@ -286,3 +286,15 @@ def test_land_without_gps_is_flown_on_the_stick_and_judged_as_a_manual_mode():
         raw = _log(40.0, att=lambda t: _step_target(t, 0.25), motors=_hover_motors, gps=lambda t, f=fix: (f, 10.0),
                    modes=(("LAND", 0.0),))
         assert _kinds(sensor_events(raw, seg, RULES)).get("ATTITUDE_ERROR") == expected, fix
+
+
+def test_an_autopilot_crash_report_after_flying_is_graded_by_the_attitude_at_rest_and_the_time_since_landing():
+    seg = _flight(0.0, 100.0, 5.0, 30.0)
+    crash = Note(33.0, "CRASH", "fail", "ERR CRASH_CHECK", "ERR Subsys=12 ECode=1", key="ERR12")
+    on_side = _log(100.0, att=lambda t: (85.0, 5.0, 0.0, 0.0) if t > 30.5 else _level(t), motors=_hover_motors,
+                   rate=10.0)
+    assert _kinds(note_events(on_side, seg, [crash], RULES))["CRASH"] == ("fail", "accident")
+    upright = _log(100.0, att=_level, motors=_hover_motors, rate=10.0)
+    assert _kinds(note_events(upright, seg, [crash], RULES))["CRASH"] == ("unconfirmed", "incident")
+    late = Note(90.0, "CRASH", "fail", "ERR CRASH_CHECK", "ERR Subsys=12 ECode=1", key="ERR12")
+    assert _kinds(note_events(on_side, seg, [late], RULES))["CRASH"] == ("ground", "observation")

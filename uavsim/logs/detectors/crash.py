@@ -237,15 +237,26 @@ def _max_tilt(raw: RawLog, t0: float, t1: float) -> float | None:
 
 
 def autopilot_crash_level(raw: RawLog, seg: Segment, t: float, rules: Rules) -> tuple[str, str]:
-    """(level, why) for the autopilot's crash report at ``t``: ``ground`` when the aircraft had not flown,
-    ``fail`` when the physics confirms it (or cannot be checked), ``unconfirmed`` otherwise."""
+    """(level, why) for the autopilot's crash report at ``t``.
+
+    ``ground`` when the aircraft had not flown before it (or had landed more than crash_confirm_s earlier:
+    handling); ``fail`` when the physics confirms a crash, or the aircraft that just flew lies at rest on its side
+    or back at the report (ArduCopter's check itself needs a still aircraft, not landed, its attitude far off),
+    or the log cannot show either; ``unconfirmed`` otherwise."""
+    th = rules.threshold
     if undecided(seg):
         return "fail", "whether the aircraft flew cannot be told from this log: the autopilot's report stands"
-    if not any(a <= t for a, _ in seg.air_windows):
+    flown = [(a, b) for a, b in seg.air_windows if a <= t]
+    if not flown:
         return "ground", "the aircraft never left the ground before it (bench or ground handling)"
+    if t - flown[-1][1] > th("crash_confirm_s"):
+        return "ground", f"{t - flown[-1][1]:.0f} s after the landing (handling on the ground)"
     if not len(window(raw, "att", seg, airborne=False)["t"]):
         return "fail", "no attitude logged to check it"
     crash = [e for e in crash_events(raw, seg, rules) if e.kind == "CRASH"]
     if crash:
         return "fail", crash[0].detail
+    rest = _rest_tilt(raw, t - REST_WINDOW_S, t)
+    if rest is not None and rest >= th("crash_rest_tilt_deg"):
+        return "fail", f"the aircraft lies at rest tilted {rest:.0f}° after flying"
     return "unconfirmed", "no loss of control with impact, fall or tip-over in the physics"
