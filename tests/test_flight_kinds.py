@@ -136,3 +136,30 @@ def test_a_version_1_store_migrates_and_keeps_its_rows_as_flights(tmp_path):
         (f,) = store.flights()
         assert (f.id, f.kind, f.takeoff_s, f.checks_not_run) == ("old-0", "flight", None, [])
         assert store.count() == 1 and store.count(kind="ground_run") == 0
+
+
+@needs_logs
+def test_the_report_data_section_shows_ground_runs_and_unverified_flights(tmp_path):
+    from uavsim.report.content import source_lines
+    from uavsim.report.data import gather
+
+    db = tmp_path / "s.db"
+    files = [LOGS / "erlerobot-logs/pxf_copter_25-9-2014_1.BIN", LOGS / "beastayyg-ardupilot-log-diagnosis/sample.bin"]
+    assert run("ingest", *map(str, files), "--db", str(db), "--no-terrain").exit_code == 0
+    data = gather(db, n_boot=20, terrain=False)
+    assert len(data.ground_runs) == 6 and len(data.flights) == 2
+    lines = source_lines(data, "en")
+    assert any(line.startswith("6 ground runs (armed but never airborne") for line in lines)
+    assert any("ground runs" not in line for line in lines)
+
+
+@needs_logs
+def test_flights_far_from_the_scenario_are_left_out_of_its_headline_and_counted(tmp_path):
+    db = tmp_path / "s.db"
+    doc = json.loads(run("ingest", str(LOGS / "beastayyg-ardupilot-log-diagnosis/sample.bin"), "--db", str(db),
+                         "--json").stdout)  # default terrain and Dien Bien scenario; the log was flown elsewhere
+    flights = doc["files"][0]["flights"]
+    assert len(flights) == 2 and all({"terrain", "area"} <= set(f["checks_not_run"]) for f in flights)
+    s = json.loads(run("stats", "--db", str(db), "--json").stdout)
+    assert (s["flights"], s["out_of_area"], s["ground_runs_excluded"]) == (0, 2, 0)
+    assert "left out: 2 flights outside the terrain/scenario area" in run("stats", "--db", str(db)).stdout

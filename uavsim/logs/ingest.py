@@ -243,9 +243,10 @@ def _record(raw: RawLog, sha256: str, idx: int, seg: Segment, kind: str, tel: Te
 def _checks_not_run(tel: Telemetry, air: np.ndarray, checks: dict[str, str], kind: str, has_terrain: bool,
                     zones: ZonesLike | None, sites: list[tuple[str, float, float]] | None, seg: Segment,
                     rules: Rules) -> list[str]:
-    """Which checks could not judge this record: position (no fix while airborne), terrain (outside the DEM),
-    area (outside the terrain and scenario area), airborne (no physical evidence logged); a DEM or scenario the
-    user did not give is named as such, not counted against the flight."""
+    """Which checks could not judge this record: position (no fix while airborne: no terrain or area check
+    either), terrain (outside the DEM), area (a scenario was given and the flight launched outside its area:
+    left out of that scenario's headline), airborne (no physical evidence logged). A DEM the user did not load
+    is named as such (terrain_not_loaded), not counted against the flight."""
     if kind != "flight":
         return []
     out = []
@@ -257,7 +258,7 @@ def _checks_not_run(tel: Telemetry, air: np.ndarray, checks: dict[str, str], kin
     if not has_terrain:
         out.append("terrain_not_loaded")
     elif checks.get("terrain") == "outside_dem":
-        out += ["terrain", "area"]
+        out.append("terrain")
     if zones is not None and "area" not in out and sites:
         i = np.flatnonzero(fixed)[0]
         if _site_of(tel, sites, rules.threshold("scenario_area_radius_m")) is None and not bool(
