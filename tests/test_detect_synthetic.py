@@ -298,3 +298,11 @@ def test_an_autopilot_crash_report_after_flying_is_graded_by_the_attitude_at_res
     assert _kinds(note_events(upright, seg, [crash], RULES))["CRASH"] == ("unconfirmed", "incident")
     late = Note(90.0, "CRASH", "fail", "ERR CRASH_CHECK", "ERR Subsys=12 ECode=1", key="ERR12")
     assert _kinds(note_events(on_side, seg, [late], RULES))["CRASH"] == ("ground", "observation")
+
+
+def test_a_fast_descent_long_after_a_recovered_loss_of_control_is_not_a_crash():
+    def baro(t):  # the pilot drops 20 m at 5 m/s, 15 s after the tumble was recovered
+        return float(np.interp(t, [0, 5, 10, 45, 49, 60], [0, 0, 30, 30, 10, 10]))
+    raw = _log(70.0, att=_tumble, baro=baro, motors=_hover_motors)
+    kinds = _kinds(sensor_events(raw, _flight(0.0, 70.0, 5.0, 65.0), RULES))
+    assert "CRASH" not in kinds and kinds["LOSS_OF_CONTROL"] == ("fail", "incident")

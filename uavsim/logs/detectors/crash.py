@@ -135,8 +135,9 @@ def _height(raw: RawLog, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
     return np.zeros(0), np.zeros(0)
 
 
-def _fall(raw: RawLog, t0: float, t1: float, rules: Rules, ref: float) -> str | None:
-    """A descent of at least crash_descent_min_m at crash_descent_rate_mps or faster, between t0 and t1."""
+def _fall(raw: RawLog, t0: float, t1: float, rules: Rules, ref: float, start_by: float | None = None) -> str | None:
+    """A descent of at least crash_descent_min_m at crash_descent_rate_mps or faster between t0 and t1, begun by
+    ``start_by`` (the fall that follows a loss of control, not a commanded descent long after it)."""
     t, h = _height(raw, t0, t1)
     if t.size < 2:
         return None
@@ -146,6 +147,8 @@ def _fall(raw: RawLog, t0: float, t1: float, rules: Rules, ref: float) -> str | 
     dt = t[None, :] - t[:, None]
     ok = (dt >= 1.0) & (drop >= rules.threshold("crash_descent_min_m"))
     ok &= drop >= rules.threshold("crash_descent_rate_mps") * np.where(dt > 0, dt, np.inf)
+    if start_by is not None:
+        ok &= (t <= start_by)[:, None]
     if not ok.any():
         return None
     i, j = np.unravel_index(int(np.argmax(np.where(ok, drop, -np.inf))), drop.shape)
@@ -170,7 +173,7 @@ def corroborate(raw: RawLog, seg: Segment, loc: LossOfControl, rules: Rules) -> 
     peak = _peak_g(raw, loc.t - 0.5, hi)
     if peak is not None and peak[0] >= th("crash_impact_g"):
         out.append(f"impact {peak[0]:.1f} g at t={peak[1] - seg.t0:.1f}s")
-    if (fall := _fall(raw, loc.t, hi, rules, seg.t0)) is not None:
+    if (fall := _fall(raw, loc.t - 1.0, hi, rules, seg.t0, start_by=loc.t + th("crash_fall_start_s"))) is not None:
         out.append(fall)
     rest = _rest_tilt(raw, max(loc.t, seg.t1 - REST_WINDOW_S), end)
     if rest is not None and rest >= th("crash_rest_tilt_deg"):
