@@ -70,6 +70,8 @@ def _rolling_median(v: np.ndarray, n: int) -> np.ndarray:
     if not np.isfinite(v).any():
         return v
     pad = np.pad(v, (n // 2, n - 1 - n // 2), mode="edge")
+    if np.isfinite(pad).all():
+        return np.median(sliding_window_view(pad, n), axis=1)
     with warnings.catch_warnings():  # windows without any sample stay NaN (unknown), which is the intent
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmedian(sliding_window_view(pad, n), axis=1)
