@@ -18,6 +18,7 @@ from uavsim.logs import framing
 from uavsim.logs.raw import RawLog
 
 SNIFF_BYTES = 1 << 20  # records are looked for in the first MiB
+QUICK_SNIFF_BYTES = 16384  # ... and first in the first 16 KiB, which settles nearly every file
 MIN_RECORDS = 3  # this many records of one kind make the format (a single frame is found in noise)
 ULOG_MAGIC = b"ULog\x01\x12\x35"
 _CRC_EXTRA = framing.crc_extras(mav.mavlink_map)
@@ -31,14 +32,17 @@ def sniff(path: str | Path) -> str:
         raise LogFormatError(path, "empty file")
     if head.startswith(ULOG_MAGIC):  # pyulog reads the header at the start only
         return "ulog"
-    data = np.frombuffer(head, dtype=np.uint8)
-    df = framing.scan_dataflash(data)
-    n_df = int(df.offsets.size) if (df.types == framing.DF_FMT_TYPE).any() else 0
-    n_tlog = int(framing.scan_tlog(data, _CRC_EXTRA).offsets.size)
     if b"FMT, " in head or b"FMT," in head[:200]:
         return "dataflash-text"
-    if max(n_df, n_tlog) >= min(MIN_RECORDS, max(n_df, n_tlog, 1)) and max(n_df, n_tlog) > 0:
-        return "dataflash-bin" if n_df >= n_tlog else "tlog"
+    for size in (QUICK_SNIFF_BYTES, SNIFF_BYTES):  # most logs say what they are in their first records
+        data = np.frombuffer(head[:size], dtype=np.uint8)
+        df = framing.scan_dataflash(data)
+        n_df = int(df.offsets.size) if (df.types == framing.DF_FMT_TYPE).any() else 0
+        n_tlog = int(framing.scan_tlog(data, _CRC_EXTRA).offsets.size)
+        if max(n_df, n_tlog) >= MIN_RECORDS or (size >= len(head) and max(n_df, n_tlog) > 0):
+            return "dataflash-bin" if n_df >= n_tlog else "tlog"
+        if size >= len(head):
+            break
     raise LogFormatError(path, "not a recognised flight log (no MAVLink .tlog frames, DataFlash .bin/.log "
                                "messages or PX4 .ulg header in its first MiB)")
 

@@ -144,6 +144,28 @@ class RawBuilder:
             self._first_t = t
         return t
 
+    def _clock_many(self, raw: np.ndarray) -> np.ndarray:
+        """:meth:`clock` of each reading in turn, vectorised between reboots (same state, same results)."""
+        if raw.size == 0:
+            return np.zeros(0)
+        prev = np.concatenate([[-np.inf if self._last_raw is None else self._last_raw], raw[:-1]])
+        cuts = np.flatnonzero(raw < prev - 1.0).tolist()
+        bounds = sorted({0, *cuts, raw.size})
+        mono = np.empty(raw.size)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+            if cuts and a == cuts[0]:
+                cuts.pop(0)
+                self._offset = (self._last_t or 0.0) + 1.0 - float(raw[a])
+                self.log.boots.append(float(raw[a]) + self._offset)
+            mono[a:b] = raw[a:b] + self._offset
+            top = float(mono[a:b].max())
+            if self._last_t is None or top > self._last_t:
+                self._last_t = top
+            if self._first_t is None:
+                self._first_t = float(mono[a])
+        self._last_raw = float(raw[-1])
+        return mono
+
     def timeline(self, timed_ofs: np.ndarray, timed_raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Put the clocked rows (file order key, boot-clock seconds) on the monotonic axis.
         Returns (sorted order keys, their log times), for :meth:`place`."""
@@ -152,7 +174,7 @@ class RawBuilder:
         good = np.isfinite(raw) & ~clock_glitches(raw)  # a flipped bit in one time stamp is damage, not a reboot
         self.log.corruption["clock_glitches"] = self.log.corruption.get("clock_glitches", 0) + int((~good).sum())
         raw, keys = raw[good], np.asarray(timed_ofs)[order][good]
-        mono = np.array([self.clock(x) for x in raw.tolist()])
+        mono = self._clock_many(raw)
         self._boot_idx = np.flatnonzero(np.diff(raw) < -1.0) + 1
         return keys, mono
 
