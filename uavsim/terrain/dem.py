@@ -86,8 +86,11 @@ class Terrain:
                 raise TerrainError(p, "DEM file not found")
             if p.is_dir():
                 raise TerrainError(p, "is a directory, not a DEM file")
+        # Remote: read through GDAL's /vsicurl/ (HTTP Range requests), without listing the server's folder.
+        env = rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", GDAL_HTTP_MAX_RETRY="3",
+                           GDAL_HTTP_TIMEOUT="30") if remote else rasterio.Env()
         try:
-            with rasterio.open("/vsicurl/" + text if remote else text) as ds:
+            with env, rasterio.open("/vsicurl/" + text if remote else text) as ds:
                 if ds.crs is None:
                     raise TerrainError(text, "the raster has no coordinate reference system")
                 band = ds.read(1, masked=True)
