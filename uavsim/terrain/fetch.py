@@ -67,8 +67,8 @@ def pad(area: tuple[float, float, float, float], margin_km: float) -> tuple[floa
     return max(w - dlon, -180.0), max(s - dlat, -90.0), min(e + dlon, 180.0), min(n + dlat, 90.0)
 
 
-def verify_tile(path: Path, src: Source, lat: int, lon: int) -> str | None:
-    """None when ``path`` is a genuine, complete tile of cell (lat, lon); else what is wrong with it."""
+def verify_tile(path: Path, src: Source, lat: int, lon: int, decode: bool = True) -> str | None:
+    """None when ``path`` is a genuine tile of cell (lat, lon), decoded whole when ``decode``; else the problem."""
     width, height, (w, s, e, n) = src.expected_grid(lat, lon)
     try:
         with rasterio.open(path) as ds:
@@ -80,7 +80,7 @@ def verify_tile(path: Path, src: Source, lat: int, lon: int) -> str | None:
             tol = 0.01 / height
             if max(abs(b.left - w), abs(b.bottom - s), abs(b.right - e), abs(b.top - n)) > tol:
                 return f"bounds are {tuple(b)}, not those of cell {lat},{lon}"
-            for _, window in ds.block_windows(1):  # decode every block: a damaged file fails here
+            for _, window in ds.block_windows(1) if decode else ():  # a damaged file fails here
                 ds.read(1, window=window)
     except RasterioIOError as exc:
         return f"GDAL cannot read it ({exc})"
@@ -109,7 +109,8 @@ def _get_tile(src: Source, base: str, lat: int, lon: int, folder: Path, http: Ht
     name = src.tile_id(lat, lon)
     url = base.rstrip("/") + "/" + src.tile_path(lat, lon)
     tile = folder / f"{name}.tif"
-    if tile.exists() and verify_tile(tile, src, lat, lon) is None:
+    # A cached tile was decoded whole before it took its name; its header is checked again.
+    if tile.exists() and verify_tile(tile, src, lat, lon, decode=False) is None:
         return TileResult(name, url, "cached", _cached_sha(tile)), tile
     part = tile.with_name(tile.name + ".part")
     on_bytes = None if progress is None else (lambda n, total: progress(name, n, total))
