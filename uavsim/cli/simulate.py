@@ -71,6 +71,7 @@ def simulate(scenario: str, dem: str | None, seed: int | None, replications: int
         if run:
             doc["run_id"] = run.run_id
     doc["hazard_scale"] = hazard_scale
+    doc["dem"] = prep.terrain.summary()
     if not no_store and run is not None:
         from uavsim.store import Store
 
@@ -90,6 +91,7 @@ def simulate(scenario: str, dem: str | None, seed: int | None, replications: int
 
 
 def _echo_text(doc: dict[str, Any], replications: int) -> None:
+    click.echo(f"DEM {doc['dem']['label']}")
     if replications == 1:
         click.echo(f"run {doc['run_id']}: {doc['flights']} flights ({doc['flight_hours']:.0f} h), {doc['unsafe']} unsafe: "
                    f"safe rate {_pct(doc['safety_rate'])}, {doc['confidence']:.0%} lower bound "

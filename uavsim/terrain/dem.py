@@ -244,6 +244,11 @@ class Terrain:
             "vertical_datum": self.vertical_datum,
         }
 
+    def summary(self) -> dict[str, object]:
+        """The DEM in use, for every command's output: source, resolution, synthetic or not, vertical datum."""
+        return {"path": self.path, "source": self.source, "resolution_m": max(self.resolution_m),
+                "synthetic": self.synthetic, "vertical_datum": self.vertical_datum, "label": self.label()}
+
     def label(self) -> str:
         """One line naming the DEM in use: source, resolution, synthetic or not, vertical datum."""
         kind = "SYNTHETIC (not a survey)" if self.synthetic else "real"
