@@ -189,7 +189,10 @@ def fetch(scenario_dir, bbox, source_id, base_url, margin_km, timeout_s, retries
         echo_json(res.to_dict())
         return
     c = res.coverage
-    click.echo(f"terrain  {res.source}, {res.resolution_m:.0f} m, real, heights above {res.vertical_datum}")
+    from uavsim.terrain.sources import source
+
+    click.echo(f"terrain  {source(res.source).title}, {res.resolution_m:.0f} m, real, heights above "
+               f"{res.vertical_datum}")
     click.echo(f"mosaic   {res.path}")
     click.echo(f"tiles    {c['downloaded']} downloaded, {c['cached']} cached, {c['missing']} missing "
                f"(missing tiles are nodata: unknown, never clear)")
