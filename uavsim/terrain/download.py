@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import logging
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from uavsim.errors import UavSimError
+from uavsim.errors import TerrainError, UavSimError
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,10 @@ def download(url: str, part: Path, cfg: HttpConfig | None = None, progress: Prog
             if exc.code not in RETRY_STATUS:
                 raise FetchError(f"{url}: the server answered HTTP {exc.code} {exc.reason}") from None
             problem = f"HTTP {exc.code} {exc.reason}"
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        except (urllib.error.URLError, http.client.HTTPException, ConnectionError, TimeoutError, ssl.SSLError) as exc:
             reason = getattr(exc, "reason", exc)
             problem = str(reason) if not isinstance(reason, socket.timeout) else f"no answer within {cfg.timeout_s:g} s"
+        except OSError as exc:  # not the network: the cache folder (disk full, no permission)
+            raise TerrainError(part, f"cannot write the download ({exc.strerror or exc})") from None
         log.info("attempt %d of %d for %s failed: %s", attempt + 1, cfg.retries + 1, url, problem)
     raise FetchError(f"cannot reach {url} ({problem}, {cfg.retries + 1} attempts)")
