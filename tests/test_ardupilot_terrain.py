@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rasterio.transform import from_origin
 
 from uavsim.cli.main import cli
@@ -151,3 +153,19 @@ def test_cli_export(dem_path, tmp_path):
     r = CliRunner().invoke(cli, ["terrain", "export-ardupilot", "--out", str(tmp_path / "x"), "--bbox",
                                  "103.5,21.5,103.6,21.6", "--dem", str(dem_path)])
     assert r.exit_code == 1 and r.output.count("\n") == 1 and "no known terrain" in r.output
+
+
+@settings(max_examples=200, deadline=None)
+@given(lat=st.floats(-59.99, 59.99), lon=st.floats(-179.99, 179.99), spacing=st.sampled_from([30, 100, 200]))
+def test_every_point_falls_inside_the_block_the_autopilot_picks(lat, lon, spacing):
+    lat_deg, lon_deg, gx, gy, ix, iy, fx, fy = ap.grid_info(lat, lon, spacing)
+    assert (lat_deg, lon_deg) == (math.floor(lat), math.floor(lon)) or abs(lat - round(lat)) < 1e-6 \
+        or abs(lon - round(lon)) < 1e-6
+    assert 0 <= ix < ap.SPACING_X and 0 <= iy < ap.SPACING_Y and 0 <= fx <= 1 and 0 <= fy <= 1
+    assert gy < ap.east_blocks(lat_deg, lon_deg, spacing)  # the slot stays inside its file row
+    o_lat, o_lon = ap.block_origin(lat_deg, lon_deg, gx, gy, spacing)
+    north, east = ap.distance_ne(o_lat, o_lon, round(lat * 1e7), round(lon * 1e7))
+    # The point lies inside the block's 28 x 32 grid (with the interpolation cell ix+1, iy+1 too).
+    assert -0.01 * spacing <= float(north) <= (ap.SIZE_X - 1) * spacing
+    assert -0.05 * spacing <= float(east) <= (ap.SIZE_Y - 1) * spacing
+    assert float(north) == pytest.approx((ix + fx) * spacing, abs=0.02 * spacing)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
 import socket
 
 import numpy as np
 import pytest
 import rasterio
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rasterio.transform import from_bounds
 
 from uavsim.cli.main import cli
 from uavsim.terrain import mirror, mosaic, open_dem, resolve_dem
@@ -214,3 +218,18 @@ def test_dem_url_is_read_through_vsicurl(server):
     assert dem.path == url and dem.vertical_datum == "EGM2008" and not dem.synthetic
     assert dem.elevation(21.45, 103.55)[0] == pytest.approx(surface(21.45, 103.55), abs=0.5)
     assert any(r and r.startswith("bytes=") for _, _, r in server.requests)  # GDAL read by ranges
+
+
+@settings(max_examples=200, deadline=None)
+@given(w=st.floats(-179.0, 178.0), s=st.floats(-80.0, 79.0), dw=st.floats(0.001, 1.0), ds=st.floats(0.001, 1.0))
+def test_snapped_mosaic_box_contains_the_area_on_the_tile_grid(w, s, dw, ds):
+    src = SOURCES["copernicus-glo30"]
+    width, height, (tw, ts, te, tn) = src.expected_grid(math.floor(s), math.floor(w))
+    transform = from_bounds(tw, ts, te, tn, width, height)
+    sw, ss, se, sn = mosaic.snap_bounds((w, s, w + dw, s + ds), transform)
+    assert sw <= w + 1e-9 and ss <= s + 1e-9 and se >= w + dw - 1e-9 and sn >= s + ds - 1e-9
+    for edge, origin, step in ((sw, tw, transform.a), (se, tw, transform.a), (sn, tn, -transform.e),
+                               (ss, tn, -transform.e)):
+        k = (edge - origin) / step
+        assert abs(k - round(k)) < 1e-6  # on the tiles' pixel edges: nothing resampled
+    assert se - sw <= dw + 2 * transform.a + 1e-9 and sn - ss <= ds + 2 * -transform.e + 1e-9
