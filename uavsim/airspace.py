@@ -17,9 +17,9 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
 from uavsim import geo
+from uavsim._io import latlon, need, read_toml, ring
 from uavsim.errors import ScenarioError
 from uavsim.records import Event
-from uavsim.scenario import latlon, need, read_toml, ring
 
 if TYPE_CHECKING:
     from uavsim.safety.rules import Rules

@@ -11,9 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from uavsim._io import need, read_toml
 from uavsim.errors import InputError, ScenarioError
 from uavsim.records import MISSION_TYPES
-from uavsim.scenario import Scenario, need, read_toml
+from uavsim.scenario import Scenario
 
 HOUR_S = 3600.0
 MINUTE_S = 60.0
