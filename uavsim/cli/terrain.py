@@ -8,25 +8,16 @@ import click
 import numpy as np
 
 from uavsim.cli._common import echo_json, parse_latlon, show_progress
+from uavsim.cli.options import dem_option, json_option, scenario_option
 from uavsim.errors import OutOfTerrainError
 from uavsim.terrain import open_dem
 
-dem_option = click.option(
-    "--dem", "dem", type=str, default=None,
-    help="DEM: a file GDAL reads, an http(s) URL of a GeoTIFF/COG, or 'synthetic' for the embedded terrain "
-         "(default: the fetched terrain of the area if cached, else the embedded synthetic terrain).")
-
-area_options = [
-    click.option("--scenario", "scenario_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                 help="Scenario folder whose sites and fields set the area (default: missions/dienbien)."),
-    click.option("--bbox", "bbox", default=None, help="Area as W,S,E,N in decimal degrees (instead of a scenario)."),
-]
+bbox_option = click.option("--bbox", "bbox", default=None,
+                           help="Area as W,S,E,N in decimal degrees (instead of the scenario's sites and fields).")
 
 
 def _with_area(fn):
-    for option in reversed(area_options):
-        fn = option(fn)
-    return fn
+    return scenario_option(bbox_option(fn))
 
 
 def _parse_bbox(text: str) -> tuple[float, float, float, float]:
@@ -60,7 +51,7 @@ def terrain() -> None:
 
 @terrain.command("info")
 @dem_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option
 def info(dem: str | None, as_json: bool) -> None:
     """Extent, resolution, CRS, source, vertical datum and height range of the DEM."""
     from uavsim.terrain import datum
@@ -98,7 +89,7 @@ def info(dem: str | None, as_json: bool) -> None:
 @dem_option
 @click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG of the elevation profile.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option
 def profile(src: str, dst: str, step_m: float, dem: str | None, plot: Path | None, as_json: bool) -> None:
     """Elevation along the geodesic between two points."""
     lat1, lon1 = parse_latlon(src, "--from")
@@ -171,8 +162,8 @@ class _TileBar:
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds without an answer before a request is retried.")
 @click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True, help="Retries per tile.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def fetch(scenario_dir, bbox, source_id, base_url, margin_km, timeout_s, retries, as_json) -> None:
+@json_option
+def fetch(scenario, bbox, source_id, base_url, margin_km, timeout_s, retries, as_json) -> None:
     """Download Copernicus DEM tiles over the area, verify, cache and mosaic them; the mosaic becomes the
     default terrain of the area for every command."""
     from uavsim.terrain.download import HttpConfig
@@ -180,7 +171,7 @@ def fetch(scenario_dir, bbox, source_id, base_url, margin_km, timeout_s, retries
 
     bar = _TileBar() if show_progress() else None
     try:
-        res = api(_area(scenario_dir, bbox), source_id, base_url, margin_km,
+        res = api(_area(scenario, bbox), source_id, base_url, margin_km,
                   HttpConfig(timeout_s=timeout_s, retries=retries), bar)
     finally:
         if bar is not None:
@@ -208,12 +199,12 @@ def fetch(scenario_dir, bbox, source_id, base_url, margin_km, timeout_s, retries
               help="Grid spacing in metres; must equal the autopilot's TERRAIN_SPACING.")
 @_with_area
 @dem_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def export_ardupilot(out_dir, spacing, scenario_dir, bbox, dem, as_json) -> None:
+@json_option
+def export_ardupilot(out_dir, spacing, scenario, bbox, dem, as_json) -> None:
     """Write the area's terrain as ArduPilot AP_Terrain files (N21E103.DAT, ...)."""
     from uavsim.terrain.ardupilot import export
 
-    area = _area(scenario_dir, bbox)
+    area = _area(scenario, bbox)
     t = open_dem(dem, area=area)
     res = export(t, area, out_dir, spacing)
     if as_json:
