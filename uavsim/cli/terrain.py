@@ -131,6 +131,12 @@ def profile(src: str, dst: str, step_m: float, dem: str | None, plot: Path | Non
         click.echo(f"plot written to {plot}")
 
 
+def _cell(tile_name: str) -> str:
+    """'Copernicus_DSM_COG_10_N21_00_E103_00_DEM' -> 'N21E103' (a short label for the progress bar)."""
+    parts = tile_name.split("_")
+    return parts[4] + parts[6] if len(parts) > 6 else tile_name
+
+
 class _TileBar:
     """A tqdm bar per tile on stderr, fed by the fetch's (tile, bytes, total) callback."""
 
@@ -143,7 +149,7 @@ class _TileBar:
         if name != self.name:
             self.close()
             self.name = name
-            self.bar = tqdm(total=total, unit="B", unit_scale=True, desc=name[-30:], leave=False,
+            self.bar = tqdm(total=total, unit="B", unit_scale=True, desc=_cell(name), leave=False,
                             file=click.get_text_stream("stderr"))
         self.bar.update(n)
 
