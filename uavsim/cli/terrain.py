@@ -204,13 +204,16 @@ def fetch(scenario, bbox, source_id, base_url, margin_km, timeout_s, retries, as
 @click.option("--spacing", type=click.IntRange(10, 1000), default=100, show_default=True,
               help="Grid spacing in metres; must equal the autopilot's TERRAIN_SPACING.")
 @_with_area
+@click.option("--margin-km", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Margin around the area.")
 @dem_option
 @json_option
-def export_ardupilot(out_dir, spacing, scenario, bbox, dem, as_json) -> None:
+def export_ardupilot(out_dir, spacing, scenario, bbox, margin_km, dem, as_json) -> None:
     """Write the area's terrain as ArduPilot AP_Terrain files (N21E103.DAT, ...)."""
     from uavsim.terrain.ardupilot import export
+    from uavsim.terrain.fetch import pad
 
-    area = _area(scenario, bbox)
+    area = pad(_area(scenario, bbox), margin_km)
     t = open_dem(dem, area=area)
     res = export(t, area, out_dir, spacing)
     if as_json:
