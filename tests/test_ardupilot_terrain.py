@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,3 +170,31 @@ def test_every_point_falls_inside_the_block_the_autopilot_picks(lat, lon, spacin
     assert -0.01 * spacing <= float(north) <= (ap.SIZE_X - 1) * spacing
     assert -0.05 * spacing <= float(east) <= (ap.SIZE_Y - 1) * spacing
     assert float(north) == pytest.approx((ix + fx) * spacing, abs=0.02 * spacing)
+
+
+SHARED_DEM = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "dem" / "dienbien_srtm30plus.tif"
+
+
+def test_real_sandbox_dem_exports_and_reads_back(tmp_path):
+    if not SHARED_DEM.exists():
+        pytest.skip(f"shared real DEM not found at {SHARED_DEM}")
+    t = open_dem(SHARED_DEM)
+    assert t.vertical_datum == "EGM96" and not t.synthetic
+    res = ap.export(t, (102.95, 21.25, 103.55, 21.95), tmp_path, spacing=100)
+    assert sorted(Path(f).name for f in res.files) == ["N21E102.DAT", "N21E103.DAT"]
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(21.3, 21.9, 300), rng.uniform(103.0, 103.5, 300)
+    got = np.array([ap.height_amsl(tmp_path, a, o, 100) for a, o in zip(lat, lon, strict=True)])
+    want = t.elevation(lat, lon)
+    assert np.isfinite(got).all()
+    for a, o, g, w in zip(lat, lon, got, want, strict=True):
+        # The autopilot interpolates the 4 grid heights around the point: its answer lies within their range
+        # (rounded to metres), and differs from the DEM by at most the DEM's own variation over that cell.
+        lat_deg, lon_deg, gx, gy, ix, iy, _, _ = ap.grid_info(a, o, 100)
+        o_lat, o_lon = ap.block_origin(lat_deg, lon_deg, gx, gy, 100)
+        c_lat, c_lon = ap.add_offset(np.full(4, o_lat), np.full(4, o_lon), 100.0 * np.array([ix, ix + 1, ix, ix + 1]),
+                                     100.0 * np.array([iy, iy, iy + 1, iy + 1]))
+        corners = t.elevation(c_lat * 1e-7, c_lon * 1e-7)
+        assert corners.min() - 0.5 <= g <= corners.max() + 0.5
+        assert abs(g - w) <= max(corners.max(), w) - min(corners.min(), w) + 0.5
+    assert np.abs(got - want).mean() < 2.0
