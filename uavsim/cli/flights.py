@@ -5,15 +5,15 @@ from __future__ import annotations
 import click
 
 from uavsim.cli._common import echo_json
+from uavsim.cli.options import db_option, json_option
 
 
 @click.command()
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite).")
+@db_option
 @click.option("--source", type=click.Choice(["sim", "log"]), default=None, help="Only flights of this source.")
 @click.option("--ground-runs", "ground_runs", is_flag=True,
               help="List the ground runs (armed, never airborne: bench, run-up, handling) instead of the flights.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option
 def flights(db: str, source: str | None, ground_runs: bool, as_json: bool) -> None:
     """Flights with their verdict, in start-time order (or, with --ground-runs, the ground runs)."""
     from uavsim.store import Store

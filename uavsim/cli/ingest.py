@@ -7,30 +7,32 @@ from pathlib import Path
 import click
 
 from uavsim.cli._common import echo_json, show_progress
-from uavsim.errors import UavSimError
+from uavsim.cli.options import (
+    db_option,
+    dem_option,
+    json_option,
+    rules_option,
+    scenario_option,
+    workers_option,
+)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite).")
-@click.option("--scenario", "scenario", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Scenario folder whose zones are checked (default: missions/dienbien when present).")
-@click.option("--dem", "dem", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="DEM file GDAL reads (default: the embedded synthetic terrain).")
+@db_option
+@scenario_option
+@dem_option
 @click.option("--no-terrain", is_flag=True, help="Skip terrain and zone checks.")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Rules table TOML (default: the packaged one).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Parse files in this many processes.")
+@rules_option
+@workers_option
 @click.option("--max-file-memory", "memory_mib", type=click.FloatRange(min=16), default=None,
               help="MiB of memory reading one file may take; past it that file is rejected "
                    "(default: the rules' ingest_file_memory_mib).")
 @click.option("--max-file-seconds", "seconds", type=click.FloatRange(min=1), default=None,
               help="Seconds reading one file may take; past it that file is rejected "
                    "(default: the rules' ingest_file_seconds).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | None, no_terrain: bool,
+@json_option
+def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | None, no_terrain: bool,
            rules_path: Path | None, workers: int, memory_mib: float | None, seconds: float | None,
            as_json: bool) -> None:
     """Import .tlog, .bin/.BIN, .log and .ulg flight logs (folders are searched recursively).
@@ -40,17 +42,11 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | 
     """
     from uavsim.logs import find_logs
     from uavsim.logs import ingest as api
+    from uavsim.scenario import DEFAULT_SCENARIO
     from uavsim.store import Store
 
-    if not no_terrain:
-        try:
-            import uavsim.airspace  # noqa: F401
-            import uavsim.terrain  # noqa: F401
-            from uavsim.scenario import DEFAULT_SCENARIO
-        except ImportError as exc:  # pragma: no cover - only while the terrain engine is missing
-            raise UavSimError(f"terrain/zone checks are not available in this build ({exc}); use --no-terrain") from exc
-        if scenario is None and DEFAULT_SCENARIO.is_dir():
-            scenario = DEFAULT_SCENARIO
+    if not no_terrain and scenario is None and DEFAULT_SCENARIO.is_dir():
+        scenario = DEFAULT_SCENARIO
     n_files = len(find_logs(paths))
     bar = None
     if show_progress() and not as_json and n_files > 1:
@@ -69,9 +65,12 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | 
     if bar is not None:
         bar.close()
     rejected = [r for r in results if r.status == "rejected"]
+    from uavsim.terrain import open_dem
+    dem_doc = None if no_terrain else open_dem(dem).summary()  # the DEM the workers opened, named in the output
     if as_json:
-        echo_json({"files": [r.to_dict() for r in results]})
+        echo_json({"files": [r.to_dict() for r in results], "dem": dem_doc})
     else:
+        click.echo(f"DEM {dem_doc['label'] if dem_doc else 'none (--no-terrain)'}")
         for r in results:
             if r.status == "rejected":
                 why = r.error if (r.error or "").startswith(r.path) or r.path in (r.error or "") else f"{r.path}: {r.error}"
