@@ -295,3 +295,33 @@ def test_raw_builder_bounds_the_time_span_for_every_reader():
     assert len(log.stream("gps")["t"]) == t.size - 1 and len(log.stream("alt")["t"]) == t.size
     assert len(log.stream("vibe")["t"]) == 0
     assert log.stream("att")["t"][0] == pytest.approx(t[-1] + 1.0)
+
+
+@pytest.mark.parametrize("path", [TEXT, LOGS / "ardupilot-ardupilot" / "mechanical_fail.log",
+                                  LOGS / "ardupilot-ardupilot" / "underpowered.log"])
+def test_text_log_tables_equal_pymavlinks_text_reader(path):
+    """uavsim reads text DataFlash logs from their lines; pymavlink's text reader is the slow twin."""
+    _need(path)
+    import contextlib
+    import io
+
+    from uavsim.logs.dataflash import TYPES, _Text
+    from uavsim.logs.dfbin import text_tables, text_tables_fast
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        slow = text_tables(_Text(str(path)), TYPES, lambda exc: True)
+    fast, _fmts, short = text_tables_fast(path.read_bytes(), TYPES)
+    assert short == 0 and sorted(fast) == sorted(slow)
+    for name, table in slow.items():
+        assert set(fast[name]) == set(table)
+        assert len(fast[name]["_ofs"]) == len(table["_ofs"]), name
+        assert (np.diff(fast[name]["_ofs"]) > 0).all()  # file order
+        for col, want in table.items():
+            if col == "_ofs":
+                continue
+            got = fast[name][col]
+            assert got.dtype == want.dtype, f"{name}.{col}"
+            if want.dtype == object:
+                assert list(got) == list(want), f"{name}.{col}"
+            else:
+                np.testing.assert_array_equal(got, want, err_msg=f"{name}.{col}")

@@ -9,11 +9,8 @@ GPS messages, is estimated from the ATT count at its 10 Hz logging rate and flag
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -32,12 +29,9 @@ GPS_LEAPS = ((0, 0), (46828800, 1), (78364801, 2), (109900802, 3), (173059203, 4
              (551750411, 12), (599184012, 13), (820108813, 14), (914803214, 15), (1025136015, 16),
              (1119744016, 17), (1167264017, 18))
 ATT_OLD_RATE_HZ = 10.0  # ArduCopter 3.0/3.1 log ATT in the 10 Hz logging loop
-MAX_PARSE_ERRORS = 10_000  # give up on a file this broken rather than loop through it
 
 TYPES = ("GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "NKF4", "XKF4", "EKF4", "EV", "ERR", "MSG",
          "MODE", "ARM", "STAT") + df_airborne.TYPES + ("PARM", "VER")
-_SKIPPED = re.compile(r"Skipped (\d+) bad bytes")
-_FAILED = re.compile(r"Failed to parse|bad msg at offset|Failed to transform")
 _NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
 
 
@@ -52,7 +46,7 @@ class _NoClockMixin:
 
 
 class _Text(_NoClockMixin, DFReader.DFReader_text):
-    pass
+    """pymavlink's text reader: the slow twin of uavsim's own text parsing in the tests."""
 
 
 def _col(table: Table, *names: str) -> np.ndarray | None:
@@ -93,49 +87,18 @@ def _read_binary(b: RawBuilder, path: str) -> tuple[dict[str, Table], dict[str, 
 
 
 def _read_text(b: RawBuilder, path: str) -> tuple[dict[str, Table], dict[str, DFReader.DFFormat]]:
-    """Through pymavlink's text reader; its stdout/stderr chatter is captured and counted as corruption."""
-    out = io.StringIO()
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(contextlib.redirect_stdout(out))
-        stack.enter_context(contextlib.redirect_stderr(out))
-        src = path
-        data = Path(path).read_bytes()
-        head = data[:2048].decode("ascii", "replace")
-        if m := re.search(r"^(Ardu\w+ V[\w.\-]+.*)$", head, re.MULTILINE):  # banner before the first FMT
-            _msg(b, float("nan"), m.group(1).strip())
-        # pymavlink's text reader stops at the first byte that is not UTF-8; damaged text logs are
-        # read from a copy whose non-text bytes are replaced, and the bytes are counted.
-        clean, n_bad = _NOT_TEXT.subn(b"?", data)
-        del data
-        b.log.corruption["non_text_bytes"] = n_bad
-        if n_bad:
-            tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".log"))
-            tmp.write(clean)
-            tmp.flush()
-            src = tmp.name
-        del clean
-        reader = _Text(src)
-        try:
-            tables = dfbin.text_tables(reader, TYPES, lambda exc: _parse_error(b, exc))
-            fmts = {n: reader.formats[n] for n in tables}
-        finally:
-            with contextlib.suppress(Exception):
-                reader.filehandle.close()
-    chatter = out.getvalue()
-    b.log.corruption["skipped_bytes"] = sum(int(x) for x in _SKIPPED.findall(chatter))
-    b.log.corruption["bad_messages"] = len(_FAILED.findall(chatter))
-    return tables, fmts
-
-
-def _parse_error(b: RawBuilder, exc: Exception) -> bool:
-    """Count an undecodable message; pymavlink's type index has already moved past it, so go on."""
-    n = b.log.corruption.get("undecodable_messages", 0) + 1
-    b.log.corruption["undecodable_messages"] = n
-    b.log.corruption["last_parse_error"] = f"{type(exc).__name__}: {exc}"
-    if n >= MAX_PARSE_ERRORS:
-        log.warning("%s: parsing stopped after %d errors: %s", b.log.path, n, exc)
-        return False
-    return True
+    """Straight from the lines (:func:`uavsim.logs.dfbin.text_tables_fast`, equal to pymavlink's text reader
+    on the shared logs); bytes that are not text are replaced and counted, short lines are counted."""
+    data = Path(path).read_bytes()
+    head = data[:2048].decode("ascii", "replace")
+    if m := re.search(r"^(Ardu\w+ V[\w.\-]+.*)$", head, re.MULTILINE):  # banner before the first FMT
+        _msg(b, float("nan"), m.group(1).strip())
+    clean, n_bad = _NOT_TEXT.subn(b"?", data)
+    del data
+    b.log.corruption["non_text_bytes"] = n_bad
+    tables, formats, short = dfbin.text_tables_fast(clean, TYPES)
+    b.log.corruption["bad_records"] = short
+    return tables, {n: formats[n] for n in tables}
 
 
 def _clock(name: str, table: Table) -> np.ndarray:
