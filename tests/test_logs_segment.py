@@ -307,3 +307,24 @@ def test_a_rearming_without_a_logged_disarm_starts_a_new_segment():
     raw = _raw(60.0, alt=lambda t: 0.0, arm=[(5.0, True, "EV Id=10 (ARMED)"), (30.0, True, "EV Id=10 (ARMED)")])
     segs = segments(raw, RULES)
     assert [(s.t0, s.end) for s in segs] == [(5.0, "rearmed"), (30.0, "log_end")]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.floats(0.0, 30.0), st.floats(0.0, 0.9), st.floats(0.0, 1.5), st.floats(0.0, 0.5), st.integers(0, 3))
+def test_airborne_windows_are_ordered_inside_the_segment_and_match_take_off_and_landing(top, thr, shake, split,
+                                                                                         seed):
+    def baro(t):
+        return float(np.interp(t, [0, 15, 25, 35, 45, 60], [0, 0, top, top, 0, 0]))
+    raw = _phys(60.0, baro, _step(12, 48, thr), _step(10, 50, shake, 0.01), split=_step(12, 48, split, 0.02),
+                seed=seed, disarm_t=58.0)
+    seg = segments(raw, RULES)[0]
+    w = seg.air_windows
+    assert all(seg.t0 <= a <= b <= seg.t1 for a, b in w)
+    assert all(b1 < a2 for (_, b1), (a2, _) in zip(w, w[1:], strict=False))
+    assert seg.airborne == bool(w)
+    if w:
+        assert (seg.takeoff_t, seg.landing_t) == (w[0][0], w[-1][1])
+    else:
+        assert seg.takeoff_t is None and seg.landing_t is None
+    if shake <= 0.02:  # a still IMU: no props, never a flight, however the throttle and baro move
+        assert not seg.airborne

@@ -77,7 +77,8 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
                 click.echo(f"rejected   {shown(why)}", err=True)
                 continue
             unsafe = sum(f.outcome == "unsafe" for f in r.flights)
-            what = f"{len(r.flights)} flights, {unsafe} unsafe" if r.status == "imported" else "already in the store"
+            what = f"{len(r.flights)} flights, {unsafe} unsafe" + (
+                f", {len(r.ground_runs)} ground runs" if r.ground_runs else "") if r.status == "imported" else "already in the store"
             click.echo(f"{r.status:<10} {shown(r.path)} ({what})")
         n_imp = sum(r.status == "imported" for r in results)
         n_dup = sum(r.status == "duplicate" for r in results)
