@@ -96,10 +96,13 @@ def loss_of_control(raw: RawLog, seg: Segment, rules: Rules) -> LossOfControl | 
         cum = np.concatenate([[0.0], np.cumsum(0.5 * (excess[1:] + excess[:-1]) * np.diff(t))])
         back = np.searchsorted(t, t - th("loc_window_s"))
         integral = cum - cum[back]
-        for i in np.flatnonzero(integral >= th("loc_lean_integral_deg_s")).tolist():
-            start = i
-            while start > 0 and excess[start - 1] > 0:
-                start -= 1
+        edges = np.diff(np.concatenate([[0], (excess > 0).astype(np.int8), [0]]))
+        for start, end in zip(np.flatnonzero(edges == 1).tolist(), (np.flatnonzero(edges == -1) - 1).tolist(),
+                              strict=True):  # each excursion beyond the limit once (a bench board lies inverted)
+            over = np.flatnonzero(integral[start:end + 2] >= th("loc_lean_integral_deg_s"))
+            if not over.size:
+                continue
+            i = min(start + int(over[0]), len(t) - 1)
             t0 = float(t[start])
             if airborne_before(seg, t0, th("loc_air_grace_s")) and _motors_running(raw, seg, t0, rules) is not False:
                 worst = float(np.nanmax(tilt[start:i + 1]))
