@@ -198,13 +198,13 @@ def _text_formats(data: bytes) -> dict[str, DFReader.DFFormat]:
     return out
 
 
-def _text_column(values: list[bytes]) -> np.ndarray:
+def _text_column(values: tuple[bytes, ...]) -> np.ndarray:
     """Numbers as float64 where every value is one (as pymavlink's value, then float), else the text."""
     try:
-        return np.array(values, dtype=np.bytes_).astype(np.float64)
+        return np.array(values, dtype=np.bytes_).astype(np.float64)  # numpy skips the blanks around numbers
     except ValueError:
         pass
-    text = [v.decode("utf-8", "replace").split("\x00", 1)[0] for v in values]
+    text = [v.strip().decode("utf-8", "replace").split("\x00", 1)[0] for v in values]
     try:
         return np.array([float(v) for v in text])
     except ValueError:
@@ -220,26 +220,31 @@ def text_tables_fast(data: bytes, names: Iterable[str]) -> tuple[dict[str, Table
     delim = b", " if start >= 0 else b","
     start = max(start if start >= 0 else data.find(b"FMT,"), 0)
     formats = _text_formats(data)
-    tables: dict[str, Table] = {}
-    short = 0
-    for name in names:
-        fmt = formats.get(name)
-        if fmt is None or name == "FMT":
+    wanted = {n.encode(): formats[n] for n in names if n in formats and n != "FMT"}
+    found: dict[bytes, tuple[list[int], list[list[bytes]]]] = {n: ([], []) for n in wanted}
+    short, pos = 0, start
+    for line in data[start:].split(b"\n"):  # one pass over the lines, each kept by its message name
+        here, pos = pos, pos + len(line) + 1
+        cut = line.find(b",")
+        key = line[:cut].strip() if cut > 0 else b""
+        fmt = wanted.get(key)
+        if fmt is None:
             continue
+        parts = line.rstrip().split(delim)
         width = len(fmt.format)
-        ofs, rows = [], []
-        line = re.compile(rb"^" + re.escape(name.encode()) + rb"[ \t]*,[^\n]*", re.MULTILINE)
-        for m in line.finditer(data, start):
-            parts = m.group().rstrip().split(delim)
-            if len(parts) < width + 1 or parts[0].strip() != name.encode():
-                short += len(parts) < width + 1
-                continue
-            ofs.append(m.start())
-            rows.append(parts[1:width + 1])
+        if len(parts) < width + 1:
+            short += 1
+            continue
+        ofs, rows = found[key]
+        ofs.append(here)
+        rows.append(parts[1:width + 1])
+    tables: dict[str, Table] = {}
+    for key, (ofs, rows) in found.items():
         if not rows:
             continue
+        fmt = wanted[key]
         table: Table = {"_ofs": np.array(ofs, dtype=np.int64)}
-        for i, col in enumerate(fmt.columns[:width]):
-            table[col] = _text_column([r[i].strip() for r in rows])
-        tables[name] = table
+        for col, values in zip(fmt.columns[:len(fmt.format)], zip(*rows, strict=True), strict=False):
+            table[col] = _text_column(values)
+        tables[key.decode()] = table
     return tables, formats, short

@@ -68,3 +68,14 @@ def read_log(path: str | Path) -> RawLog:
     if raw.messages_read == 0:
         raise LogFormatError(path, f"no readable flight data in this {kind} log")
     return raw
+
+
+def warm_readers() -> None:
+    """Import every reader and load the framing kernels now (workers forked after this start warm)."""
+    import uavsim.logs.dataflash
+    import uavsim.logs.tlog
+    import uavsim.logs.ulog  # noqa: F401
+
+    empty = np.zeros(0, dtype=np.uint8)
+    framing.scan_dataflash(empty)
+    framing.scan_tlog(empty, _CRC_EXTRA)

@@ -21,7 +21,7 @@ import numpy as np
 from uavsim.errors import LogFormatError
 from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
-from uavsim.logs.formats import read_log
+from uavsim.logs.formats import read_log, warm_readers
 from uavsim.logs.identity import apply_identity
 from uavsim.logs.raw import RawLog
 from uavsim.logs.same_flight import mark_same_flights
@@ -385,6 +385,8 @@ def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scen
             todo.append(Job(len(results) - 1, p, sha))
     init = (dem, scenario, rules_path, use_terrain)
     ctx = _init_worker(*init)  # in the parent: a bad DEM, scenario or rules file fails here, clearly, once
+    if todo:
+        warm_readers()  # forked workers inherit the loaded readers and compiled kernels
     finished: dict[int, FileResult] = {}
     order = iter([j.index for j in todo])
     nxt = [next(order, None)]

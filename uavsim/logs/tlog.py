@@ -72,7 +72,8 @@ def _decode(data: np.ndarray, ofs: np.ndarray, cls: type) -> tuple[Table, int]:
     whole = end <= data.size
     ofs, plen, hdr, v2 = ofs[whole], plen[whole], hdr[whole], v2[whole]
     good = np.zeros(ofs.size, dtype=bool)
-    for h, p in {(int(a), int(b)) for a, b in zip(hdr.tolist(), plen.tolist(), strict=True)}:
+    for key in np.unique(hdr * 256 + plen).tolist():  # each (header, payload length) shape at once
+        h, p = divmod(int(key), 256)
         sel = np.flatnonzero((hdr == h) & (plen == p))
         rows = data[(ofs[sel] + 1)[:, None] + np.arange(h - 1 + p)]
         crc = data[ofs[sel] + h + p].astype(np.uint32) | (data[ofs[sel] + h + p + 1].astype(np.uint32) << 8)
