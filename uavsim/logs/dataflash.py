@@ -75,7 +75,7 @@ def read_dataflash(path: str, text: bool) -> RawLog:
 
 
 def _read_binary(b: RawBuilder, path: str) -> tuple[dict[str, Table], dict[str, DFReader.DFFormat]]:
-    reader = dfbin.BinaryLog(path)  # uavsim's own framing: damage counted, a bad FMT costs only its type
+    reader = dfbin.BinaryLog(path, TYPES)  # uavsim's own framing: damage counted, a bad FMT costs only its type
     try:
         tables, cut = dfbin.binary_tables(reader, TYPES)
         fmts = {n: reader.formats[reader.name_to_id[n]] for n in tables}

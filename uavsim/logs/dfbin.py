@@ -140,37 +140,43 @@ class BinaryLog:
     pymavlink cannot take ("Unsupported format char") costs that message type, not the file.
     """
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, names: Iterable[str] | None = None) -> None:
         self.filehandle = open(path, "rb")  # noqa: SIM115 - closed by close()
         size = os.fstat(self.filehandle.fileno()).st_size
         self.data_map = mmap.mmap(self.filehandle.fileno(), size, access=mmap.ACCESS_READ) if size else b""
         data = np.frombuffer(self.data_map, dtype=np.uint8)
         scan = framing.scan_dataflash(data)
         self.offsets = scan.by_type()
-        self.formats: dict[int, DFReader.DFFormat] = {}
+        self.formats: dict[int, DFReader.DFFormat] = {}  # of the wanted types (``names``; None: all)
         self.name_to_id: dict[str, int] = {}
+        self._wanted = None if names is None else set(names)
+        self._valid: set[int] = set()  # types whose FMT entry holds
         self.damage = {"skipped_bytes": scan.skipped_bytes, "bad_records": scan.bad_records,
                        "cut_messages": scan.cut_records, "bad_fmt": 0, "bad_fmt_messages": 0}
         for ofs in self.offsets.get(framing.DF_FMT_TYPE, np.zeros(0, np.int64)).tolist():
             self._format(bytes(data[ofs + 3:ofs + framing.DF_FMT_LEN]))
-        self.damage["bad_fmt_messages"] = int(sum(len(v) for k, v in self.offsets.items() if k not in self.formats))
+        self.damage["bad_fmt_messages"] = int(sum(len(v) for k, v in self.offsets.items() if k not in self._valid))
 
     def _format(self, body: bytes) -> None:
         ftype, flen, name, fmt, cols = struct.unpack("<BB4s16s64s", body)
+        old = self.formats.pop(ftype, None)  # a type defined again takes its latest definition
+        if old is not None and self.name_to_id.get(old.name) == ftype:
+            del self.name_to_id[old.name]
         try:
             text = [x.split(b"\x00", 1)[0].decode("ascii") for x in (name, fmt, cols)]
-            with contextlib.redirect_stdout(io.StringIO()):  # DFFormat prints before it raises
-                f = DFReader.DFFormat(ftype, text[0], flen, text[1], text[2], oldfmt=self.formats.get(ftype))
-            if not _NAME.fullmatch(f.name):  # (a length that disagrees with the format is a firmware bug
-                raise ValueError(f"FMT name {f.name!r}")  # pymavlink accepts; _dtype leaves such types out)
+            # pymavlink refuses a format char it does not know ("Unsupported format char"); a name as
+            # ArduPilot writes them. (A length that disagrees with the format is a firmware bug pymavlink
+            # accepts; _dtype leaves such types out.)
+            if not _NAME.fullmatch(text[0]) or any(c not in DFReader.FORMAT_TO_STRUCT for c in text[1]):
+                raise ValueError(f"FMT {text[0]!r} {text[1]!r}")
+            if self._wanted is None or text[0] in self._wanted:
+                self.formats[ftype] = DFReader.DFFormat(ftype, text[0], flen, text[1], text[2], oldfmt=old)
+                self.name_to_id[text[0]] = ftype
         except Exception:  # noqa: BLE001 - a damaged FMT entry costs its own type only
             self.damage["bad_fmt"] += 1
-            old = self.formats.pop(ftype, None)
-            if old is not None and self.name_to_id.get(old.name) == ftype:
-                del self.name_to_id[old.name]
+            self._valid.discard(ftype)
             return
-        self.formats[ftype] = f
-        self.name_to_id[f.name] = ftype
+        self._valid.add(ftype)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):

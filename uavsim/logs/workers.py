@@ -171,6 +171,8 @@ def run_jobs(jobs: Iterable[Job], workers: int, setup: Callable[[], Any], work: 
                     if w.conn.poll():
                         result = w.conn.recv()
                         job, w.job = w.job, None
+                        if pending:  # the next file is read while this one is stored
+                            w.give(pending.popleft())
                         done(job, failed(job, result.what, result.why) if isinstance(result, Failure) else result)
                         continue
                 except (EOFError, OSError):
