@@ -210,3 +210,26 @@ def test_kill_9_at_random_moments_then_rerun_gives_the_same_store(tmp_path):
     assert any(0 < n < n_files for n in stored), stored  # some kills landed in the middle of the import
     assert subprocess.run([*args, str(db)], env=ENV, capture_output=True, timeout=300).returncode == 0
     assert _dump(db) == _dump(ref)
+
+
+def test_migration_steps_apply_once_by_name(tmp_path, monkeypatch):
+    """Steps are recorded by name, so that steps two branches add side by side merge by appending."""
+    import uavsim.store as store_mod
+
+    db = tmp_path / "s.db"
+    with Store(db) as s:
+        assert s.schema_version == SCHEMA_VERSION
+    calls = []
+    extra = ("test-extra-table", lambda con: (calls.append(1), con.execute("CREATE TABLE extra (x INTEGER)")))
+    monkeypatch.setattr(store_mod, "_MIGRATIONS", store_mod._MIGRATIONS + (extra,))
+    monkeypatch.setattr(store_mod, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    for _ in range(2):
+        with Store(db) as s:
+            assert s.schema_version == SCHEMA_VERSION + 1
+    assert calls == [1]
+    with sqlite3.connect(db) as con:
+        names = [r[0] for r in con.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
+    assert names[-1] == "test-extra-table" and len(names) == SCHEMA_VERSION + 1
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="newer uavsim .schema steps test-extra-table unknown here"):
+        Store(db)

@@ -26,7 +26,6 @@ import numpy as np
 from uavsim.errors import StoreError
 from uavsim.records import TELEMETRY_FIELDS, Event, Flight, Telemetry
 
-SCHEMA_VERSION = 2
 BUSY_TIMEOUT_S = 60.0  # how long a writer waits for another one's transaction before giving up
 
 _FLIGHT_COLUMNS = (
@@ -37,9 +36,11 @@ _FLIGHT_COLUMNS = (
 _JSON_FLIGHT_COLUMNS = ("airborne_evidence", "checks_not_run")  # stored as JSON text (schema 2)
 _EVENT_COLUMNS = ("kind", "severity", "t_s", "lat", "lon", "alt", "value", "threshold", "detail", "evidence", "level")
 
-# Each migration brings the schema from version i to i+1; index 0 creates version 1. A step is SQL (statements
-# separated by ';') or a function of the connection; append steps, never edit one that has shipped.
-_MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
+# Migration steps, applied once each, in this order. A step is SQL (statements separated by ';') or a function
+# of the connection, bare (named by its place: "v1", "v2", ...) or as ("name", step). A store records the names
+# it has, so steps that branches add side by side merge by appending, named; never edit a step that has shipped.
+_Step = str | Callable[[sqlite3.Connection], None]
+_MIGRATIONS: tuple[_Step | tuple[str, _Step], ...] = (
     """
     CREATE TABLE files (
         sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('imported', 'rejected')),
@@ -87,6 +88,16 @@ _MIGRATIONS: tuple[str | Callable[[sqlite3.Connection], None], ...] = (
     CREATE INDEX flights_kind ON flights(kind);
     """,
 )
+SCHEMA_VERSION = len(_MIGRATIONS)  # steps a current store has
+
+
+def _steps() -> list[tuple[str, str | Callable[[sqlite3.Connection], None]]]:
+    """(name, step) of every migration step; a step given bare is named by its place, "v1", "v2", ..."""
+    return [m if isinstance(m, tuple) else (f"v{i + 1}", m) for i, m in enumerate(_MIGRATIONS)]
+
+
+def _step_names() -> list[str]:
+    return [name for name, _ in _steps()]
 
 
 def _apply(conn: sqlite3.Connection, step: str | Callable[[sqlite3.Connection], None]) -> None:
@@ -226,30 +237,44 @@ class Store:
         self.conn.close()
 
     # -- schema -----------------------------------------------------------------------------------------
-    def _version(self) -> int:
-        has = self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").fetchone()
-        row = self.conn.execute("SELECT version FROM schema_version").fetchone() if has else None
-        return int(row[0]) if row else 0
+    def _applied(self) -> list[str]:
+        """Names of the migration steps this store has. Stores from before named steps record only a version
+        number: their steps are the first ``version`` of the list."""
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_migrations" in tables:
+            return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
+        row = self.conn.execute("SELECT version FROM schema_version").fetchone() if "schema_version" in tables else None
+        version = int(row[0]) if row else 0
+        names = _step_names()
+        if version > len(names):
+            raise StoreError(f"{self.path}: schema version {version} is newer than this uavsim ({SCHEMA_VERSION})")
+        return names[:version]
 
     def _migrate(self) -> None:
-        """Bring the schema to SCHEMA_VERSION. All steps run in one exclusive transaction that re-reads the
-        version once it holds the lock, so two processes creating or upgrading one store never race."""
-        version = self._version()
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: schema version {version} is newer than this uavsim ({SCHEMA_VERSION})")
-        if version == SCHEMA_VERSION:
+        """Apply every migration step the store lacks, by name, in list order. All run in one exclusive
+        transaction that re-reads what is applied once it holds the lock, so two processes creating or
+        upgrading one store never race."""
+        applied = self._applied()
+        newer = sorted(set(applied) - set(_step_names()))
+        if newer:
+            raise StoreError(f"{self.path}: made by a newer uavsim (schema steps {', '.join(newer)} unknown here)")
+        if len(applied) == SCHEMA_VERSION:
             return
         if self.read_only:
-            what = "not a uavsim store" if version == 0 else f"schema version {version} needs an upgrade"
+            what = "not a uavsim store" if not applied else "its schema needs an upgrade"
             raise StoreError(f"{self.path}: {what}, and this store cannot be written to upgrade it")
         self.conn.execute("BEGIN EXCLUSIVE")
         try:
             self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            version = self._version()  # another process may have done it while this one waited
-            for v in range(version, SCHEMA_VERSION):
-                _apply(self.conn, _MIGRATIONS[v])
-                self.conn.execute("DELETE FROM schema_version")
-                self.conn.execute("INSERT INTO schema_version VALUES (?)", (v + 1,))
+            applied = self._applied()  # another process may have done it while this one waited
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)")
+            self.conn.executemany("INSERT OR IGNORE INTO schema_migrations VALUES (?, ?)", [(n, _now()) for n in applied])
+            for name, step in _steps():
+                if name not in applied:
+                    _apply(self.conn, step)
+                    self.conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, _now()))
+            self.conn.execute("DELETE FROM schema_version")
+            self.conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
@@ -257,7 +282,8 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("SELECT version FROM schema_version").fetchone()[0])
+        """How many migration steps the store has (SCHEMA_VERSION when current)."""
+        return len(self._applied())
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
