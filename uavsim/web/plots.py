@@ -22,7 +22,9 @@ def esc(text: Any) -> str:
 
 
 def _layout(title: str, xtitle: str = "time since start (s)", **extra: Any) -> dict[str, Any]:
-    return dict(_BASE, title={"text": esc(title), "font": {"size": 14}}, xaxis={"title": {"text": xtitle}}, **extra)
+    layout = dict(_BASE, title={"text": esc(title), "font": {"size": 14}}, xaxis={"title": {"text": xtitle}})
+    layout.update(extra)
+    return layout
 
 
 def _line(x: list, y: list, name: str, **extra: Any) -> dict[str, Any]:
@@ -39,7 +41,7 @@ def fig_map(d: dict[str, Any]) -> dict[str, Any]:
     traces: list[dict[str, Any]] = []
     if rel is not None:
         traces.append({"type": "heatmap", "x": rel["lon"], "y": rel["lat"], "z": rel["shade"], "customdata": rel["elev"],
-                       "colorscale": "Greys", "reversescale": True, "showscale": False, "zmin": 0, "zmax": 1,
+                       "colorscale": "Greys", "reversescale": True, "showscale": False, "zmin": -0.7, "zmax": 1,
                        "hovertemplate": "%{customdata:.0f} m MSL<extra>terrain</extra>", "name": "terrain"})
     traces.append(_line(s["lon"], s["lat"], "track", line={"color": "#1f4e9c", "width": 2.5},
                         text=[f"t={t:.0f} s" if t is not None else "" for t in s["t_s"]], hoverinfo="text"))
@@ -50,9 +52,12 @@ def fig_map(d: dict[str, Any]) -> dict[str, Any]:
                        "hoverinfo": "text", "marker": {"size": 12, "symbol": "x", "line": {"width": 1},
                                                        "color": [SEVERITY_COLOUR.get(e["severity"], "#000") for e in located]}})
     coslat = rel["coslat"] if rel else 1.0
-    layout = _layout("Track over the terrain's hillshade (synthetic unless a DEM was given)", "longitude (°)",
-                     yaxis={"title": {"text": "latitude (°)"}, "scaleanchor": "x", "scaleratio": 1.0 / coslat},
-                     height=520, hovermode="closest")
+    xaxis = {"title": {"text": "longitude (°)"}, "constrain": "domain"}
+    yaxis = {"title": {"text": "latitude (°)"}, "scaleanchor": "x", "scaleratio": 1.0 / coslat, "constrain": "domain"}
+    if rel:
+        xaxis["range"], yaxis["range"] = [rel["lon"][0], rel["lon"][-1]], [rel["lat"][0], rel["lat"][-1]]
+    layout = _layout("Track over the terrain's hillshade (synthetic unless a DEM was given)", xaxis=xaxis,
+                     yaxis=yaxis, height=560, hovermode="closest")
     return {"data": traces, "layout": layout}
 
 
@@ -62,15 +67,15 @@ def fig_altitude(d: dict[str, Any]) -> dict[str, Any]:
         _line(s["t_s"], s["terrain_msl_m"], "terrain beneath (m MSL)", fill="tozeroy",
               line={"color": "#8c6d46", "width": 1}, fillcolor="rgba(140,109,70,0.35)"),
         _line(s["t_s"], s["alt_msl_m"], "altitude (m MSL)", line={"color": "#1f4e9c"}),
-        _line(s["t_s"], s["agl_m"], "height above terrain (m AGL)", yaxis="y2", line={"color": "#2e7d32", "dash": "dot"}),
+        _line(s["t_s"], s["agl_m"], "height above terrain (m AGL)", yaxis="y2", line={"color": "#2e7d32"}),
         _line(s["t_s"], s["rel_alt_m"], "height above home (m)", yaxis="y2", line={"color": "#999", "dash": "dash"}),
     ]
     low = [v for v in s["terrain_msl_m"] + s["alt_msl_m"] if v is not None]
-    y1 = {"title": {"text": "m MSL"}}
+    y1 = {"title": {"text": "m MSL"}, "domain": [0.42, 1.0]}
     if low:
         y1["range"] = [min(low) - 20, max(low) + 20]
-    layout = _layout("Altitude MSL over the terrain profile, and height AGL", yaxis=y1,
-                     yaxis2={"title": {"text": "m AGL / above home"}, "overlaying": "y", "side": "right"})
+    layout = _layout("Altitude MSL over the terrain profile (top), height AGL and above home (bottom)", yaxis=y1,
+                     yaxis2={"title": {"text": "m"}, "domain": [0.0, 0.34], "anchor": "x"}, height=440)
     return {"data": data, "layout": layout}
 
 
@@ -139,8 +144,8 @@ def dashboard_figures(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
          "yaxis": "y2", "name": "unsafe flights", "marker": {"color": "#e4572e", "size": 11, "symbol": "x"}},
     ], "layout": _layout("Flights per month, and unsafe flights (right axis)", "month (local time)",
                          yaxis={"title": {"text": "flights"}}, hovermode="x",
-                         yaxis2={"title": {"text": "unsafe"}, "overlaying": "y", "side": "right", "rangemode": "tozero",
-                                 "dtick": 1, "showgrid": False},
+                         yaxis2={"title": {"text": "unsafe"}, "overlaying": "y", "side": "right",
+                                 "range": [0, max(tr["unsafe"] or [0]) + 1.5], "dtick": 1, "showgrid": False},
                          xaxis={"type": "date", "title": {"text": "month (local time)"}})}
     rate = {"data": [
         {"type": "scatter", "mode": "markers", "x": tr["month"], "y": tr["safety_rate"], "name": "safe rate",
