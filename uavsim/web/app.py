@@ -188,7 +188,7 @@ class Workbench:
                                            "csrf_token": session.csrf_token, "expires_unix": session.expires_unix})
         else:
             resp = RedirectResponse(nxt, status_code=303)
-        resp.set_cookie(SESSION_COOKIE, token, max_age=int(self.config.policy.session_ttl_s), httponly=True,
+        resp.set_cookie(SESSION_COOKIE, token, max_age=max(1, int(self.config.policy.session_ttl_s)), httponly=True,
                         samesite="strict", path="/")
         return resp
 
