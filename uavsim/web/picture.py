@@ -62,11 +62,11 @@ def _modes(ax: Any, d: dict[str, Any]) -> None:
     for e in d["flight"]["events"]:
         ax.axvline(e["t_s"], color=SEVERITY_COLOUR.get(e["severity"], "k"), lw=1.5)
     ax.set_yticks([])
-    ax.set_title("Flight modes (lines: events)", fontsize=10)
+    ax.set_title("Flight modes (lines: events)", fontsize=10, loc="right")
     ax.set_xlabel("time since start (s)")
     handles, labels = ax.get_legend_handles_labels()
     uniq = dict(zip(labels, handles, strict=True))
-    ax.legend(uniq.values(), uniq.keys(), fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.45))
+    ax.legend(uniq.values(), uniq.keys(), fontsize=7, ncol=6, loc="lower left", bbox_to_anchor=(0.0, 1.0), frameon=False)
 
 
 def write_png(d: dict[str, Any], path: str | Path, dpi: int = 110) -> Path:
@@ -78,14 +78,15 @@ def write_png(d: dict[str, Any], path: str | Path, dpi: int = 110) -> Path:
 
     f = d["flight"]
     fig = Figure(figsize=(13, 8.5), layout="constrained")
-    grid = fig.add_gridspec(3, 2, width_ratios=(1, 1.3))
+    grid = fig.add_gridspec(4, 2, width_ratios=(1, 1.3), height_ratios=(3, 2, 2, 1.2))
     if d["series"] is None:
         fig.text(0.5, 0.5, "No telemetry recorded for this flight", ha="center")
     else:
         _track(fig.add_subplot(grid[:, 0]), d)
         _altitude(fig.add_subplot(grid[0, 1]), d)
         _line(fig.add_subplot(grid[1, 1]), d, "ground_speed_mps", "Ground speed", "m/s")
-        _modes(fig.add_subplot(grid[2, 1]), d)
+        _line(fig.add_subplot(grid[2, 1]), d, "battery_pct", "Battery remaining", "%")
+        _modes(fig.add_subplot(grid[3, 1]), d)
     missing = ", ".join(d["not_recorded"]) or "none"
     fig.suptitle(f"{f['id']}  ·  {f['severity']} / {f['outcome']}  ·  {len(f['events'])} events\n"
                  f"not recorded: {missing}", fontsize=10)
