@@ -41,7 +41,7 @@ def fig_map(d: dict[str, Any]) -> dict[str, Any]:
     traces: list[dict[str, Any]] = []
     if rel is not None:
         traces.append({"type": "heatmap", "x": rel["lon"], "y": rel["lat"], "z": rel["shade"], "customdata": rel["elev"],
-                       "colorscale": "Greys", "reversescale": True, "showscale": False, "zmin": -0.7, "zmax": 1,
+                       "colorscale": "Greys", "showscale": False, "zmin": -0.6, "zmax": 1.0,
                        "hovertemplate": "%{customdata:.0f} m MSL<extra>terrain</extra>", "name": "terrain"})
     traces.append(_line(s["lon"], s["lat"], "track", line={"color": "#1f4e9c", "width": 2.5},
                         text=[f"t={t:.0f} s" if t is not None else "" for t in s["t_s"]], hoverinfo="text"))
@@ -76,6 +76,7 @@ def fig_altitude(d: dict[str, Any]) -> dict[str, Any]:
         y1["range"] = [min(low) - 20, max(low) + 20]
     layout = _layout("Altitude MSL over the terrain profile (top), height AGL and above home (bottom)", yaxis=y1,
                      yaxis2={"title": {"text": "m"}, "domain": [0.0, 0.34], "anchor": "x"}, height=440)
+    layout["xaxis"]["anchor"] = "y2"  # the time axis under the lower panel
     return {"data": data, "layout": layout}
 
 
@@ -115,7 +116,11 @@ def fig_events(d: dict[str, Any]) -> dict[str, Any]:
              "marker": {"size": 13, "color": SEVERITY_COLOUR.get(sev, "#000"), "symbol": "diamond"}}
             for sev in SEVERITY_COLOUR if (evs := [e for e in events if e["severity"] == sev])]
     height = 140 + 28 * len({e["kind"] for e in events})
-    return {"data": data, "layout": _layout("Events (hover for the evidence)", height=height, hovermode="closest")}
+    layout = _layout("Events (hover for the evidence)", height=height, hovermode="closest",
+                     yaxis={"automargin": True, "type": "category"})
+    end = max([d["flight"]["duration_s"] or 0.0] + [e["t_s"] or 0.0 for e in events])
+    layout["xaxis"]["range"] = [-0.02 * end, 1.02 * end]  # the whole flight, as the other plots
+    return {"data": data, "layout": layout}
 
 
 # Flight page: figure id -> (series that must be recorded, builder).
