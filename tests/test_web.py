@@ -284,3 +284,35 @@ def test_event_list_has_evidence_escaped_in_store_order(db):
     kinds = re.findall(r"<tr><td class=\"n\">[-0-9.]+</td><td>([A-Z_]+)</td>", page)
     assert kinds == [e.kind for e in f.events]
     assert isinstance(f.events[0], Event)
+
+
+def test_pages_are_served_while_an_ingest_holds_the_write_lock(db):
+    import sqlite3
+    import threading
+
+    app = make_app(db)
+    held, release = threading.Event(), threading.Event()
+
+    def writer():
+        conn = sqlite3.connect(str(db), isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO runs (run_id, created_utc) VALUES ('half-written', 'now')")
+        held.set()
+        release.wait(20)
+        conn.execute("ROLLBACK")
+        conn.close()
+
+    t = threading.Thread(target=writer)
+    t.start()
+    try:
+        held.wait(10)
+        c = client(app)
+        t0 = time.perf_counter()
+        assert c.get("/api/stats").status_code == 200
+        assert c.get("/").status_code == 200
+        assert time.perf_counter() - t0 < 10  # a reader never waits for the writer (WAL)
+        with Store(db) as s:
+            assert "half-written" not in [r["run_id"] for r in s.runs()]  # nothing half-written is seen
+    finally:
+        release.set()
+        t.join()
