@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
@@ -24,13 +25,15 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from uavsim.errors import InputError, StoreError, UavSimError
+from uavsim.errors import UavSimError
 from uavsim.records import OUTCOMES, SEVERITIES, _jsonable
 from uavsim.store import Store
-from uavsim.web import auth, plots, views
+from uavsim.web import auth, http, plots, views
 from uavsim.web.flight import flight_detail
 from uavsim.web.reviews import record_review
 from uavsim.web.upload import IngestOptions, ingest_uploads
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "uavsim_session"
 REPORT_LANGS = ("vi", "en")
@@ -121,7 +124,7 @@ class Workbench:
         return self.page(request, "dashboard.html", m=model, figures=figures, session=session)
 
     async def flights(self, request: Request) -> Response:
-        q = _query(request)
+        q = http.query(request)
 
         def work() -> tuple[auth.Session | None, dict[str, Any]]:
             with self.store() as store:
@@ -161,14 +164,14 @@ class Workbench:
 
     # -- login ----------------------------------------------------------------------------------------------
     async def login_form(self, request: Request) -> Response:
-        return self.page(request, "login.html", next=_safe_next(request.query_params.get("next")), error=None,
+        return self.page(request, "login.html", next=http.safe_next(request.query_params.get("next")), error=None,
                          session=None)
 
     async def login(self, request: Request) -> Response:
-        _same_origin(request)
+        http.same_origin(request)
         form = await request.form()
         name, password = str(form.get("username") or ""), str(form.get("password") or "")
-        nxt = _safe_next(str(form.get("next") or ""))
+        nxt = http.safe_next(str(form.get("next") or ""))
         client = request.client.host if request.client else "unknown"
 
         def work() -> tuple[str, auth.Session] | str:
@@ -193,7 +196,7 @@ class Workbench:
         return resp
 
     async def logout(self, request: Request) -> Response:
-        _same_origin(request)
+        http.same_origin(request)
 
         def work() -> None:
             with self.store() as store:
@@ -280,12 +283,12 @@ class Workbench:
         return _json(await run_in_threadpool(work))
 
     async def api_flights(self, request: Request) -> Response:
-        q = _query(request)
+        q = http.query(request)
 
         def work() -> dict[str, Any]:
             with self.store() as store:
                 self.read_access(request, store)
-                flights = [f for f in store.flights() if views.is_ground_run(f) is False and q.matches(f)]
+                flights = [f for f in store.flights() if not views.is_ground_run(f) and q.matches(f)]
                 return {"flights": [f.to_dict() for f in flights], "ground_runs": views.ground_runs(store)}
 
         return _json(await run_in_threadpool(work))
@@ -317,7 +320,9 @@ class Workbench:
         return FileResponse(entry[0], media_type=entry[1], headers={"Cache-Control": "public, max-age=86400"})
 
     async def error(self, request: Request, exc: Exception) -> Response:
-        status, detail = _status_of(exc)
+        status, detail = http.status_of(exc)
+        if status == 500:
+            log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
         if request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"error": detail}, status_code=status)
         return self.page(request, "error.html", status=status, status_code=status, detail=detail, session=None)
@@ -332,44 +337,8 @@ def _session_may(app: Workbench, request: Request, store: Store, action: str) ->
         raise HTTPException(403, f"{session.user} ({session.role}) may not {action}")
 
 
-def _status_of(exc: Exception) -> tuple[int, str]:
-    if isinstance(exc, HTTPException):
-        return exc.status_code, str(exc.detail)
-    if isinstance(exc, StoreError) and "no flight" in str(exc):
-        return 404, str(exc)
-    if isinstance(exc, InputError | UavSimError):
-        return 400, str(exc)
-    return 500, "internal error"
-
-
 def _json(doc: Any) -> JSONResponse:
     return JSONResponse(_jsonable(doc))
-
-
-def _query(request: Request) -> views.FlightQuery:
-    p = request.query_params
-    try:
-        page = int(p.get("page", "1"))
-    except ValueError:
-        page = 1
-    return views.FlightQuery(
-        source=p.get("source") or None, severity=p.get("severity") or None, aircraft_id=p.get("aircraft_id") or None,
-        site=p.get("site") or None, mission_type=p.get("mission_type") or None, date_from=p.get("from") or None,
-        date_to=p.get("to") or None, sort=p.get("sort", "start"), descending=p.get("order") == "desc", page=page)
-
-
-def _safe_next(nxt: str | None) -> str:
-    """Only a path on this site (never //host or a scheme) may be the page after login."""
-    if not nxt or not nxt.startswith("/") or nxt.startswith("//") or urlsplit(nxt).netloc:
-        return "/"
-    return nxt
-
-
-def _same_origin(request: Request) -> None:
-    """Login and logout forms carry no session yet: a cross-site POST is recognised by its Origin header."""
-    origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-        raise HTTPException(403, "cross-site form refused")
 
 
 def create_app(config: WebConfig) -> Starlette:
