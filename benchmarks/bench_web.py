@@ -36,10 +36,10 @@ HOUR_S = 3600
 
 
 def fill_campaign(db: Path) -> tuple[int, float]:
-    from uavsim.sim.campaign import prepared, run_prepared
+    from uavsim.sim.campaign import plan_campaign, run_campaign
 
     t0 = time.perf_counter()
-    res = run_prepared(prepared())
+    res = run_campaign(plan_campaign())
     with Store(db) as s:
         s.add_run(res.run_id, res.flights, scenario="missions/dienbien", seed=res.seed, summary=res.summary)
     return len(res.flights), time.perf_counter() - t0

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from uavsim.cli._common import echo_json
+from uavsim.cli.options import db_option, dem_option, json_option
 
 
 @click.group()
@@ -16,12 +17,10 @@ def flight() -> None:
 
 @flight.command("show")
 @click.argument("flight_id")
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite).")
-@click.option("--dem", "dem", type=click.Path(dir_okay=False), default=None,
-              help="DEM for the terrain beneath (default: the embedded synthetic terrain).")
+@db_option
+@dem_option
 @click.option("--no-terrain", is_flag=True, help="No terrain profile or hillshade.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (the record, series, reviews).")
+@json_option
 @click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also draw the flight into this PNG file.")
 def show(flight_id: str, db: str, dem: str | None, no_terrain: bool, as_json: bool, plot: Path | None) -> None:

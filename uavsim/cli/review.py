@@ -5,10 +5,8 @@ from __future__ import annotations
 import click
 
 from uavsim.cli._common import echo_json
+from uavsim.cli.options import db_option, json_option
 from uavsim.records import OUTCOMES, SEVERITIES
-
-_DB = click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-                   help="Flight store (SQLite).")
 
 
 @click.command()
@@ -18,8 +16,8 @@ _DB = click.option("--db", "db", default="uavsim.db", show_default=True, type=cl
               help="The reviewed outcome (default: unsafe from serious_incident up, by the rules table).")
 @click.option("--reason", required=True, help="Why: what the reviewer saw.")
 @click.option("--reviewer", required=True, help="Who signs the review.")
-@_DB
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@db_option
+@json_option
 def review(flight_id: str, severity: str, outcome: str | None, reason: str, reviewer: str, db: str,
            as_json: bool) -> None:
     """Review FLIGHT_ID's verdict; the automatic verdict is kept, the latest review is shown."""
@@ -36,8 +34,8 @@ def review(flight_id: str, severity: str, outcome: str | None, reason: str, revi
 
 
 @click.command()
-@_DB
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@db_option
+@json_option
 def reviews(db: str, as_json: bool) -> None:
     """Every review, oldest first, with the automatic verdict it stands beside."""
     from uavsim.store import Store

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from uavsim.cli.options import db_option
+
 
 @click.group()
 def user() -> None:
@@ -16,8 +18,7 @@ def user() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["viewer", "operator", "analyst"]), required=True,
               help="viewer reads; operator also uploads logs; analyst also reviews verdicts.")
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite); created when absent.")
+@db_option
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
 def add(name: str, role: str, db: str, password_stdin: bool) -> None:
     """Create user NAME with ROLE, or replace an existing user's role and password (stored as an argon2 hash)."""

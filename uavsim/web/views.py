@@ -113,22 +113,22 @@ def dashboard(store: Store, opt: StatsOptions = StatsOptions()) -> dict[str, Any
         if sub:
             d = stats.rate_stats(sub, opt.confidence, opt.target, group=src).to_dict()
             by_source.append(dict(d, target_word=target_word(d["meets_target"], d["flights"])))
+    breakdowns = {by: _groups(flights, by, opt) for by in DASHBOARD_STRATA}
     return {
         "empty": False, "flights": len(flights), "overall": overall, "by_source": by_source,
-        "breakdowns": {by: _groups(flights, by, opt) for by in DASHBOARD_STRATA},
-        "trend": monthly_trend(flights, opt), "ground_runs": len(ground_runs(store)),
+        "breakdowns": breakdowns, "trend": monthly_trend(breakdowns["month"]), "ground_runs": len(ground_runs(store)),
         "reviews": len(store.reviews()),
     }
 
 
-def monthly_trend(flights: list[Flight], opt: StatsOptions) -> dict[str, list[Any]]:
-    """Per local month (dated flights only, in time order): flights, unsafe, safe rate and its lower bound."""
-    months = [g for g in stats.group_stats(flights, "month", opt.confidence, opt.target, opt.utc_offset_h)
-              if g.group != stats.UNKNOWN]
+def monthly_trend(months: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Per local month (dated flights only, in time order, from the month breakdown): flights, unsafe, safe
+    rate and its lower bound. Dates are first days of months, so a plot spaces months as the calendar does."""
+    months = [g for g in months if g["group"] != stats.UNKNOWN]
     return {
-        "month": [f"{g.group}-01" for g in months], "flights": [g.flights for g in months],
-        "unsafe": [g.unsafe for g in months], "safety_rate": [g.safety_rate for g in months],
-        "lower_bound": [g.lower_bound for g in months],
+        "month": [f"{g['group']}-01" for g in months], "flights": [g["flights"] for g in months],
+        "unsafe": [g["unsafe"] for g in months], "safety_rate": [g["safety_rate"] for g in months],
+        "lower_bound": [g["lower_bound"] for g in months],
     }
 
 
