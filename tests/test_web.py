@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from pathlib import Path
 
+import numpy as np
 import pytest
 from starlette.testclient import TestClient
 
@@ -316,3 +318,46 @@ def test_pages_are_served_while_an_ingest_holds_the_write_lock(db):
     finally:
         release.set()
         t.join()
+
+
+SHARED_LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "logs"
+
+
+def test_uploaded_real_log_keeps_attitude_as_pymavlink_reads_it(tmp_path):
+    log = SHARED_LOGS / "ardupilot-ardupilot" / "mechanical_fail.log"
+    if not log.is_file():
+        pytest.skip(f"shared real logs absent ({log})")
+    from pymavlink import mavutil
+
+    db = tmp_path / "real.db"
+    with Store(db) as s:
+        auth.add_user(s, "op", "operator", "operator-pass-1")
+    app = create_app(WebConfig(db=db, use_terrain=False, ingest=IngestOptions(use_terrain=False, scenario=None)))
+    c = client(app)
+    c.post("/login", data={"username": "op", "password": "operator-pass-1"})
+    tok = c.get("/api/session").json()["csrf_token"]
+    r = c.post("/upload", files=[("files", (log.name, log.read_bytes(), "text/plain"))], data={"csrf_token": tok},
+               headers={"Accept": "application/json"})
+    (row,) = r.json()["files"]
+    assert row["status"] == "imported" and row["flights"]
+    fid = row["flights"][0]
+    with Store(db) as s:
+        series, messages = s.flight_series(fid)
+    m = mavutil.mavlink_connection(str(log))
+    rolls, des = [], []
+    while (x := m.recv_match(type=["ATT"])) is not None:
+        rolls.append(x.Roll)
+        des.append(x.RollIn)
+    rolls, des = np.array(rolls), np.array(des)
+    att = series["attitude"]
+    assert len(att["roll_deg"]) > 100
+    # every stored sample is one of pymavlink's ATT rows (float32 storage), actual and desired alike
+    assert np.isfinite(att["roll_deg"]).all()
+    gap = np.abs(att["roll_deg"][:, None] - rolls[None, :]).min(axis=1)
+    assert gap.max() < 1e-3
+    wanted = att["des_roll_deg"][np.isfinite(att["des_roll_deg"])]  # ArduCopter 3.1 logs RollIn (the pilot's)
+    assert wanted.size == 0 or np.abs(wanted[:, None] - des[None, :]).min(axis=1).max() < 1e-3
+    assert any("FENCE" in (msg["kind"] or "") or "RADIO" in (msg["kind"] or "") for msg in messages)
+    page = c.get(f"/flights/{fid}").text
+    assert 'data-fig="attitude"' in page and 'id="messages"' in page
+    assert "Attitude (desired and actual): not recorded" not in page

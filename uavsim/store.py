@@ -79,6 +79,9 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE login_failures (key TEXT NOT NULL, at_unix REAL NOT NULL);
     CREATE INDEX login_failures_key ON login_failures(key, at_unix);
+    CREATE TABLE flight_series (
+        flight_id TEXT PRIMARY KEY REFERENCES flights(id) ON DELETE CASCADE, data BLOB NOT NULL, messages TEXT NOT NULL
+    );
     """,
 )
 
@@ -312,7 +315,6 @@ class Store:
 
     # -- the web workbench: users, sessions, login failures, reviews, one flight (uavsim.web) ---------------
     # One additive block. Session tokens are stored as their sha256: a copy of the store hands out no session.
-
     def add_user(self, name: str, role: str, password_hash: str) -> None:
         with self.transaction() as c:
             c.execute("INSERT INTO users (name, role, password_hash, created_utc) VALUES (?, ?, ?, ?) "
@@ -353,9 +355,7 @@ class Store:
         """Every review (oldest first) with the automatic verdict it stands beside."""
         sql = ("SELECT r.flight_id, r.reviewer, r.at_utc, r.severity, r.outcome, r.reason, f.severity, f.outcome "
                "FROM reviews r JOIN flights f ON f.id = r.flight_id")
-        args: tuple[str, ...] = ()
-        if flight_id is not None:
-            sql, args = sql + " WHERE r.flight_id = ?", (flight_id,)
+        sql, args = (sql + " WHERE r.flight_id = ?", (flight_id,)) if flight_id is not None else (sql, ())
         keys = ("flight_id", "reviewer", "at_utc", "severity", "outcome", "reason",
                 "automatic_severity", "automatic_outcome")
         return [dict(zip(keys, r, strict=True)) for r in self.conn.execute(sql + " ORDER BY r.at_utc, r.rowid", args)]
@@ -370,12 +370,31 @@ class Store:
             f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE flight_id = ? ORDER BY seq", (flight_id,))]
         f = Flight(**dict(zip(_FLIGHT_COLUMNS, row[:-1], strict=True)), events=events,
                    extra=json.loads(row[-1]) if row[-1] else {})
-        history = self.reviews(flight_id)
-        if history:
+        if history := self.reviews(flight_id):
             last = history[-1]
             f.extra["automatic"] = {"severity": f.severity, "outcome": f.outcome}
-            f.extra["review"] = {"reviewer": last["reviewer"], "at_utc": last["at_utc"], "reason": last["reason"]}
+            f.extra["review"] = {k: last[k] for k in ("reviewer", "at_utc", "reason")}
             f.severity, f.outcome = last["severity"], last["outcome"]
-        if with_telemetry:
-            f.telemetry = self.telemetry(flight_id)
+        f.telemetry = self.telemetry(flight_id) if with_telemetry else None
         return f
+
+    def add_flight_series(self, flight_id: str, series: dict[str, dict[str, np.ndarray]],
+                          messages: list[dict[str, Any]]) -> None:
+        """The flight page's extra series (attitude, vibration, GPS quality, battery electrics) and messages."""
+        buf = io.BytesIO()
+        np.savez(buf, **{f"{name}.{col}": np.asarray(a, np.float32) for name, cols in series.items()
+                         for col, a in cols.items()})
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO flight_series VALUES (?, ?, ?)",
+                      (flight_id, zlib.compress(buf.getvalue(), 6), json.dumps(messages)))
+
+    def flight_series(self, flight_id: str) -> tuple[dict[str, dict[str, np.ndarray]], list[dict[str, Any]]] | None:
+        row = self.conn.execute("SELECT data, messages FROM flight_series WHERE flight_id = ?", (flight_id,)).fetchone()
+        if row is None:
+            return None
+        series: dict[str, dict[str, np.ndarray]] = {}
+        with np.load(io.BytesIO(zlib.decompress(row[0]))) as z:
+            for key in z.files:
+                name, col = key.split(".", 1)
+                series.setdefault(name, {})[col] = z[key].astype(np.float64)
+        return series, json.loads(row[1])

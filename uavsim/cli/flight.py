@@ -43,7 +43,8 @@ def show(flight_id: str, db: str, dem: str | None, no_terrain: bool, as_json: bo
 
         write_png(d, plot)
     if as_json:
-        echo_json({k: d[k] for k in ("flight", "series", "recorded", "not_recorded", "automatic", "reviews", "log")})
+        keys = ("flight", "series", "extra_series", "messages", "recorded", "not_recorded", "automatic", "reviews", "log")
+        echo_json({k: d[k] for k in keys})
         return
     _print(d, plot)
 

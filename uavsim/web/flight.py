@@ -24,17 +24,20 @@ SERIES = {
     "ground_speed": "ground_speed_mps",
     "battery_remaining": "battery_pct",
     "modes": "mode",
-    "battery_voltage_current": None,
-    "attitude": None,
-    "vibration": None,
-    "gps_quality": None,
+    "battery_voltage_current": "the log's battery monitor (kept for uploaded logs)",
+    "attitude": "the log's attitude, actual and desired (kept for uploaded logs)",
+    "vibration": "the log's vibration and clipping (kept for uploaded logs)",
+    "gps_quality": "the log's GPS satellites and HDOP (kept for uploaded logs)",
+    "messages": "the log's messages (kept for uploaded logs)",
     "parameters": None,
 }
+EXTRA = ("battery_voltage_current", "attitude", "vibration", "gps_quality")
 SERIES_TITLES = {
     "track": "Track", "altitude": "Altitude", "ground_speed": "Ground speed",
     "battery_remaining": "Battery remaining", "modes": "Flight modes",
     "battery_voltage_current": "Battery voltage and current", "attitude": "Attitude (desired and actual)",
-    "vibration": "Vibration", "gps_quality": "GPS satellites and HDOP", "parameters": "Parameters",
+    "vibration": "Vibration", "gps_quality": "GPS satellites and HDOP", "messages": "Log messages",
+    "parameters": "Parameters",
 }
 
 
@@ -105,7 +108,16 @@ def _series(f: Flight, terrain: Any) -> dict[str, Any] | None:
     }
 
 
-def _recorded(series: dict[str, Any] | None) -> dict[str, bool]:
+def _extra(store: Store, flight_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The extra series (as JSON lists) and messages the store keeps for this flight; empty when none."""
+    kept = store.flight_series(flight_id)
+    if kept is None:
+        return {}, []
+    series, messages = kept
+    return {name: {col: _finite_or_none(a) for col, a in cols.items()} for name, cols in series.items()}, messages
+
+
+def _recorded(series: dict[str, Any] | None, extra: dict[str, Any], messages: list[Any]) -> dict[str, bool]:
     """Which of :data:`SERIES` hold data for this flight."""
     def has(*keys: str) -> bool:
         return series is not None and any(any(v is not None for v in series[k]) for k in keys)
@@ -114,6 +126,9 @@ def _recorded(series: dict[str, Any] | None) -> dict[str, bool]:
               "battery_remaining": ("battery_pct",)}
     out = {name: has(*keys) for name, keys in checks.items()}
     out["modes"] = bool(series and series["modes"])
+    out.update({name: any(any(v is not None for v in col) for k, col in extra.get(name, {}).items() if k != "t_s")
+                for name in EXTRA})
+    out["messages"] = bool(messages)
     out.update({name: False for name, src in SERIES.items() if src is None})
     return out
 
@@ -124,14 +139,16 @@ def flight_detail(store: Store, flight_id: str, terrain: Any = None) -> dict[str
     if f is None:
         return None
     series = _series(f, terrain)
-    recorded = _recorded(series)
+    extra, messages = _extra(store, flight_id)
+    recorded = _recorded(series, extra, messages)
     automatic = f.extra.get("automatic", {"severity": f.severity, "outcome": f.outcome})
-    log_info = {k: f.extra[k] for k in ("file", "format", "vehicle", "firmware", "time_source", "end_reason",
-                                        "airborne_s", "file_damage", "checks") if k in f.extra}
+    log_info = {k: round(v, 1) if isinstance(v, float) else v for k, v in f.extra.items()
+                if k in ("file", "format", "vehicle", "firmware", "time_source", "end_reason", "airborne_s",
+                         "file_damage", "checks")}
     return {
         "flight": f.to_dict(), "series": series, "recorded": recorded,
         "not_recorded": [SERIES_TITLES[k] for k, v in recorded.items() if not v],
         "relief": relief(terrain, f.telemetry.lat, f.telemetry.lon) if f.telemetry is not None else None,
         "automatic": automatic, "reviews": store.reviews(flight_id), "log": log_info,
-        "messages": [{"t_s": e.t_s, "kind": e.kind, "evidence": e.evidence} for e in f.events if e.evidence],
+        "extra_series": extra, "messages": messages,
     }

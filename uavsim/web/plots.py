@@ -56,7 +56,9 @@ def fig_map(d: dict[str, Any]) -> dict[str, Any]:
     yaxis = {"title": {"text": "latitude (°)"}, "scaleanchor": "x", "scaleratio": 1.0 / coslat, "constrain": "domain"}
     if rel:
         xaxis["range"], yaxis["range"] = [rel["lon"][0], rel["lon"][-1]], [rel["lat"][0], rel["lat"][-1]]
-    layout = _layout("Track over the terrain's hillshade (synthetic unless a DEM was given)", xaxis=xaxis,
+    title = ("Track over the terrain's hillshade (synthetic unless a DEM was given)" if rel else
+             "Track (no terrain known here: outside the DEM, or no DEM)")
+    layout = _layout(title, xaxis=xaxis,
                      yaxis=yaxis, height=560, hovermode="closest")
     return {"data": traces, "layout": layout}
 
@@ -123,10 +125,45 @@ def fig_events(d: dict[str, Any]) -> dict[str, Any]:
     return {"data": data, "layout": layout}
 
 
+def _two_axes(d: dict[str, Any], name: str, title: str, left: tuple[str, str, str], right: tuple[str, str, str],
+              ) -> dict[str, Any]:
+    """One extra series: a left column and a right column (key, legend label, axis title)."""
+    s = d["extra_series"][name]
+    data = [_line(s["t_s"], s[left[0]], left[1]), _line(s["t_s"], s[right[0]], right[1], yaxis="y2")]
+    return {"data": data, "layout": _layout(title, yaxis={"title": {"text": left[2]}},
+                                            yaxis2={"title": {"text": right[2]}, "overlaying": "y", "side": "right"})}
+
+
+def fig_attitude(d: dict[str, Any]) -> dict[str, Any]:
+    s = d["extra_series"]["attitude"]
+    data = [_line(s["t_s"], s["roll_deg"], "roll", line={"color": "#1f4e9c"}),
+            _line(s["t_s"], s["des_roll_deg"], "desired roll", line={"color": "#1f4e9c", "dash": "dot"}),
+            _line(s["t_s"], s["pitch_deg"], "pitch", line={"color": "#e4572e"}),
+            _line(s["t_s"], s["des_pitch_deg"], "desired pitch", line={"color": "#e4572e", "dash": "dot"})]
+    return {"data": data, "layout": _layout("Attitude: actual and desired", yaxis={"title": {"text": "degrees"}})}
+
+
+def fig_vibration(d: dict[str, Any]) -> dict[str, Any]:
+    return _two_axes(d, "vibration", "Vibration (worst axis) and accelerometer clipping",
+                     ("vibe_mps2", "vibration (m/s²)", "m/s²"), ("clip", "clipping count", "clips"))
+
+
+def fig_gps(d: dict[str, Any]) -> dict[str, Any]:
+    return _two_axes(d, "gps_quality", "GPS satellites and HDOP", ("sats", "satellites", "satellites"),
+                     ("hdop", "HDOP", "HDOP"))
+
+
+def fig_electrics(d: dict[str, Any]) -> dict[str, Any]:
+    return _two_axes(d, "battery_voltage_current", "Battery voltage and current", ("volt_v", "voltage (V)", "V"),
+                     ("curr_a", "current (A)", "A"))
+
+
 # Flight page: figure id -> (series that must be recorded, builder).
 FLIGHT_FIGURES = {
     "map": ("track", fig_map), "altitude": ("altitude", fig_altitude), "speed": ("ground_speed", fig_speed),
-    "battery": ("battery_remaining", fig_battery), "modes": ("modes", fig_modes),
+    "battery": ("battery_remaining", fig_battery), "electrics": ("battery_voltage_current", fig_electrics),
+    "attitude": ("attitude", fig_attitude), "vibration": ("vibration", fig_vibration), "gps": ("gps_quality", fig_gps),
+    "modes": ("modes", fig_modes),
 }
 
 

@@ -6,6 +6,7 @@ folder, sniffed by its content (never by its extension), ingested, and the folde
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import tempfile
@@ -14,8 +15,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from uavsim.errors import LogFormatError
-from uavsim.logs.ingest import ingest, sniff
+from uavsim.logs.ingest import ingest, read_log, sniff
 from uavsim.store import Store
+from uavsim.web.series import attach
+
+log = logging.getLogger(__name__)
 
 _UNSAFE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _COPY_CHUNK = 1 << 20
@@ -37,6 +41,14 @@ def safe_name(name: str | None, index: int) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     base = _UNSAFE_CHARS.sub("_", base).lstrip(".")[:120]
     return base or f"upload-{index}"
+
+
+def _attach_series(store: Store, path: Path, flights: list[Any]) -> None:
+    """The flight pages' extra series from the same file; the flights are stored whatever happens here."""
+    try:
+        attach(store, read_log(path), flights)
+    except Exception:  # noqa: BLE001 - a third-party parser failing a second time must not undo an import
+        log.warning("%s: extra series not kept", path.name, exc_info=True)
 
 
 class TooLarge(Exception):
@@ -74,10 +86,12 @@ def ingest_uploads(store: Store, uploads: list[tuple[str | None, BinaryIO]], opt
         if accepted:
             results = ingest([p for _, p in accepted], store, dem=opt.dem, scenario=opt.scenario,
                              use_terrain=opt.use_terrain)
-            for (i, _), res in zip(accepted, results, strict=True):
+            for (i, path), res in zip(accepted, results, strict=True):
                 err = (res.error or "").replace(str(tmp) + "/", "upload:") or None
                 rows[i].update(status=res.status, error=err, flights=[f.id for f in res.flights],
                                unsafe=sum(f.outcome == "unsafe" for f in res.flights))
+                if res.status == "imported" and res.flights:
+                    _attach_series(store, path, res.flights)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
