@@ -99,7 +99,7 @@ def test_every_unsafe_flight_is_listed_with_its_evidence(built):
     assert overturned
     assert f'id="flight-{overturned.group(1)}"' not in page  # counted safe, so not in the unsafe table
     assert "1 flights without a start time" in page
-    assert "Most unsafe flights out of 6,000 that still show 99 %</th><td class=n>47<" in page
+    assert "Most unsafe flights out of 6,000 that still show 99\u00a0%</th><td class=n>47<" in page
 
 
 def test_sources_name_the_run_and_the_log_file(built):
@@ -178,9 +178,11 @@ def test_pdf_has_text_pages_then_one_page_per_figure(built):
     reader = PdfReader(out / "report-en.pdf")
     sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
     a4 = (595, 842)
-    n_text = sizes.index(next(s for s in sizes if s != a4))
-    assert n_text >= 2
-    assert len(sizes) - n_text == 6  # six figures, sim vs real included
+    assert set(sizes) == {a4}  # figures too are on A4 pages, captioned
+    captioned = [i for i, p in enumerate(reader.pages) if re.search(r"^Figure \d+\. ", p.extract_text(), re.M)]
+    assert len(captioned) == 6  # six figures, sim vs real included
+    assert captioned == list(range(len(sizes) - 6, len(sizes)))  # after the text pages
+    assert captioned[0] >= 2
     assert reader.metadata.title == "Flight safety report: Điện Biên UAV sandbox"
 
 

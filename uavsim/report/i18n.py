@@ -9,6 +9,7 @@ from __future__ import annotations
 import unicodedata
 
 from uavsim.errors import InputError
+from uavsim.report.i18n_events import EVENT_TEXT
 
 LANGS = ("vi", "en")
 
@@ -165,7 +166,7 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "mt_unknown": ("không rõ", "unknown"),
     "unknown": ("không rõ", "unknown"),
 }
-TEXT = {k: {"vi": unicodedata.normalize("NFC", vi), "en": en} for k, (vi, en) in _TEXT.items()}
+TEXT = {k: {"vi": unicodedata.normalize("NFC", vi), "en": en} for k, (vi, en) in (_TEXT | EVENT_TEXT).items()}
 
 
 def check_lang(lang: str) -> str:
@@ -189,8 +190,8 @@ def num(x: float, lang: str, digits: int = 0) -> str:
 
 
 def pct(x: float | None, lang: str, digits: int = 2) -> str:
-    """A proportion as a percentage ("99,21 %" / "99.21 %"); n/a for None."""
-    return "–" if x is None else f"{num(100.0 * x, lang, digits)} %"
+    """A proportion as a percentage ("99,21 %" / "99.21 %", a no-break space before the sign); – for None."""
+    return "–" if x is None else f"{num(100.0 * x, lang, digits)}\u00a0%"  # no break between number and sign
 
 
 def label(kind: str, code: str | None, lang: str) -> str:
@@ -204,3 +205,16 @@ def label(kind: str, code: str | None, lang: str) -> str:
 def group_label(by: str, group: str, lang: str) -> str:
     """Readable name of a stratum's group."""
     return label({"mission_type": "mt", "source": "source"}.get(by, "_"), group, lang)
+
+
+def event_text(kind: str, t_s: float | None, detail: str, value: float | None, threshold: float | None,
+               lang: str) -> str:
+    """An event explained in ``lang``: English keeps the detector's own words; other languages name the kind
+    and its measured value against the threshold (the evidence beside it stays as recorded)."""
+    when = "?" if t_s is None else num(t_s, lang, 1)
+    if lang == "en":
+        return f"t={when} s: {detail}" if detail else t("ev_at", lang, what=label("ev", kind, lang), t=when)
+    text = t("ev_at", lang, what=label("ev", kind, lang), t=when)
+    if value is not None and threshold is not None:
+        text += "; " + t("ev_value", lang, value=num(value, lang, 1), threshold=num(threshold, lang, 1))
+    return text

@@ -10,9 +10,13 @@ import logging
 from typing import Any
 
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgb
+from matplotlib.colors import ListedColormap, Normalize, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patches import Polygon as MplPolygon
 
@@ -27,6 +31,9 @@ RELIEF_SIDE = 360  # hillshade samples along the longer side of the map
 PAD_FRACTION = 0.06
 FOCUS_DEG = 1.5  # half-size of the busiest area shown when tracks are spread over the globe
 MIN_RELIEF = 0.2  # draw relief only when the DEM covers at least this share of the map
+RELIEF_SOFTEN = 0.6  # share of the land colour kept (the rest is white)
+RELIEF_DARK = 0.45  # brightness of a fully shadowed slope, as a fraction of the lit colour
+RELIEF_MID = RELIEF_DARK + (1 - RELIEF_DARK) * 0.72  # a flat, sunlit cell (hillshade ≈ 0.72) keeps its colour
 
 
 def focus(data: ReportData) -> np.ndarray:
@@ -113,14 +120,57 @@ def _background(ax: Any, data: ReportData, extent: tuple[float, float, float, fl
             ax.add_patch(MplPolygon(np.column_stack((lon, lat)), closed=True, facecolor=(*to_rgb(edge), alpha),
                                     edgecolor=edge, lw=1.0, ls=ls, zorder=1.5))
             drawn.add(area.kind)
-    for name_vi, name_en, lat, lon in ctx.sites:
+    approx = False
+    for _vi, _en, lat, lon, rough in ctx.sites:
         if w <= lon <= e and s <= lat <= n:
-            ax.plot(lon, lat, marker="^", color="black", ms=5, zorder=4)
-            ax.annotate(name_vi if lang == "vi" else name_en, (lon, lat), xytext=(4, 3), textcoords="offset points",
-                        fontsize=7, zorder=4, bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5})
+            ax.plot(lon, lat, marker="^", ms=5, zorder=4, color="black", mfc="white" if rough else "black")
+            approx |= rough
     handles = [Patch(facecolor=(*to_rgb(AREA_STYLE[k][0]), AREA_STYLE[k][1]), edgecolor=AREA_STYLE[k][0],
                      ls=AREA_STYLE[k][2], label=t(f"zone_{k}", lang)) for k in AREA_STYLE if k in drawn]
+    if approx:
+        handles.append(Line2D([], [], ls="none", marker="^", color="black", mfc="white", label=t("approx_site", lang)))
     return handles
+
+
+def relief_colours() -> ListedColormap:
+    """Land colours only (matplotlib's 'terrain' without its sea blues, which would read as water), softened
+    towards white so that tracks stay legible on top."""
+    land = colormaps["terrain"](np.linspace(0.25, 1.0, 256))[:, :3]
+    return ListedColormap(1.0 - RELIEF_SOFTEN * (1.0 - land), name="relief")
+
+
+LABEL_OFFSETS = ((4, 3), (4, -10), (-4, 3), (-4, -10), (0, 8), (0, -14))  # points from the marker: try in turn
+
+
+def label_sites(ax: Any, data: ReportData, extent: tuple[float, float, float, float], lang: str) -> int:
+    """Name the sites inside ``extent`` where a label overlaps no other; returns how many stayed unnamed."""
+    if data.context is None:
+        return 0
+    w, s, e, n = extent
+    fig = ax.figure
+    if not hasattr(fig.canvas, "get_renderer"):
+        FigureCanvasAgg(fig)  # a Figure made without pyplot: measure text with Agg (the PDF's metrics match)
+    fig.draw_without_rendering()  # run the layout first, so that positions are final
+    renderer = fig.canvas.get_renderer()
+    placed: list[Any] = []
+    skipped = 0
+    for name_vi, name_en, lat, lon, _rough in data.context.sites:
+        if not (w <= lon <= e and s <= lat <= n):
+            continue
+        for dx, dy in LABEL_OFFSETS:
+            ha = "left" if dx >= 0 else "right"
+            ann = ax.annotate(name_vi if lang == "vi" else name_en, (lon, lat), xytext=(dx, dy),
+                              textcoords="offset points", ha=ha, fontsize=7, zorder=4,
+                              bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 0.5})
+            box = ann.get_window_extent(renderer)
+            if not any(box.overlaps(b) for b in placed) and ax.bbox.contains(box.x0, box.y0) \
+                    and ax.bbox.contains(box.x1, box.y1):
+                placed.append(box)
+                break
+            ann.remove()
+        else:
+            skipped += 1
+    return skipped
 
 
 def fig_map(data: ReportData, lang: str) -> Figure:
@@ -139,10 +189,15 @@ def fig_map(data: ReportData, lang: str) -> Figure:
     rel = data.cache[key]
     if rel is not None:
         elev, shade = rel
-        ax.imshow(shade, cmap="gray", extent=(w, e, s, n), origin="upper", interpolation="bilinear",
-                  vmin=0, vmax=1, zorder=0)
-        im = ax.imshow(elev, cmap="terrain", extent=(w, e, s, n), origin="upper", alpha=0.35, zorder=1)
-        fig.colorbar(im, ax=ax, shrink=0.6, label="m MSL")
+        # One image: the elevation colours, darkened by the hillshade. The colour bar shows the same colours
+        # at mid shade, so relief and bar agree in HTML and PDF alike (no transparency left to a renderer).
+        norm = Normalize(float(np.nanmin(elev)), float(np.nanmax(elev)))
+        cmap = relief_colours()
+        rgb = cmap(norm(np.nan_to_num(elev, nan=float(np.nanmin(elev)))))[..., :3]
+        lit = np.nan_to_num(shade, nan=0.5)[..., None]
+        ax.imshow(np.clip(rgb * (RELIEF_DARK + (1 - RELIEF_DARK) * lit) / RELIEF_MID, 0, 1), extent=(w, e, s, n),
+                  origin="upper", interpolation="bilinear", zorder=0)
+        fig.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.6, label=t("relief_bar", lang))
     tr = data.tracks
     for unsafe, colour, lw, alpha in ((False, "#1f4e79", 0.5, 0.25), (True, UNSAFE_C, 1.3, 0.9)):
         segs = [np.column_stack((lo, la)) for lo, la, u, k in zip(tr.lon, tr.lat, tr.unsafe, shown, strict=True)
@@ -178,6 +233,9 @@ def fig_map(data: ReportData, lang: str) -> Figure:
         note = str(getattr(data.terrain, "path", ""))
     if shown.size and not shown.all():
         note += "\n" + t("tracks_elsewhere", lang, n=num(int((~shown).sum()), lang))
+    unnamed = label_sites(ax, data, extent, lang)
+    if unnamed:
+        note += "\n" + t("sites_unlabelled", lang, n=num(unnamed, lang))
     ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"}, zorder=5)
     return fig

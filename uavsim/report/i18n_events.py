@@ -1,0 +1,53 @@
+"""Event kinds in words, in Vietnamese and English, so that a report explains each occurrence in its language.
+
+The evidence (the raw message as recorded) is never translated; only the explanation around it is.
+"""
+
+from __future__ import annotations
+
+EVENT_TEXT: dict[str, tuple[str, str]] = {  # "ev_<KIND>" -> (vi, en)
+    "ev_CRASH": ("rơi / va chạm mặt đất", "crash / ground impact"),
+    "ev_FAILSAFE_BATTERY": ("chế độ an toàn do pin", "battery failsafe"),
+    "ev_FAILSAFE_RADIO": ("chế độ an toàn do mất sóng điều khiển", "radio failsafe"),
+    "ev_FAILSAFE_GCS": ("chế độ an toàn do mất liên lạc trạm mặt đất", "ground-station failsafe"),
+    "ev_FAILSAFE_EKF": ("chế độ an toàn do bộ ước lượng EKF", "EKF failsafe"),
+    "ev_FAILSAFE_GPS": ("chế độ an toàn do GPS", "GPS failsafe"),
+    "ev_FAILSAFE_FENCE": ("chế độ an toàn do hàng rào địa lý", "fence failsafe"),
+    "ev_FAILSAFE_OTHER": ("chế độ an toàn khác", "other failsafe"),
+    "ev_GPS_DEGRADED": ("GPS suy giảm chất lượng", "GPS degraded"),
+    "ev_EKF_VARIANCE": ("sai lệch bộ ước lượng EKF cao", "high EKF variance"),
+    "ev_VIBRATION": ("rung động cao", "high vibration"),
+    "ev_ACCEL_CLIPPING": ("gia tốc kế bị bão hòa", "accelerometer clipping"),
+    "ev_GEOFENCE_BREACH": ("vượt hàng rào địa lý", "geofence breach"),
+    "ev_ZONE_VIOLATION": ("bay vào vùng cấm hoặc ra ngoài vùng được phép", "no-fly zone or permit violation"),
+    "ev_TERRAIN_CLEARANCE": ("không giữ đủ khoảng cách với địa hình", "terrain clearance lost"),
+    "ev_TERRAIN_UNKNOWN": ("không rõ địa hình bên dưới", "terrain unknown beneath"),
+    "ev_ALTITUDE_LIMIT": ("vượt độ cao giới hạn", "altitude limit exceeded"),
+    "ev_LOG_TRUNCATED_IN_AIR": ("nhật ký kết thúc khi còn đang bay", "log ends in the air"),
+    "ev_LOG_CORRUPT": ("nhật ký bị hỏng", "log damaged"),
+    "ev_MOTOR_FAILURE": ("hỏng động cơ", "motor failure"),
+    "ev_LINK_LOSS": ("mất liên lạc", "link loss"),
+    "ev_PAYLOAD_DROP": ("rơi hàng hóa", "payload dropped"),
+    "ev_EMERGENCY_LANDING": ("hạ cánh khẩn cấp ngoài bãi", "emergency landing off site"),
+    "ev_MISSION_ABORTED": ("hủy nhiệm vụ", "mission aborted"),
+    "ev_BATTERY_LOW": ("pin yếu", "battery low"),
+    "ev_ATTITUDE_ERROR": ("sai lệch tư thế lớn", "large attitude error"),
+    "ev_SENSOR_ERROR": ("lỗi cảm biến", "sensor error"),
+    "ev_BIRD_STRIKE": ("va chạm chim", "bird strike"),
+    "ev_WEATHER": ("thời tiết xấu", "bad weather"),
+    "ev_SYSTEM_ERROR": ("lỗi hệ thống", "system error"),
+    "ev_at": ("{what} lúc t={t} s", "{what} at t={t} s"),
+    "ev_value": ("giá trị {value}, ngưỡng {threshold}", "value {value}, threshold {threshold}"),
+    "shown": ("đã chứng minh", "shown"),
+    "not_yet": ("chưa chứng minh", "not yet shown"),
+    "cum_dated": ("{what} sau {n} chuyến bay có thời điểm: {rate}", "{what} after {n} dated flights: {rate}"),
+    "cum_note": ("Đường cong chỉ gồm {n} chuyến bay có thời điểm bắt đầu; số liệu chính gồm cả {total} chuyến bay.",
+                 "The curves count the {n} dated flights only; the headline counts all {total} flights."),
+    "cum_from": ("Trục tung bắt đầu từ chuyến bay thứ {k}: trước đó cận dưới còn quá thấp.",
+                 "Shown from the {k}th flight: before it the bound is too low to plot on this scale."),
+    "approx_site": ("vị trí gần đúng", "approximate position"),
+    "sites_unlabelled": ("{n} địa điểm không ghi tên để tránh chồng chữ", "{n} sites left unlabelled to avoid overlap"),
+    "relief_bar": ("độ cao (m trên mực nước biển), có bóng địa hình", "elevation (m MSL), hill-shaded"),
+    "figure": ("Hình", "Figure"),
+    "unsafe_month": ("chuyến không an toàn trong tháng (trục phải)", "unsafe flights in the month (right axis)"),
+}
