@@ -186,8 +186,8 @@ def test_sessions_expire_and_logout_ends_them(db):
     time.sleep(2.1)
     assert c.get("/api/session").json()["user"] is None
     app = make_app(db)
-    c, _ = logged_in(app, "ana")
-    assert c.post("/logout", follow_redirects=False).status_code == 303
+    c, token = logged_in(app, "ana")
+    assert c.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
     assert c.get("/api/session").json()["user"] is None
 
 
@@ -200,6 +200,33 @@ def test_login_guards(app):
                headers={"Origin": "http://evil.example"}, follow_redirects=False)
     assert r.status_code == 403
     assert c.post("/login", data={"username": "nobody", "password": "whatever1"}).status_code == 401
+    form = client(app)
+    page = form.get("/login").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    ok = {"username": "ana", "password": PASSWORDS["ana"][1]}
+    assert form.post("/login", data=dict(ok, csrf_token=token + "x"), follow_redirects=False).status_code == 403
+    assert form.post("/login", data=dict(ok, csrf_token=token), follow_redirects=False).status_code == 303
+
+
+def test_logout_needs_the_session_token(db):
+    app = make_app(db)
+    c, token = logged_in(app, "vic")
+    assert c.post("/logout", follow_redirects=False).status_code == 403
+    assert c.get("/api/session").json()["user"] == "vic"
+    assert c.post("/logout", data={"csrf_token": token}, follow_redirects=False).status_code == 303
+    assert c.get("/api/session").json()["user"] is None
+
+
+def test_reviews_page_and_api(db):
+    app = make_app(db)
+    fid = first_id(db)
+    ana, token = logged_in(app, "ana")
+    ana.post(f"/flights/{fid}/review", data={"severity": "observation", "reason": "checked <i>twice</i>",
+                                             "csrf_token": token})
+    rows = client(app).get("/api/reviews").json()["reviews"]
+    assert rows[-1]["flight_id"] == fid and rows[-1]["reviewer"] == "ana" and rows[-1]["severity"] == "observation"
+    page = client(app).get("/reviews").text
+    assert f'href="/flights/{fid}"' in page and "checked &lt;i&gt;twice&lt;/i&gt;" in page
 
 
 def test_static_files_come_from_a_fixed_table(app):

@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +38,7 @@ from uavsim.web.upload import IngestOptions, ingest_uploads
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "uavsim_session"
+LOGIN_CSRF_COOKIE = "uavsim_login_csrf"
 REPORT_LANGS = ("vi", "en")
 REPORT_FORMATS = {"html": "text/html", "pdf": "application/pdf"}
 
@@ -164,12 +167,20 @@ class Workbench:
 
     # -- login ----------------------------------------------------------------------------------------------
     async def login_form(self, request: Request) -> Response:
-        return self.page(request, "login.html", next=http.safe_next(request.query_params.get("next")), error=None,
-                         session=None)
+        token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+        resp = self.page(request, "login.html", next=http.safe_next(request.query_params.get("next")), error=None,
+                         session=None, login_csrf=token)
+        resp.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
+        return resp
 
     async def login(self, request: Request) -> Response:
+        """Form fields ``username`` and ``password`` (the contract). The login form also carries a token
+        bound to a cookie: when a token is sent it must match (403), and a cross-site Origin is refused."""
         http.same_origin(request)
         form = await request.form()
+        sent = form.get("csrf_token")
+        if sent is not None and not hmac.compare_digest(str(sent), request.cookies.get(LOGIN_CSRF_COOKIE) or "\0"):
+            raise HTTPException(403, "wrong login form token; reload the login page")
         name, password = str(form.get("username") or ""), str(form.get("password") or "")
         nxt = http.safe_next(str(form.get("next") or ""))
         client = request.client.host if request.client else "unknown"
@@ -184,7 +195,8 @@ class Workbench:
         if isinstance(result, str):
             status, msg = (429, "Too many failed logins: wait a few minutes.") if result == "throttled" else (
                 401, "Wrong user name or password.")
-            return self.page(request, "login.html", status=status, next=nxt, error=msg, session=None)
+            return self.page(request, "login.html", status=status, next=nxt, error=msg, session=None,
+                             login_csrf=request.cookies.get(LOGIN_CSRF_COOKIE) or "")
         token, session = result
         if "application/json" in request.headers.get("accept", ""):
             resp: Response = JSONResponse({"user": session.user, "role": session.role,
@@ -197,9 +209,13 @@ class Workbench:
 
     async def logout(self, request: Request) -> Response:
         http.same_origin(request)
+        form = await request.form()
 
         def work() -> None:
             with self.store() as store:
+                session = self.session(request, store)
+                if session is not None and not auth.csrf_ok(session, form.get("csrf_token")):
+                    raise HTTPException(403, "missing or wrong CSRF token")
                 auth.logout(store, request.cookies.get(SESSION_COOKIE))
 
         await run_in_threadpool(work)
@@ -307,6 +323,16 @@ class Workbench:
             raise HTTPException(404, f"no flight {flight_id!r} in this store")
         return _json(doc)
 
+    async def reviews(self, request: Request) -> Response:
+        def work() -> tuple[auth.Session | None, list[dict[str, Any]]]:
+            with self.store() as store:
+                return self.read_access(request, store), store.reviews()
+
+        session, rows = await run_in_threadpool(work)
+        if request.url.path.startswith("/api/"):
+            return _json({"reviews": rows})
+        return self.page(request, "reviews.html", rows=rows[::-1], session=session)
+
     async def api_session(self, request: Request) -> Response:
         with self.store() as store:
             s = self.session(request, store)
@@ -353,6 +379,7 @@ def create_app(config: WebConfig) -> Starlette:
         Route("/upload", wb.upload_form, methods=["GET"]), Route("/upload", wb.upload, methods=["POST"]),
         Route("/report", wb.report), Route("/api/stats", wb.api_stats), Route("/api/flights", wb.api_flights),
         Route("/api/flights/{flight_id}", wb.api_flight), Route("/api/session", wb.api_session),
+        Route("/reviews", wb.reviews), Route("/api/reviews", wb.reviews),
         Route("/static/{name}", wb.static),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: wb.error, UavSimError: wb.error,
