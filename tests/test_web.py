@@ -388,3 +388,11 @@ def test_uploaded_real_log_keeps_attitude_as_pymavlink_reads_it(tmp_path):
     page = c.get(f"/flights/{fid}").text
     assert 'data-fig="attitude"' in page and 'id="messages"' in page
     assert "Attitude (desired and actual): not recorded" not in page
+
+
+def test_trend_axis_breaks_over_long_gaps_only():
+    from uavsim.web.plots import month_breaks
+
+    months = ["2014-01-01", "2014-02-01", "2015-07-01", "2026-06-01", "2026-07-01", "2026-09-01"]
+    assert month_breaks(months) == [{"bounds": ["2014-03-04", "2015-06-16"]}, {"bounds": ["2015-08-01", "2026-05-17"]}]
+    assert month_breaks(months[3:]) == []  # a month without flights inside the campaign stays on the axis

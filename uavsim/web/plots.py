@@ -7,6 +7,7 @@ renders a subset of HTML in hover labels and annotations.
 from __future__ import annotations
 
 import html
+from datetime import date, timedelta
 from typing import Any
 
 SEVERITY_COLOUR = {"none": "#4c78a8", "observation": "#72b7b2", "incident": "#f2a93b",
@@ -175,10 +176,19 @@ def flight_figures(d: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def month_breaks(months: list[str], gap_days: int = 120) -> list[dict[str, Any]]:
+    """Plotly range breaks over long runs of months without flights (a 2014 log beside the 2026 campaign):
+    the axis stays a calendar, broken where nothing was flown."""
+    days = [date.fromisoformat(m) for m in months]
+    return [{"bounds": [(a + timedelta(days=31)).isoformat(), (b - timedelta(days=15)).isoformat()]}
+            for a, b in zip(days, days[1:], strict=False) if (b - a).days > gap_days]
+
+
 def dashboard_figures(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Monthly flights (bars) and unsafe flights (markers on their own axis), and the monthly safe rate."""
     tr = m["trend"]
     target = m["overall"]["target"]
+    breaks = month_breaks(tr["month"])
     counts = {"data": [
         {"type": "bar", "x": tr["month"], "y": tr["flights"], "name": "flights", "marker": {"color": "#9ecae1"}},
         {"type": "scatter", "mode": "markers+text", "x": [x for x, u in zip(tr["month"], tr["unsafe"], strict=True) if u],
@@ -188,7 +198,7 @@ def dashboard_figures(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
                          yaxis={"title": {"text": "flights"}}, hovermode="x",
                          yaxis2={"title": {"text": "unsafe"}, "overlaying": "y", "side": "right",
                                  "range": [0, max(tr["unsafe"] or [0]) + 1.5], "dtick": 1, "showgrid": False},
-                         xaxis={"type": "date", "title": {"text": "month (local time)"}})}
+                         xaxis={"type": "date", "title": {"text": "month (local time)"}, "rangebreaks": breaks})}
     rate = {"data": [
         {"type": "scatter", "mode": "markers", "x": tr["month"], "y": tr["safety_rate"], "name": "safe rate",
          "marker": {"color": "#1f4e9c", "size": 8}, "customdata": tr["flights"],
@@ -199,5 +209,6 @@ def dashboard_figures(m: dict[str, Any]) -> dict[str, dict[str, Any]]:
          "y": [target, target], "name": f"target {target:.0%}", "line": {"color": "#e4572e", "dash": "dash"}},
     ], "layout": _layout("Safe rate per month with its lower bound (months are not joined: each stands alone)",
                          "month (local time)", yaxis={"title": {"text": "safe rate"}, "tickformat": ".1%"},
-                         xaxis={"type": "date", "title": {"text": "month (local time)"}}, hovermode="closest")}
+                         xaxis={"type": "date", "title": {"text": "month (local time)"}, "rangebreaks": breaks},
+                         hovermode="closest")}
     return {"trend_counts": counts, "trend_rate": rate}
