@@ -75,7 +75,7 @@ def strata_tables(data: ReportData, lang: str) -> list[tuple[str, list[str], lis
     for by in REPORT_STRATA:
         rows = [[group_label(by, g.group or "", lang), num(g.flights, lang), num(g.unsafe, lang),
                  pct(g.safety_rate, lang), pct(g.lower_bound, lang),
-                 f"{pct(g.wilson[0], lang)} – {pct(g.wilson[1], lang)}", t("shown" if g.meets_target else "not_yet", lang)]
+                 f"{pct(g.wilson[0], lang)} – {pct(g.wilson[1], lang)}", t("yes" if g.meets_target else "no", lang)]
                 for g in data.strata[by]]
         out.append((t(f"by_{by}", lang).capitalize(), header, rows))
     return out
@@ -105,8 +105,9 @@ def unsafe_entries(data: ReportData, lang: str) -> list[UnsafeEntry]:
         evs = sorted(f.events, key=lambda e: (-SEVERITY_RANK[e.severity], e.t_s))
         if any(SEVERITY_RANK[e.severity] >= SEVERITY_RANK["serious_incident"] for e in evs):
             evs = [e for e in evs if SEVERITY_RANK[e.severity] >= SEVERITY_RANK["incident"]]
-        rows = [(e.kind if lang == "en" else f"{e.kind}: {label('ev', e.kind, lang)}", label("sev", e.severity, lang),
-                 event_text(e.kind, e.t_s, e.detail, e.value, e.threshold, lang), e.evidence) for e in evs]
+        rows = [(e.kind, label("sev", e.severity, lang),
+                 f"t={num(e.t_s, lang, 1)} s: {event_text(e.kind, e.detail, e.value, e.threshold, lang)}", e.evidence)
+                for e in evs]
         review = None
         if "review" in f.extra:
             r = f.extra["review"]
@@ -156,7 +157,7 @@ def source_lines(data: ReportData, lang: str) -> list[str]:
     elif getattr(terr, "synthetic", False):
         lines.append(t("src_terrain_synth", lang, path=getattr(terr, "path", "")))
     else:
-        lines.append(t("src_terrain_real", lang, path=getattr(terr, "path", "")))
+        lines.append(t("src_terrain_real", lang, path=terr.label() if hasattr(terr, "label") else terr.path))
     if data.context is not None:
         lines.append(t("src_scenario", lang, path=data.context.source))
     lines.append(t("src_rules", lang, path=data.rules_path))

@@ -8,7 +8,6 @@ headline numbers are computed in one place (:func:`uavsim.safety.stats.summarize
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ import numpy as np
 
 from uavsim.errors import UavSimError
 from uavsim.records import SEVERITY_RANK, Flight
+from uavsim.report.i18n import public_name
 from uavsim.safety import stats
 from uavsim.safety.rules import default_rules
 from uavsim.store import Store
@@ -56,21 +56,9 @@ class Area:
 class MapContext:
     """Named places and airspace of the scenario, drawn under the tracks."""
 
-    # (name vi, name en, lat, lon, approximate position)
-    sites: list[tuple[str, str, float, float, bool]] = field(default_factory=list)
+    sites: list[tuple[str, str, float, float]] = field(default_factory=list)  # (name vi, name en, lat, lon)
     areas: list[Area] = field(default_factory=list)
     source: str = ""
-
-
-APPROXIMATE_CONFIDENCE = ("placeholder", "low")
-_EDITORS_NOTE = re.compile(r"\s*\([^()]*(?:placeholder|assumed|approximate|centroid|not located|TODO|giả định|"
-                           r"tạm|ước lượng)[^()]*\)", re.IGNORECASE)
-
-
-def reader_name(name: str) -> str:
-    """A place name as readers see it: the scenario editors' notes in brackets ("(placeholder: town)",
-    "(assumed)") stay in the data files; the map marks such places as approximate instead."""
-    return _EDITORS_NOTE.sub("", name).strip()
 
 
 def load_context(scenario: str | Path | None) -> MapContext | None:
@@ -81,9 +69,7 @@ def load_context(scenario: str | Path | None) -> MapContext | None:
 
     try:
         sc = Scenario.load(scenario)
-        sites = [(reader_name(s.name), reader_name(s.name_en or s.name), s.lat, s.lon,
-                  s.confidence in APPROXIMATE_CONFIDENCE or reader_name(s.name_en or s.name) != (s.name_en or s.name))
-                 for s in sc.sites.values()]
+        sites = [(public_name(s.name), public_name(s.name_en or s.name), s.lat, s.lon) for s in sc.sites.values()]
         air = Airspace.from_scenario(sc)
     except (UavSimError, OSError) as exc:
         if scenario is not None:

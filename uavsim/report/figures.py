@@ -9,10 +9,8 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 import numpy as np
-from matplotlib.dates import AutoDateLocator, DateFormatter
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -25,7 +23,7 @@ SAFE_C, UNSAFE_C, BOUND_C, TARGET_C = "#3d8b5a", "#c0392b", "#1f4e79", "#7f7f7f"
 SEVERITY_C = {"none": "#bbbbbb", "observation": "#9db4c0", "incident": "#f0a202",
               "serious_incident": "#d95d39", "accident": "#7b1e1e"}
 MAX_GROUPS = 14  # rows per breakdown panel; the rest are pooled as "other"
-PERIOD_GAP_DAYS = 120  # months further apart than this sit on separate stretches of a broken axis
+MIN_MONTH_FLIGHTS = 30  # below this a month's rate is drawn hollow and never joined by a line (its interval is wide)
 
 
 def new_figure(size: tuple[float, float] = (10.0, 5.6)) -> Figure:
@@ -60,10 +58,11 @@ def _no_data(fig: Figure, lang: str) -> Figure:
 
 
 def fig_cumulative(data: ReportData, lang: str) -> Figure:
-    """Cumulative safe rate and its one-sided lower bound over time, against the target line.
+    """Cumulative safe rate and its one-sided lower bound after each flight, against the target line.
 
-    The y-axis holds every plotted point of both curves; the first flights, whose bound is still far below
-    the target, are left out (and the note says from which flight), so the settled part stays readable."""
+    The x axis counts flights in date order (the bound depends on the count, not on the calendar), with the
+    date of a few flights marked, so that months with no flying take no room and flights years apart do not
+    squeeze the campaign into a corner."""
     fig = new_figure()
     fig.suptitle(t("fig_cumulative", lang), fontsize=13)
     dated = data.dated
@@ -72,37 +71,33 @@ def fig_cumulative(data: ReportData, lang: str) -> Figure:
     ax = fig.add_subplot()
     x = _dates(dated)
     order = np.argsort(x, kind="stable")  # time order even if the stored strings mix ISO forms
-    x = x[order]
+    when = x[order]
     safe = np.array([f.outcome == "safe" for f in dated])[order]
     rate, lower = cumulative_series(safe, data.confidence)
-    k0 = _first_plotted(lower, data.target)
-    n = num(len(dated), lang)
-    ax.plot(x[k0:], 100 * rate[k0:], color=SAFE_C, lw=1.6,
-            label=t("cum_dated", lang, what=t("safety_rate", lang), n=n, rate=pct(rate[-1], lang)))
-    ax.plot(x[k0:], 100 * lower[k0:], color=BOUND_C, lw=1.6, ls="--",
-            label=t("cum_dated", lang, what=t("lower_bound", lang, conf=pct(data.confidence, lang, 0)), n=n,
-                    rate=pct(lower[-1], lang)))
+    n = np.arange(1, rate.size + 1)
+    ax.plot(n, 100 * rate, color=SAFE_C, lw=1.6, label=f"{t('safety_rate', lang)}: {pct(rate[-1], lang)}")
+    ax.plot(n, 100 * lower, color=BOUND_C, lw=1.6, ls="--",
+            label=f"{t('lower_bound', lang, conf=pct(data.confidence, lang, 0))}: {pct(lower[-1], lang)}")
     ax.axhline(100 * data.target, color=UNSAFE_C, lw=1.0, ls=":",
                label=t("target_line", lang, target=pct(data.target, lang, 0)))
-    shown = np.concatenate([rate[k0:], lower[k0:], [data.target]])
-    ax.set_ylim(max(0.0, 100 * float(shown.min()) - 0.3), min(100.0, 100 * float(shown.max())) + 0.15)
+    # The whole bound is shown after the first 30 flights (before that it says little: 30 safe flights give
+    # a 95 % bound of only 90.5 %); the axis never cuts it off.
+    shown = lower[min(lower.size - 1, 29):]
+    bottom = min(100 * data.target - 1.0, 100 * float(np.min(shown)) - 0.5)
+    ax.set_ylim(max(0.0, bottom), 100.15)
+    ax.set_xlim(1, max(2, n[-1]))
+    ticks = np.unique(np.linspace(0, n[-1] - 1, min(6, n[-1])).round().astype(int))
+    ax.set_xticks(n[ticks], [f"{num(int(n[i]), lang)}\n{str(when[i])[:10]}" for i in ticks], fontsize=8)
     ax.set_ylabel(t("axis_rate", lang))
-    ax.set_xlabel(t("axis_date", lang))
+    ax.set_xlabel(t("axis_flights_dated", lang))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    notes = [t("cum_from", lang, k=num(k0 + 1, lang))] if k0 else []
-    if len(dated) < len(data.flights):
-        notes.append(t("cum_note", lang, n=n, total=num(len(data.flights), lang)))
-    if notes:
-        fig.text(0.01, 0.01, "  ".join(notes), fontsize=8, color=TARGET_C)
+    o = data.summary.overall
+    if len(dated) != o.flights:  # the headline counts every flight; the chart only the dated ones: say so
+        ax.text(0.02, 0.03, t("chart_vs_headline", lang, n=num(len(dated), lang), total=num(o.flights, lang),
+                              rate=pct(o.safety_rate, lang)), transform=ax.transAxes, fontsize=8, color=TARGET_C,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     return fig
-
-
-def _first_plotted(lower: np.ndarray, target: float, span_pct: float = 6.0) -> int:
-    """The first flight whose bound lies within ``span_pct`` points below the target (or the final bound)."""
-    floor = min(target, float(lower[-1])) - span_pct / 100.0
-    above = np.flatnonzero(lower >= floor)
-    return int(above[0]) if above.size else 0
 
 
 def _rate_panel(ax, groups: list[RateStats], by: str, data: ReportData, lang: str) -> None:
@@ -174,88 +169,64 @@ def fig_pareto(data: ReportData, lang: str) -> Figure:
     return fig
 
 
-def _month_starts(months: list[RateStats]) -> np.ndarray:
-    return np.array([np.datetime64(f"{g.group}-01") for g in months], dtype="datetime64[D]")
-
-
-def periods(x: np.ndarray, gap_days: int = PERIOD_GAP_DAYS) -> list[slice]:
-    """Runs of months with no gap longer than ``gap_days``: each gets its own stretch of a broken time axis,
-    so years without flights neither squash the campaign nor pretend to be adjacent months."""
-    cuts = np.flatnonzero(np.diff(x).astype("timedelta64[D]").astype(int) > gap_days) + 1
-    edges = [0, *cuts.tolist(), len(x)]
-    return [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)]
-
-
-def _month_counts(ax: Any, x: np.ndarray, months: list[RateStats], top_unsafe: int, lang: str, last: bool) -> Any:
-    """Flights per month as bars; unsafe flights as marked counts on their own (right) axis."""
-    ax.bar(x, [g.flights for g in months], width=np.timedelta64(24, "D"), color="#c9d6e3", label=t("axis_flights", lang))
-    right = ax.twinx()
-    unsafe = np.array([g.unsafe for g in months])
-    has = unsafe > 0
-    right.scatter(x[has], unsafe[has], color=UNSAFE_C, marker="X", s=50, zorder=3, label=t("unsafe_month", lang))
-    for xi, u in zip(x[has], unsafe[has], strict=True):
-        right.annotate(num(int(u), lang), (xi, u), xytext=(0, 5), textcoords="offset points", ha="center",
-                       fontsize=8, color=UNSAFE_C)
-    right.set_ylim(0, max(1, top_unsafe) * 1.35 + 0.5)
-    right.yaxis.get_major_locator().set_params(integer=True)
-    if last:
-        right.set_ylabel(t("n_unsafe", lang), color=UNSAFE_C)
-    else:
-        right.set_yticklabels([])
-    return right
-
-
-def _month_rates(ax: Any, x: np.ndarray, months: list[RateStats], data: ReportData, lang: str) -> None:
-    """Each month's safe rate with its Wilson interval, not joined to its neighbours."""
-    rate = np.array([100 * (g.safety_rate or 0.0) for g in months])
-    lo = np.array([100 * g.wilson[0] for g in months])
-    hi = np.array([100 * g.wilson[1] for g in months])
-    ax.errorbar(x, rate, yerr=_err(rate, lo, hi), color=BOUND_C, fmt="o", ms=4, capsize=2, ls="none",
-                label=t("safety_rate", lang))
-    ax.axhline(100 * data.target, color=UNSAFE_C, ls=":", lw=1,
-               label=t("target_line", lang, target=pct(data.target, lang, 0)))
-    ax.grid(axis="y", alpha=0.3)
+def _month_index(group: str) -> int:
+    year, month = group.split("-")
+    return int(year) * 12 + int(month) - 1
 
 
 def fig_monthly(data: ReportData, lang: str) -> Figure:
-    """Flights per month with the unsafe ones on their own axis (top), and each month's safe rate with its
-    Wilson interval (bottom), on a calendar axis broken where months without flights run long."""
+    """Flights per month with the monthly safe rate (top), and unsafe flights per month on their own scale
+    (bottom), so that one unsafe flight among a thousand stays visible.
+
+    Months without flights are not drawn; a gap in the calendar is marked with a break, and the rate line
+    joins only neighbouring months with enough flights to read a rate from."""
     fig = new_figure((10.0, 6.4))
     fig.suptitle(t("fig_monthly", lang), fontsize=13)
-    months = [g for g in data.strata["month"] if g.group != "unknown"]
+    months = [g for g in data.strata["month"] if g.group and g.group != "unknown"]
     if not months:
         return _no_data(fig, lang)
-    x = _month_starts(months)
-    parts = periods(x)
-    spans = [max(int((x[p][-1] - x[p][0]).astype(int)) + 31, 90) for p in parts]
-    axes = fig.subplots(2, len(parts), sharey="row", width_ratios=spans, height_ratios=(1, 1.2), squeeze=False)
-    top_unsafe = max(g.unsafe for g in months)
-    low = min(min(100 * g.wilson[0] for g in months) - 0.5, 100 * data.target - 2.0)
-    for i, part in enumerate(parts):
-        top, bottom = axes[0, i], axes[1, i]
-        right = _month_counts(top, x[part], months[part], top_unsafe, lang, last=i == len(parts) - 1)
-        _month_rates(bottom, x[part], months[part], data, lang)
-        pad = np.timedelta64(20, "D")
-        for ax in (top, bottom):
-            ax.set_xlim(x[part][0] - pad, x[part][-1] + pad)
-            if len(x[part]) <= 4:  # a short stretch: a tick at each of its months
-                ax.set_xticks(x[part])
-            else:
-                ax.xaxis.set_major_locator(AutoDateLocator(maxticks=max(3, spans[i] // 60)))
-            ax.xaxis.set_major_formatter(DateFormatter("%Y-%m"))
-            ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-        top.set_xticklabels([])
-        if i:  # a break in the time axis: no spine between the stretches
-            for ax in (top, bottom, right):
-                ax.spines["left"].set_linestyle((0, (2, 3)))
-    axes[0, 0].set_ylabel(t("axis_flights", lang))
-    axes[1, 0].set_ylabel(t("axis_rate", lang))
-    axes[1, 0].set_ylim(max(0.0, low), 100.3)
-    handles, labels = [], []
-    for ax in (axes[0, -1], right, axes[1, -1]):
-        h, lb = ax.get_legend_handles_labels()
-        handles, labels = handles + h, labels + lb
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8)
+    ax, axu = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    x = np.arange(len(months))
+    idx = np.array([_month_index(g.group) for g in months])
+    flights = np.array([g.flights for g in months])
+    ax.bar(x, flights, color="#c9d6e3", label=t("axis_flights", lang))
+    ax.set_ylabel(t("axis_flights", lang))
+    ax2 = ax.twinx()
+    rate = np.array([100 * (g.safety_rate or 0.0) for g in months])
+    lo = np.array([100 * g.wilson[0] for g in months])
+    hi = np.array([100 * g.wilson[1] for g in months])
+    readable = flights >= MIN_MONTH_FLIGHTS
+    ax2.errorbar(x[readable], rate[readable], yerr=_err(rate, lo, hi)[:, readable], fmt="o", color=BOUND_C, ms=4,
+                 capsize=2, label=t("safety_rate", lang))
+    if (~readable).any():
+        ax2.scatter(x[~readable], rate[~readable], facecolors="none", edgecolors=BOUND_C, s=18, zorder=3,
+                    label=t("few_month", lang, n=MIN_MONTH_FLIGHTS))
+    for i in range(len(months) - 1):  # a line only between neighbouring, readable months
+        if idx[i + 1] - idx[i] == 1 and readable[i] and readable[i + 1]:
+            ax2.plot(x[i:i + 2], rate[i:i + 2], color=BOUND_C, lw=1.2)
+    ax2.axhline(100 * data.target, color=UNSAFE_C, ls=":", lw=1,
+                label=t("target_line", lang, target=pct(data.target, lang, 0)))
+    floor = lo[readable].min() if readable.any() else 100 * data.target - 2.0
+    ax2.set_ylim(max(0.0, min(float(floor) - 0.5, 100 * data.target - 2.0)), 100.3)
+    ax2.set_ylabel(t("axis_rate", lang))
+    unsafe = np.array([g.unsafe for g in months])
+    axu.bar(x, unsafe, color=UNSAFE_C, label=t("n_unsafe", lang))
+    for i in np.flatnonzero(unsafe):
+        axu.annotate(num(int(unsafe[i]), lang), (x[i], unsafe[i]), xytext=(0, 2), textcoords="offset points",
+                     ha="center", fontsize=7)
+    axu.set_ylim(0, max(1, int(unsafe.max())) * 1.35)
+    axu.set_ylabel(t("n_unsafe_short", lang))
+    for i in np.flatnonzero(np.diff(idx) > 1):  # a calendar gap between two drawn months
+        for a in (ax, axu):
+            a.axvline(x[i] + 0.5, color=TARGET_C, lw=0.8, ls=(0, (2, 2)))
+        ax.annotate(t("gap_months", lang, n=num(int(idx[i + 1] - idx[i] - 1), lang)), (x[i] + 0.5, 1.0),
+                    xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right", fontsize=6,
+                    color=TARGET_C)
+    axu.set_xticks(x, [g.group for g in months], rotation=45, ha="right", fontsize=8)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    h3, l3 = axu.get_legend_handles_labels()
+    fig.legend(h1 + h3 + h2, l1 + l3 + l2, loc="outside lower center", ncols=5, fontsize=8)
     return fig
 
 

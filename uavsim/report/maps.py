@@ -10,13 +10,9 @@ import logging
 from typing import Any
 
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection
-from matplotlib.colors import ListedColormap, Normalize, to_rgb
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.patches import Polygon as MplPolygon
 
@@ -31,9 +27,6 @@ RELIEF_SIDE = 360  # hillshade samples along the longer side of the map
 PAD_FRACTION = 0.06
 FOCUS_DEG = 1.5  # half-size of the busiest area shown when tracks are spread over the globe
 MIN_RELIEF = 0.2  # draw relief only when the DEM covers at least this share of the map
-RELIEF_SOFTEN = 0.6  # share of the land colour kept (the rest is white)
-RELIEF_DARK = 0.45  # brightness of a fully shadowed slope, as a fraction of the lit colour
-RELIEF_MID = RELIEF_DARK + (1 - RELIEF_DARK) * 0.72  # a flat, sunlit cell (hillshade ≈ 0.72) keeps its colour
 
 
 def focus(data: ReportData) -> np.ndarray:
@@ -120,57 +113,13 @@ def _background(ax: Any, data: ReportData, extent: tuple[float, float, float, fl
             ax.add_patch(MplPolygon(np.column_stack((lon, lat)), closed=True, facecolor=(*to_rgb(edge), alpha),
                                     edgecolor=edge, lw=1.0, ls=ls, zorder=1.5))
             drawn.add(area.kind)
-    approx = False
-    for _vi, _en, lat, lon, rough in ctx.sites:
-        if w <= lon <= e and s <= lat <= n:
-            ax.plot(lon, lat, marker="^", ms=5, zorder=4, color="black", mfc="white" if rough else "black")
-            approx |= rough
+    inside = [(vi, en, lat, lon) for vi, en, lat, lon in ctx.sites if w <= lon <= e and s <= lat <= n]
+    for _vi, _en, lat, lon in inside:
+        ax.plot(lon, lat, marker="^", color="black", ms=5, zorder=4)
+    _place_labels(ax, [((vi if lang == "vi" else en), lon, lat) for vi, en, lat, lon in inside])
     handles = [Patch(facecolor=(*to_rgb(AREA_STYLE[k][0]), AREA_STYLE[k][1]), edgecolor=AREA_STYLE[k][0],
                      ls=AREA_STYLE[k][2], label=t(f"zone_{k}", lang)) for k in AREA_STYLE if k in drawn]
-    if approx:
-        handles.append(Line2D([], [], ls="none", marker="^", color="black", mfc="white", label=t("approx_site", lang)))
     return handles
-
-
-def relief_colours() -> ListedColormap:
-    """Land colours only (matplotlib's 'terrain' without its sea blues, which would read as water), softened
-    towards white so that tracks stay legible on top."""
-    land = colormaps["terrain"](np.linspace(0.25, 1.0, 256))[:, :3]
-    return ListedColormap(1.0 - RELIEF_SOFTEN * (1.0 - land), name="relief")
-
-
-LABEL_OFFSETS = ((4, 3), (4, -10), (-4, 3), (-4, -10), (0, 8), (0, -14))  # points from the marker: try in turn
-
-
-def label_sites(ax: Any, data: ReportData, extent: tuple[float, float, float, float], lang: str) -> int:
-    """Name the sites inside ``extent`` where a label overlaps no other; returns how many stayed unnamed."""
-    if data.context is None:
-        return 0
-    w, s, e, n = extent
-    fig = ax.figure
-    if not hasattr(fig.canvas, "get_renderer"):
-        FigureCanvasAgg(fig)  # a Figure made without pyplot: measure text with Agg (the PDF's metrics match)
-    fig.draw_without_rendering()  # run the layout first, so that positions are final
-    renderer = fig.canvas.get_renderer()
-    placed: list[Any] = []
-    skipped = 0
-    for name_vi, name_en, lat, lon, _rough in data.context.sites:
-        if not (w <= lon <= e and s <= lat <= n):
-            continue
-        for dx, dy in LABEL_OFFSETS:
-            ha = "left" if dx >= 0 else "right"
-            ann = ax.annotate(name_vi if lang == "vi" else name_en, (lon, lat), xytext=(dx, dy),
-                              textcoords="offset points", ha=ha, fontsize=7, zorder=4,
-                              bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 0.5})
-            box = ann.get_window_extent(renderer)
-            if not any(box.overlaps(b) for b in placed) and ax.bbox.contains(box.x0, box.y0) \
-                    and ax.bbox.contains(box.x1, box.y1):
-                placed.append(box)
-                break
-            ann.remove()
-        else:
-            skipped += 1
-    return skipped
 
 
 def fig_map(data: ReportData, lang: str) -> Figure:
@@ -188,16 +137,7 @@ def fig_map(data: ReportData, lang: str) -> Figure:
         data.cache[key] = relief(data.terrain, extent)
     rel = data.cache[key]
     if rel is not None:
-        elev, shade = rel
-        # One image: the elevation colours, darkened by the hillshade. The colour bar shows the same colours
-        # at mid shade, so relief and bar agree in HTML and PDF alike (no transparency left to a renderer).
-        norm = Normalize(float(np.nanmin(elev)), float(np.nanmax(elev)))
-        cmap = relief_colours()
-        rgb = cmap(norm(np.nan_to_num(elev, nan=float(np.nanmin(elev)))))[..., :3]
-        lit = np.nan_to_num(shade, nan=0.5)[..., None]
-        ax.imshow(np.clip(rgb * (RELIEF_DARK + (1 - RELIEF_DARK) * lit) / RELIEF_MID, 0, 1), extent=(w, e, s, n),
-                  origin="upper", interpolation="bilinear", zorder=0)
-        fig.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.6, label=t("relief_bar", lang))
+        _draw_relief(fig, ax, *rel, (w, e, s, n))
     tr = data.tracks
     for unsafe, colour, lw, alpha in ((False, "#1f4e79", 0.5, 0.25), (True, UNSAFE_C, 1.3, 0.9)):
         segs = [np.column_stack((lo, la)) for lo, la, u, k in zip(tr.lon, tr.lat, tr.unsafe, shown, strict=True)
@@ -233,9 +173,49 @@ def fig_map(data: ReportData, lang: str) -> Figure:
         note = str(getattr(data.terrain, "path", ""))
     if shown.size and not shown.all():
         note += "\n" + t("tracks_elsewhere", lang, n=num(int((~shown).sum()), lang))
-    unnamed = label_sites(ax, data, extent, lang)
-    if unnamed:
-        note += "\n" + t("sites_unlabelled", lang, n=num(unnamed, lang))
     ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"}, zorder=5)
     return fig
+
+
+# Label positions tried in turn (offset in points, alignment), so that names of nearby places do not overlap.
+_LABEL_SLOTS = (((4, 3), "left", "bottom"), ((4, -3), "left", "top"), ((-4, 3), "right", "bottom"),
+                ((-4, -3), "right", "top"), ((0, 8), "center", "bottom"), ((0, -8), "center", "top"))
+
+
+def _place_labels(ax: Any, labels: list[tuple[str, float, float]]) -> None:
+    """Annotate each (name, lon, lat) at the first slot whose box overlaps no label placed before it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.get_figure()
+    renderer = (fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)).get_renderer()
+    placed: list[Any] = []
+    for name, lon, lat in sorted(labels, key=lambda x: (-x[2], x[1])):  # north first: reading order
+        for k, (offset, ha, va) in enumerate(_LABEL_SLOTS):
+            ann = ax.annotate(name, (lon, lat), xytext=offset, textcoords="offset points", ha=ha, va=va,
+                              fontsize=7, zorder=4, bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none",
+                                                          "pad": 0.5})
+            box = ann.get_window_extent(renderer)
+            if k == len(_LABEL_SLOTS) - 1 or not any(box.overlaps(p) for p in placed):
+                placed.append(box)
+                break
+            ann.remove()
+
+
+def _draw_relief(fig: Any, ax: Any, elev: np.ndarray, shade: np.ndarray, extent: tuple[float, ...]) -> None:
+    """Elevation colours lit by the hillshade (colour hue from the elevation, lightness from the shade), so that
+    the colour bar's colours are the map's colours; nodata stays blank."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    known = np.isfinite(elev)
+    lo, hi = (float(np.nanmin(elev)), float(np.nanmax(elev))) if known.any() else (0.0, 1.0)
+    norm = Normalize(lo, hi if hi > lo else lo + 1.0)
+    cmap = colormaps["terrain"]
+    rgba = cmap(norm(np.where(known, elev, lo)))
+    light = 0.55 + 0.45 * np.clip(np.nan_to_num(shade, nan=1.0), 0.0, 1.0)  # keep the hue readable in shadow
+    rgba[..., :3] *= light[..., None]
+    rgba[..., 3] = np.where(known, 0.9, 0.0)
+    ax.imshow(rgba, extent=extent, origin="upper", interpolation="bilinear", zorder=0)
+    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.6, label="m MSL")

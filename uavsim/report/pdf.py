@@ -148,34 +148,21 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
                 p.text("• " + r, size=8.5)
         p.flush()
         for number, (_name, caption, fig) in enumerate(figures, start=1):
-            pdf.savefig(figure_page(fig, f"{t('figure', lang)} {number}. {caption}"))
+            pdf.savefig(_figure_page(fig, t("figure_caption", lang, n=number, caption=caption)))
     return path
 
 
-def figure_page(fig: Figure, caption: str) -> Figure:
-    """``fig`` on one A4 page, kept as vectors (its words stay selectable): the chart at the text width at the
-    top of the page in its own proportions, its legend beneath it, then the caption (which carries the title)."""
-    w_in, h_in = fig.get_size_inches()
-    width = A4[0] * (1.0 - 2 * MARGIN)
-    frac_h = min(width * h_in / w_in, A4[1] * 0.75) / A4[1]
+def _figure_page(fig: Figure, caption: str) -> Figure:
+    """The figure laid out on an A4 page across the text width, its caption beneath; vector, so that its text
+    stays selectable. The figure keeps its aspect; it is changed in place (the HTML's PNGs are made before)."""
+    w, h = fig.get_size_inches()
+    width = 1.0 - 2 * MARGIN
+    height = min(width * A4[0] / A4[1] * h / w, 1.0 - 2 * MARGIN - 0.1)
     top = 1.0 - MARGIN
     fig.set_size_inches(A4)
-    title = fig.get_suptitle()
-    if title and title not in caption:  # a subtitle that explains the chart moves into the caption
-        caption = f"{caption}. {title}"
-    fig.suptitle("")  # the caption says it
-    legends = [(lg.legend_handles, [x.get_text() for x in lg.get_texts()], lg._ncols) for lg in fig.legends]  # noqa: SLF001
-    for lg in list(fig.legends):
-        lg.remove()
     engine = fig.get_layout_engine()
     if engine is not None:
-        engine.set(rect=(MARGIN, top - frac_h, 1.0 - 2 * MARGIN, frac_h))
-    below = top - frac_h - 0.01
-    for handles, labels, ncols in legends:
-        ncols = ncols if sum(map(len, labels)) + 6 * len(labels) <= WRAP else max(1, min(ncols, 2))
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, below), ncols=ncols, fontsize=8,
-                   frameon=False)
-        below -= 0.03 * (1 + (len(labels) - 1) // max(ncols, 1))
-    for i, line in enumerate(textwrap.wrap(caption, WRAP)):
-        fig.text(MARGIN, below - 0.01 - i * LINE, line, fontsize=9, va="top", style="italic", color="#333333")
+        engine.set(rect=(MARGIN, top - height, width, height))
+    for k, line in enumerate(textwrap.wrap(caption, WRAP) or [""]):
+        fig.text(MARGIN, top - height - 0.015 - k * LINE, line, fontsize=9, va="top", style="italic")
     return fig
