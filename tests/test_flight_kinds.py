@@ -18,7 +18,7 @@ from uavsim.logs.raw import RawBuilder
 from uavsim.records import Event, Flight
 from uavsim.safety import stats
 from uavsim.safety.rules import default_rules
-from uavsim.store import _MIGRATIONS, Store
+from uavsim.store import _MIGRATIONS, SCHEMA_VERSION, Store
 
 LOGS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "logs"
 needs_logs = pytest.mark.skipif(not LOGS.is_dir(), reason="shared logs (../shared/data/logs) not present")
@@ -132,7 +132,7 @@ def test_a_version_1_store_migrates_and_keeps_its_rows_as_flights(tmp_path):
     con.commit()
     con.close()
     with Store(db) as store:
-        assert store.schema_version == 2
+        assert store.schema_version == SCHEMA_VERSION
         (f,) = store.flights()
         assert (f.id, f.kind, f.takeoff_s, f.checks_not_run) == ("old-0", "flight", None, [])
         assert store.count() == 1 and store.count(kind="ground_run") == 0
