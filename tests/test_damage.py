@@ -325,3 +325,26 @@ def test_text_log_tables_equal_pymavlinks_text_reader(path):
                 assert list(got) == list(want), f"{name}.{col}"
             else:
                 np.testing.assert_array_equal(got, want, err_msg=f"{name}.{col}")
+
+
+def test_ingest_from_a_threaded_process_uses_a_fork_server(tmp_path):
+    """A web server runs threads: its imports start workers from a fork server, not by forking itself."""
+    import threading
+
+    from uavsim.logs.workers import start_method
+
+    stop = threading.Event()
+    th = threading.Thread(target=stop.wait, daemon=True)
+    th.start()
+    try:
+        assert start_method() == "forkserver"
+        other = tmp_path / "copy.tlog"
+        other.write_bytes(TLOG.read_bytes() + b"\x00")
+        with Store(tmp_path / "s.db") as store:
+            res = ingest([TLOG, other, TEXT], store, workers=2)
+    finally:
+        stop.set()
+        th.join()
+    assert [r.status for r in res] == ["imported", "imported", "imported"]
+    assert [len(r.flights) for r in res] == [2, 2, 1]
+    assert start_method() == "fork"

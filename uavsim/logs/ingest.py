@@ -13,6 +13,7 @@ import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from uavsim.logs.identity import apply_identity
 from uavsim.logs.raw import RawLog
 from uavsim.logs.same_flight import mark_same_flights
 from uavsim.logs.segment import Segment, airborne_mask, segments, step
-from uavsim.logs.workers import Job, Limits, run_jobs
+from uavsim.logs.workers import Job, Limits, run_jobs, start_method
 from uavsim.records import SEVERITY_RANK, Flight, Telemetry
 from uavsim.safety.classify import TerrainLike, ZonesLike, classify
 from uavsim.safety.rules import Rules, default_rules
@@ -402,9 +403,19 @@ def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scen
     def failed(job: Job, what: str, why: str) -> FileResult:
         return FileResult(path=job.path, sha256=job.sha256, status="rejected", error=f"{what}: {job.path} ({why})")
 
-    run_jobs(todo, max(1, min(workers, len(todo))), lambda: ctx, lambda job, c: parse_file(job.path, job.sha256, c),
-             failed, done, file_limits(ctx.rules, memory_mib, seconds))
+    method = start_method()  # forked workers inherit ctx; others (from a threaded server) open their own
+    setup = partial(_given, ctx) if method == "fork" else partial(_init_worker, *init)
+    run_jobs(todo, max(1, min(workers, len(todo))), setup, _parse_job, failed, done,
+             file_limits(ctx.rules, memory_mib, seconds), method)
     return results
+
+
+def _given(ctx: Context) -> Context:
+    return ctx
+
+
+def _parse_job(job: Job, ctx: Context) -> FileResult:
+    return parse_file(job.path, job.sha256, ctx)
 
 
 def _store(store: Any, res: FileResult) -> FileResult:

@@ -17,6 +17,7 @@ import multiprocessing as mp
 import os
 import resource
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -52,10 +53,27 @@ class Job:
     sha256: str
 
 
+def start_method() -> str:
+    """'fork' (workers inherit everything loaded) unless this process runs other threads (a web server):
+    forking those is unsafe, so workers then come from a fork server."""
+    return "fork" if threading.active_count() == 1 else "forkserver"
+
+
+def _parent_alive(parent_pid: int) -> bool:
+    try:
+        os.kill(parent_pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _die_with_parent(parent_pid: int) -> None:
+    """SIGKILL this worker when the process that started it ends (a forked one: the importer itself)."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
-    if os.getppid() != parent_pid:  # the parent died before the call above
+    if not _parent_alive(parent_pid):  # the parent died before the call above
         os._exit(1)
 
 
@@ -96,7 +114,7 @@ def _worker_main(conn: Connection, parent_pid: int, setup: Callable[[], Any],
     ctx = setup()
     while True:
         if not conn.poll(_IDLE_POLL_S):
-            if os.getppid() != parent_pid:
+            if not _parent_alive(parent_pid):
                 return
             continue
         job = conn.recv()
@@ -148,12 +166,13 @@ def _death(proc: Any) -> str:
 
 
 def run_jobs(jobs: Iterable[Job], workers: int, setup: Callable[[], Any], work: Callable[[Job, Any], Any],
-             failed: Callable[[Job, str, str], Any], done: Callable[[Job, Any], None], limits: Limits) -> None:
+             failed: Callable[[Job, str, str], Any], done: Callable[[Job, Any], None], limits: Limits,
+             method: str = "fork") -> None:
     """Run ``work(job, setup())`` for every job in ``workers`` processes; ``done(job, result)`` for each,
     in completion order. A worker that dies or overruns ``limits.seconds`` gives ``done(job, failed(job,
-    what, why))`` and is replaced; the other jobs go on."""
+    what, why))`` and is replaced; the other jobs go on. ``method`` is the multiprocessing start method."""
     pending = deque(jobs)
-    mpctx = mp.get_context("fork")  # workers inherit the loaded readers: no re-import per worker
+    mpctx = mp.get_context(method)  # ``setup`` and ``work`` must pickle unless it is 'fork'
     pool: list[_Worker] = []
     try:
         while pending or any(w.job for w in pool):
