@@ -348,3 +348,25 @@ def test_ingest_from_a_threaded_process_uses_a_fork_server(tmp_path):
     assert [r.status for r in res] == ["imported", "imported", "imported"]
     assert [len(r.flights) for r in res] == [2, 2, 1]
     assert start_method() == "fork"
+
+
+def test_a_worker_killed_between_files_is_replaced_and_no_file_is_lost():
+    done: dict[int, object] = {}
+    pids: list[int] = []
+
+    def work(job, ctx):
+        pids.append(os.getpid())
+        return (job.index, os.getpid())
+
+    def record(job, res):
+        done[job.index] = res
+        if job.index == 0:  # the worker has sent its result (and may hold the next file): kill it
+            os.kill(res[1], signal.SIGKILL)
+            time.sleep(0.2)
+
+    run_jobs([Job(i, f"p{i}", "") for i in range(4)], 1, lambda: None, work, lambda j, w, y: (w, y), record,
+             Limits(512, 60))
+    assert sorted(done) == [0, 1, 2, 3]
+    assert done[0][0] == 0 and done[2][0] == 2 and done[3][0] == 3
+    assert done[2][1] != done[0][1]  # a new worker
+    assert done[1][0] == 1 or done[1] == ("worker died while reading", "killed by SIGKILL")

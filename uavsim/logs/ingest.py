@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from uavsim.errors import LogFormatError
+from uavsim.errors import LogFormatError, StoreError
 from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
 from uavsim.logs.formats import read_log, warm_readers
@@ -419,6 +420,13 @@ def _parse_job(job: Job, ctx: Context) -> FileResult:
 
 
 def _store(store: Any, res: FileResult) -> FileResult:
+    try:
+        return _store_one(store, res)
+    except sqlite3.Error as exc:  # the store failed (disk full, lost lock): that stops the batch, in one line
+        raise StoreError(f"{store.path}: cannot store {res.path} ({exc})") from exc
+
+
+def _store_one(store: Any, res: FileResult) -> FileResult:
     if res.status == "rejected":
         store.reject_file(res.sha256 or hashlib.sha256(res.path.encode()).hexdigest(), res.path, res.error or "")
         return res

@@ -144,9 +144,14 @@ class _Worker:
         self.job: Job | None = None
         self.started = 0.0
 
-    def give(self, job: Job) -> None:
+    def give(self, job: Job) -> bool:
+        """Hand over one file; False when the worker is gone."""
+        try:
+            self.conn.send(job)
+        except OSError:
+            return False
         self.job, self.started = job, time.monotonic()
-        self.conn.send(job)
+        return True
 
     def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -178,10 +183,17 @@ def run_jobs(jobs: Iterable[Job], workers: int, setup: Callable[[], Any], work: 
         while pending or any(w.job for w in pool):
             while pending and len(pool) < workers:
                 pool.append(_Worker(mpctx, setup, work, limits))
-            for w in pool:
-                if w.job is None and pending:
-                    w.give(pending.popleft())
+            for w in list(pool):
+                if w.job is not None or not pending:
+                    continue
+                if w.give(pending[0]):
+                    pending.popleft()
+                else:  # died while idle (killed from outside): replaced, and the file goes to another
+                    w.stop()
+                    pool.remove(w)
             busy = [w for w in pool if w.job is not None]
+            if not busy:
+                continue
             timeout = max(0.05, min(limits.seconds - (time.monotonic() - w.started) for w in busy))
             wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=min(timeout, 1.0))
             for w in busy:
@@ -190,8 +202,8 @@ def run_jobs(jobs: Iterable[Job], workers: int, setup: Callable[[], Any], work: 
                     if w.conn.poll():
                         result = w.conn.recv()
                         job, w.job = w.job, None
-                        if pending:  # the next file is read while this one is stored
-                            w.give(pending.popleft())
+                        if pending and w.give(pending[0]):  # the next file is read while this one is stored
+                            pending.popleft()
                         done(job, failed(job, result.what, result.why) if isinstance(result, Failure) else result)
                         continue
                 except (EOFError, OSError):
