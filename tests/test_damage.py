@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from uavsim.logs.batch import ingest, parse_file
 from uavsim.logs.dfbin import BinaryLog
-from uavsim.logs.ingest import ingest, parse_file
 from uavsim.logs.workers import Job, Limits, run_jobs
 from uavsim.store import Store
 
@@ -31,7 +31,7 @@ NEW_BIN = LOGS / "beastayyg-ardupilot-log-diagnosis" / "log_0036_mechanical_fail
 ULG = LOGS / "px4-pyulog" / "sample_log_small.ulg"
 FLIGHT_TLOG = LOGS / "dronekit-dronekit-python" / "flight.tlog"
 PY = sys.executable
-ingest_mod = importlib.import_module("uavsim.logs.ingest")  # the module (the package exports the function)
+ingest_mod = importlib.import_module("uavsim.logs.batch")  # the module (the package exports the function)
 
 
 def _need(*paths: Path) -> None:

@@ -19,6 +19,6 @@ Decisions that are not obvious:
 """
 
 from uavsim.logs.formats import read_log, sniff
-from uavsim.logs.ingest import FileResult, analyse, find_logs, ingest, parse_file
+from uavsim.logs.ingest import FileResult, analyse, find_logs, ingest, parse_file  # the batch's, re-exported
 
 __all__ = ["FileResult", "analyse", "find_logs", "ingest", "parse_file", "read_log", "sniff"]
