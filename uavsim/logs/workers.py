@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import multiprocessing as mp
 import os
 import resource
@@ -139,7 +140,11 @@ class _Worker:
     def __init__(self, mpctx: Any, setup: Callable[[], Any], work: Callable[[Job, Any], Any], limits: Limits) -> None:
         self.conn, child = mpctx.Pipe()
         self.proc = mpctx.Process(target=_worker_main, args=(child, os.getpid(), setup, work, limits), daemon=True)
-        self.proc.start()
+        gc.freeze()  # a forked worker's collector then leaves the inherited objects (and their pages) alone
+        try:
+            self.proc.start()
+        finally:
+            gc.unfreeze()
         child.close()
         self.job: Job | None = None
         self.started = 0.0
