@@ -22,6 +22,9 @@ COMMANDS = {
     "flights": "uavsim.cli.flights:flights",
     "stats": "uavsim.cli.stats:stats",
     "report": "uavsim.cli.report:report",
+    # issue 15: calibration and the mid-campaign forecast
+    "calibrate": "uavsim.cli.calibrate:calibrate",
+    "forecast": "uavsim.cli.forecast:forecast",
 }
 
 

@@ -23,7 +23,8 @@ from uavsim.scenario import read_toml
 
 DAY_S = 86400.0
 _FIELDS = {  # name -> (default when absent, lower bound, upper bound)
-    "rate_prior_fh": (1000.0, 1e-9, 1e9),
+    "rate_prior_fh": (1000.0, 1e-9, 1e12),
+    "rate_prior_shadow_frac": (0.0, 0.0, 1.0),
     "frailty_cv": (0.0, 0.0, 5.0),
     "common_cause_rain_factor": (1.0, 0.0, 1e3),
     "wind_energy_k": (0.0, 0.0, 10.0),
@@ -35,6 +36,7 @@ _FIELDS = {  # name -> (default when absent, lower bound, upper bound)
 @dataclass(frozen=True)
 class Dynamics:
     rate_prior_fh: float = 1000.0
+    rate_prior_shadow_frac: float = 0.0  # share of flight time in radio shadow assumed by the prior
     frailty_cv: float = 0.0
     common_cause_rain_factor: float = 1.0
     wind_energy_k: float = 0.0
@@ -45,8 +47,13 @@ class Dynamics:
     rate_shape: dict[str, float] = field(default_factory=dict)  # per hazard; absent: per_fh * rate_prior_fh
     sources: dict[str, str] = field(default_factory=dict)
 
-    def shape_of(self, mode: str, per_fh: float) -> float:
-        return self.rate_shape.get(mode, per_fh * self.rate_prior_fh)
+    def prior_shape(self, per_fh: float, shadow_per_fh: float, prior_fh: float | None = None) -> float:
+        """Prior events a rate is worth: its expected events over rate_prior_fh hours (shadow share included)."""
+        return (per_fh + shadow_per_fh * self.rate_prior_shadow_frac) * (self.rate_prior_fh if prior_fh is None else prior_fh)
+
+    def shape_of(self, hazard: Any) -> float:
+        """The Gamma shape of a hazard's rate multiplier: a calibration's posterior shape, else the prior's."""
+        return self.rate_shape.get(hazard.mode, self.prior_shape(hazard.per_fh, hazard.shadow_per_fh))
 
     def repair_s(self, action: str) -> float:
         return DAY_S * {"crash": self.repair_crash_days, "land": self.repair_landing_days}.get(action, 0.0)
@@ -93,7 +100,7 @@ class HazardWorld:
 
 def draw_world(hazards: tuple[Any, ...], units: list[str], dyn: Dynamics, rng: np.random.Generator) -> HazardWorld:
     """Always draws len(hazards) + len(units) numbers, in a fixed order, whatever the parameters."""
-    shapes = np.array([dyn.shape_of(h.mode, h.per_fh) for h in hazards])
+    shapes = np.array([dyn.shape_of(h) for h in hazards])
     g = rng.standard_gamma(np.maximum(shapes, 1e-12))
     mult = np.where(shapes > 0, g / np.maximum(shapes, 1e-12), 1.0)
     cv2 = dyn.frailty_cv**2

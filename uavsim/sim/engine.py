@@ -104,13 +104,10 @@ class CampaignModel:
                        for b in campaign.bases.values()}
         self.units: list[Unit] = []
         self.queues: dict[tuple[str, str], simpy.PriorityStore] = {}
-        for f in campaign.fleet:
+        for f, uid in zip(_fleet_entries(campaign), unit_ids(campaign), strict=True):
             self.queues.setdefault((f.base, f.aircraft), simpy.PriorityStore(env))
-            for _ in range(f.count):
-                k = sum(u.cls == f.aircraft for u in self.units) + 1
-                self.units.append(Unit(f"{f.aircraft}#{k}", f.aircraft, f.base,
-                                       simpy.Container(env, f.batteries, init=f.batteries),
-                                       f.charge_s, f.turnaround_s, f.refill_s))
+            self.units.append(Unit(uid, f.aircraft, f.base, simpy.Container(env, f.batteries, init=f.batteries),
+                                   f.charge_s, f.turnaround_s, f.refill_s))
         # A pad or refill station that can never be short (at least one per aircraft) cannot delay anyone:
         # its hold is folded into the preparation timeout.
         n_at = {b: sum(u.base == b for u in self.units) for b in campaign.bases}
@@ -374,6 +371,21 @@ class CampaignModel:
         free[k] = start + u.charge_s * min(1.0, max(MIN_CHARGE_FRAC, used_frac))
         done = self.env.timeout(free[k] - self.env.now)
         done.callbacks.append(lambda _ev: u.packs.put(1))
+
+
+def _fleet_entries(campaign: Campaign) -> list[Any]:
+    """The fleet entry of each airframe, in fleet order."""
+    return [f for f in campaign.fleet for _ in range(f.count)]
+
+
+def unit_ids(campaign: Campaign) -> list[str]:
+    """Airframe ids in fleet order: "<class>#<k>", k counting within the class across bases."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in _fleet_entries(campaign):
+        seen[f.aircraft] = seen.get(f.aircraft, 0) + 1
+        out.append(f"{f.aircraft}#{seen[f.aircraft]}")
+    return out
 
 
 def _key(cd: Any) -> str:
