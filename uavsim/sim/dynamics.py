@@ -127,3 +127,26 @@ def wind_energy_factor(wind_mps: np.ndarray | float, cruise_mps: float, k: float
     """Energy multiplier of flying in wind ``w`` at cruise ``v``: 1 + k (w / v)^2 (see [dynamics])."""
     r = np.asarray(wind_mps, float) / max(cruise_mps, 1e-9)
     return 1.0 + k * r * r
+
+
+def link_loss_sensitivity(logs: list[Any], verdicts: list[Any], land_shares: tuple[float, ...],
+                          confidence: float) -> list[dict[str, float]]:
+    """What one run's unsafe count would be if a link loss landed in place with each share of ``land_shares``.
+
+    The run's link losses are kept; the expected number that land is ``share * losses``, each unsafe with
+    the share of this run's link-loss landings that were unsafe (1 when none landed: a landing in place away
+    from every site and field is an emergency landing)."""
+    from uavsim.safety.stats import clopper_pearson_lower
+
+    n = len(logs)
+    unsafe = sum(v.outcome == "unsafe" for v in verdicts)
+    link = [(fl.failure.action, v.outcome == "unsafe") for fl, v in zip(logs, verdicts, strict=True)
+            if fl.failure is not None and fl.failure.mode == "radio_link"]
+    landed = [bad for action, bad in link if action == "land"]
+    p_unsafe = sum(landed) / len(landed) if landed else 1.0
+    out = []
+    for share in land_shares:
+        expected = max(unsafe - sum(landed) + share * len(link) * p_unsafe, 0.0)
+        lb = clopper_pearson_lower(n - expected, n, confidence) if n else 0.0
+        out.append({"land_share": share, "link_losses": len(link), "expected_unsafe": expected, "lower_bound": lb})
+    return out

@@ -64,6 +64,7 @@ class FlightLog:
     replay: Replay
     failure: Failure | None
     wait_s: float
+    rain_day: bool = False  # a common-cause day for the in-flight weather hazard
 
 
 @dataclass
@@ -133,7 +134,7 @@ class CampaignModel:
         for tpls in self.templates.values():
             if tpls[0].aircraft == cls:
                 return tpls[0].wind_limit_mps
-        return float(self.c.aircraft_fallback.get(cls, {}).get("wind_limit_mps", 0.0))
+        return 0.0  # a class with no planned mission has nothing to fly
 
     def _nearest_base(self, launch: tuple[float, float], cls: str) -> str:
         best, best_d = None, math.inf
@@ -362,7 +363,8 @@ class CampaignModel:
         wait = launch - job.request.t_s
         if job.request.medical and (failure is None or failure.action != "abort"):
             self.t.medical_wait_s.append(wait)
-        self.logs.append(FlightLog(launch, u.id, job.request.demand, job.template, rp, failure, wait))
+        self.logs.append(FlightLog(launch, u.id, job.request.demand, job.template, rp, failure, wait,
+                                   self.weather.is_rain_day(launch)))
 
     def _charge(self, u: Unit, used_frac: float) -> None:
         free = self.charger_free[u.base]

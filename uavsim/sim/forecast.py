@@ -24,6 +24,8 @@ from uavsim.sim.calibrate import apply_overlay, calibrate, posterior_campaign, s
 from uavsim.sim.dynamics import Dynamics, load_dynamics
 from uavsim.sim.engine import unit_ids
 
+HAZARD_STREAM = 15  # second entropy word of the hazard layer's seeds (the exposure runs use the seed alone)
+
 
 def last_flight_date(flights: list[Flight], utc_offset_h: float) -> date:
     days = [d for d in (stats.local_date(f.start_utc, utc_offset_h) for f in flights) if d]
@@ -78,27 +80,26 @@ def link_loss_sensitivity(exps: list[fl.Exposure], model: fl.HazardModel, table:
     return out
 
 
-def run_forecast(flights: list[Flight], prep: Any, as_of: date | None = None, replications: int = 1000,
+def run_forecast(flights: list[Flight], plan: Any, as_of: date | None = None, replications: int = 1000,
                  workers: int = 1, seed: int | None = None, calibration: str | Path | None = None,
                  dynamics: Dynamics | None = None, exposure_runs: int | None = None,
                  utc_offset_h: float | None = None) -> dict[str, Any]:
-    """The forecast document (``uavsim forecast --json``) from a store's ``flights`` and a prepared scenario."""
-    c = prep.campaign
+    """The forecast document (``uavsim forecast --json``) from a store's ``flights`` and a campaign plan."""
+    c = plan.campaign
     if replications < 1:
         raise InputError(f"replications must be at least 1, got {replications}")
     off = c.utc_offset_s / 3600.0 if utc_offset_h is None else utc_offset_h
     as_of = as_of or last_flight_date(flights, off)
     if as_of < c.start - timedelta(days=1):
         raise InputError(f"--as-of {as_of} is before the campaign starts ({c.start})")
-    dyn = dynamics if dynamics is not None else load_dynamics(c.path)
+    dyn = dynamics or plan.dynamics or load_dynamics(c.path)
     seed = c.seed if seed is None else int(seed)
     flown = select_since(flights, None, as_of, off)
     n0, u0 = len(flown), sum(f.outcome == "unsafe" for f in flown)
     camp, dyn_post, origin = rates_for(flown, c, dyn, calibration)
     rem = fl.remaining_campaign(camp, as_of)
     days = 0 if rem is None else rem.days
-    ss_exp, ss_rep = np.random.SeedSequence(seed).spawn(2)
-    rep_seeds = ss_rep.spawn(replications)
+    rep_seeds = np.random.SeedSequence([seed, HAZARD_STREAM]).spawn(replications)  # exposures use seed itself
     doc: dict[str, Any] = {
         "as_of": as_of.isoformat(), "campaign_end": c.end.isoformat(),
         "flown": {"flights": n0, "unsafe": u0, "lower_bound": stats.clopper_pearson_lower(n0 - u0, n0, c.confidence)},
@@ -111,12 +112,11 @@ def run_forecast(flights: list[Flight], prep: Any, as_of: date | None = None, re
         doc["unsafe_budget"] = stats.max_unsafe_for_target(n0, c.target, c.confidence) - u0
         return doc
     k = min(replications, exposure_runs or fl.DEFAULT_EXPOSURE_RUNS)
-    prep_rem = replace(prep, campaign=rem)
-    templates = [t for ts in prep.templates.values() for t in ts]
+    templates = [t for ts in plan.templates.values() for t in ts]
     units = unit_ids(rem)
-    exps = fl.exposures(prep_rem, dyn_post, ss_exp.spawn(k), workers, [t.key for t in templates], units,
-                        sorted(MISSION_TYPES))
-    table = fl.outcome_table(prep, templates)
+    exps = fl.exposures(replace(plan, campaign=rem, dynamics=dyn_post), k, workers, seed, [t.key for t in templates],
+                        units, sorted(MISSION_TYPES))
+    table = fl.outcome_table(plan, templates)
     model = fl.HazardModel.of(camp.hazards, dyn_post)
     draws = fl.draw_all(exps, model, table, rep_seeds, len(units), len(MISSION_TYPES), days)
     n_final, u_final = n0 + draws.flights, u0 + draws.unsafe
@@ -136,9 +136,9 @@ def forecast_store(db: str | Path, scenario_dir: str | Path | None = None, sourc
                    dem: str | Path | None = None, **kw: Any) -> dict[str, Any]:
     """:func:`run_forecast` on the flights of an existing store (``source`` log, sim, or None for all)."""
     from uavsim.sim.calibrate import file_sha256
-    from uavsim.sim.campaign import prepared
+    from uavsim.sim.campaign import plan_campaign
 
     flights = stats.load_flights(db, source=source)
-    doc = run_forecast(flights, prepared(scenario_dir, dem), **kw)
+    doc = run_forecast(flights, plan_campaign(scenario_dir, dem), **kw)
     doc.update(db=str(db), source=source, store_sha256=file_sha256(db))
     return doc

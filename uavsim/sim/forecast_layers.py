@@ -18,10 +18,9 @@ Final figures combine the flown count with each replication's remaining count th
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -29,7 +28,6 @@ import numpy as np
 from uavsim.records import Flight
 from uavsim.safety import stats
 from uavsim.sim.config import CONTINGENCIES, DAY_S, HOUR_S
-from uavsim.sim.dynamics import Dynamics
 from uavsim.sim.hazards import Failure, replay
 from uavsim.sim.missions import classify_track
 
@@ -59,48 +57,35 @@ def remaining_campaign(campaign: Any, as_of: date) -> Any:
     return None if start > campaign.end else replace(campaign, start=max(start, campaign.start))
 
 
-def exposure_run(prep: Any, dyn: Dynamics, ss: np.random.SeedSequence, keys: list[str], units: list[str],
-                 missions: list[str]) -> Exposure:
-    """One engine run of ``prep``'s (remaining) campaign, reduced to its exposure."""
-    from uavsim.sim.engine import CampaignModel
-
-    model = CampaignModel(prep.campaign, prep.scenario, prep.templates, ss, prep.rules, prep.terrain, None, dyn)
-    model.run()
-    logs = sorted(model.logs, key=lambda f: (f.launch_s, f.unit))
+def exposure_of(result: Any, keys: list[str], units: list[str], missions: list[str]) -> Exposure:
+    """One engine run (a ``CampaignResult`` of the remaining days) reduced to its exposure. Runs in the
+    replication worker (``replicate(..., reduce=...)``), so that only arrays travel back."""
+    logs = result.logs
     k_of, u_of, m_of = ({k: i for i, k in enumerate(x)} for x in (keys, units, missions))
-    recall_unsafe = [fl.failure is not None and fl.failure.action == "abort" and
-                     fl.template.nominal is not None and fl.template.nominal.outcome == "unsafe" for fl in logs]
+
+    def plan_unsafe(f: Any) -> bool:
+        return f.template.nominal is not None and f.template.nominal.outcome == "unsafe"
+
     return Exposure(
-        np.array([k_of[fl.template.key] for fl in logs], np.int64), np.array([u_of[fl.unit] for fl in logs], np.int64),
-        np.array([fl.template.duration_s / HOUR_S for fl in logs]),
-        np.array([fl.template.shadowed_fraction for fl in logs]),
-        np.array([model.weather.is_rain_day(fl.launch_s) for fl in logs], bool),
-        np.array([int(fl.launch_s // DAY_S) for fl in logs], np.int64),
-        np.array([(fl.template.nominal is not None and fl.template.nominal.outcome == "unsafe") or r
-                  for fl, r in zip(logs, recall_unsafe, strict=True)], bool),
-        np.array([m_of[fl.template.mission_type] for fl in logs], np.int64))
+        np.array([k_of[f.template.key] for f in logs], np.int64), np.array([u_of[f.unit] for f in logs], np.int64),
+        np.array([f.template.duration_s / HOUR_S for f in logs]),
+        np.array([f.template.shadowed_fraction for f in logs]),
+        np.array([f.rain_day for f in logs], bool),
+        np.array([int(f.launch_s // DAY_S) for f in logs], np.int64),
+        np.array([plan_unsafe(f) for f in logs], bool),
+        np.array([m_of[f.template.mission_type] for f in logs], np.int64))
 
 
-def _exposure_chunk(args: tuple) -> list[tuple[int, Exposure]]:
-    prep, dyn, jobs, keys, units, missions = args
-    return [(k, exposure_run(prep, dyn, ss, keys, units, missions)) for k, ss in jobs]
+def exposures(plan: Any, n: int, workers: int, seed: int, keys: list[str], units: list[str],
+              missions: list[str]) -> list[Exposure]:
+    """``n`` engine runs of ``plan``'s (remaining) campaign on the replication runner, as exposures."""
+    from uavsim.sim.replicate import replicate
+
+    reps = replicate(plan, n, workers, seed, reduce=partial(exposure_of, keys=keys, units=units, missions=missions))
+    return list(reps.reduced or [])
 
 
-def exposures(prep: Any, dyn: Dynamics, seeds: list[np.random.SeedSequence], workers: int, keys: list[str],
-              units: list[str], missions: list[str]) -> list[Exposure]:
-    """The exposure runs, on ``workers`` processes (each gets its share of the seeds in one task)."""
-    jobs = list(enumerate(seeds))
-    chunks = [jobs[i::workers] for i in range(workers)] if workers > 1 else [jobs]
-    args = [(prep, dyn, c, keys, units, missions) for c in chunks if c]
-    if len(args) <= 1:
-        out = [r for a in args for r in _exposure_chunk(a)]
-    else:
-        with cf.ProcessPoolExecutor(len(args), mp_context=mp.get_context("spawn")) as ex:
-            out = [r for rs in ex.map(_exposure_chunk, args) for r in rs]
-    return [e for _, e in sorted(out, key=lambda kv: kv[0])]
-
-
-def outcome_table(prep: Any, templates: list[Any]) -> np.ndarray:
+def outcome_table(plan: Any, templates: list[Any]) -> np.ndarray:
     """unsafe[template, action, bin]: is a flight unsafe when this contingency starts in this time bin?
 
     Classified once per template with the shared classification of the replayed track (a return can cross a
@@ -114,8 +99,8 @@ def outcome_table(prep: Any, templates: list[Any]) -> np.ndarray:
             continue
         for a in (1, 2):
             for b in range(TIME_BINS):
-                rp = replay(tpl, Failure("radio_link", (b + 0.5) / TIME_BINS * tpl.duration_s, ACTIONS[a]), prep.rules)
-                v = classify_track(tpl, rp.events, prep.terrain, prep.scenario.airspace, prep.rules,
+                rp = replay(tpl, Failure("radio_link", (b + 0.5) / TIME_BINS * tpl.duration_s, ACTIONS[a]), plan.rules)
+                v = classify_track(tpl, rp.events, plan.terrain, plan.scenario.airspace, plan.rules,
                                    rp.t_s, rp.lat, rp.lon, rp.alt_msl_m)
                 out[i, a, b] = v.outcome == "unsafe"
     return out
@@ -134,7 +119,7 @@ class HazardModel:
     rain_factor: float
 
     @classmethod
-    def of(cls, hazards: tuple[Any, ...], dyn: Dynamics) -> HazardModel:
+    def of(cls, hazards: tuple[Any, ...], dyn: Any) -> HazardModel:
         shares = np.zeros((len(hazards), len(ACTIONS)))
         for i, h in enumerate(hazards):
             c = dyn.link_continue if h.mode == "radio_link" else 0.0
