@@ -7,7 +7,8 @@ why). A record with ``k`` flights that show hazard h and ``E`` events expected a
 its flight hours (shadowed hours weighted by the shadow rate) gives the posterior Gamma(a0 + k, a0 + E).
 Posterior mean rate = per_fh * (a0 + k) / (a0 + E); the shape a0 + k is what the engine draws from.
 
-Events count once per flight and hazard, and only at failure level (an observation is not a failure).
+Events count once per flight and hazard, and only at failure level (an observation is not a failure). The
+exposure is each flight's time at risk: up to its first failure (then it is in its contingency), else all of it.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ class RateFit:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "prior_per_fh": self.prior_per_fh, "posterior_mean_per_fh": self.posterior_mean_per_fh,
                 "lo": self.lo, "hi": self.hi, "events": self.events, "hours": self.hours,
-                "expected_events_at_prior": self.expected_events, "posterior_shape": self.shape,
+                "expected_events_at_prior": self.expected_events, "prior_shape": self.prior_shape,
+                "posterior_shape": self.shape,
                 "prior_shadow_per_fh": self.prior_shadow_per_fh, "posterior_shadow_per_fh": self.posterior_shadow_per_fh}
 
 
@@ -97,6 +99,15 @@ def flight_hazards(f: Flight) -> set[str]:
     return {EVENT_HAZARD[e.kind] for e in f.events if e.kind in EVENT_HAZARD and (e.level or "fail") in FAILURE_LEVELS}
 
 
+def at_risk_s(f: Flight) -> float:
+    """Seconds a flight was at risk of a first failure: until its first failure-level hazard event (then the
+    flight is in its contingency: time to first failure, as in survival analysis), else its whole duration."""
+    dur = max(f.duration_s or 0.0, 0.0)
+    first = [e.t_s for e in f.events if e.kind in EVENT_HAZARD and (e.level or "fail") in FAILURE_LEVELS
+             and e.t_s is not None and e.t_s >= 0]
+    return min([dur, *first])
+
+
 def select_since(flights: list[Flight], since: date | None, until: date | None = None,
                  utc_offset_h: float = 7.0) -> list[Flight]:
     """Flights whose local date lies in [since, until] (either end open when None); undated flights are kept
@@ -119,9 +130,10 @@ def fit_rates(flights: list[Flight], hazards: tuple[Any, ...], prior_weight_fh: 
     """The Gamma–Poisson update of every hazard from ``flights`` (see the module docstring)."""
     if not prior_weight_fh > 0:
         raise InputError(f"the prior weight must be positive flight hours, got {prior_weight_fh}")
-    hours = sum(max(f.duration_s or 0.0, 0.0) for f in flights) / SECONDS_PER_HOUR
-    shadow_hours = sum(max(f.duration_s or 0.0, 0.0) * float(f.extra.get("shadowed_fraction", 0.0) or 0.0)
-                       for f in flights) / SECONDS_PER_HOUR
+    at_risk = [at_risk_s(f) for f in flights]
+    hours = sum(at_risk) / SECONDS_PER_HOUR
+    shadow_hours = sum(t * float(f.extra.get("shadowed_fraction", 0.0) or 0.0)
+                       for t, f in zip(at_risk, flights, strict=True)) / SECONDS_PER_HOUR
     counts = {h.mode: 0 for h in hazards}
     unmapped: dict[str, int] = {}
     for f in flights:
