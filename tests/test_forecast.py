@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from uavsim.cli.main import cli
+from uavsim.errors import DataFileError
 from uavsim.records import Event
 from uavsim.safety import stats
 from uavsim.sim import forecast_layers as fl
@@ -143,3 +144,26 @@ def test_cli_forecast_json(tmp_path, plan):
     assert doc["flown"]["flights"] == len(res.flights) and doc["remaining_days"] == 6 and doc["replications"] == 50
     bad = CliRunner().invoke(cli, ["forecast", "--db", str(db), "--source", "sim", "--as-of", "2020-01-01"])
     assert bad.exit_code == 1 and "before the campaign starts" in bad.output
+
+
+def test_report_gains_the_forecast_section(tmp_path, plan, record):
+    from uavsim.report import build_report
+    from uavsim.sim.forecast_figure import forecast_caption
+    from uavsim.store import Store
+
+    db = tmp_path / "flown.db"
+    with Store(db) as s:
+        s.add_run("r", record[:300])
+    doc = run_forecast(record[:300], plan, as_of=AS_OF, replications=50, seed=1, exposure_runs=1)
+    fc = tmp_path / "fc.json"
+    fc.write_text(json.dumps(doc), encoding="utf-8")
+    res = build_report(db, tmp_path / "rep", ("vi", "en"), ("png",), max_tracks=20, terrain=False, forecast=fc)
+    assert str(tmp_path / "rep" / "figures" / "vi-forecast.png") in res["files"]
+    assert (tmp_path / "rep" / "figures" / "en-forecast.png").stat().st_size > 10_000
+    assert "as of 2027-05-10, 300 flights flown" in forecast_caption(doc, "en")
+    assert "tính đến 2027-05-10 đã bay 300 chuyến" in forecast_caption(doc, "vi")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}", encoding="utf-8")
+    with pytest.raises(DataFileError, match="not a `uavsim forecast --json` document"):
+        build_report(db, tmp_path / "rep2", ("en",), ("png",), terrain=False, forecast=bad)
+    assert not (tmp_path / "rep2").exists()
