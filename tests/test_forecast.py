@@ -60,6 +60,13 @@ def test_contract_and_same_seed_same_answer(plan, record):
     assert [s["land_share"] for s in a["link_loss_sensitivity"]] == [0.0, 0.02, 0.08, 0.25]
     means = [s["final_unsafe_mean"] for s in a["link_loss_sensitivity"]]
     assert means == sorted(means)  # more landings in place, more unsafe flights (common random numbers)
+    st = a["stress"]
+    assert [x["rate_scale"] for x in st] == [1.0, 2.0, 5.0, 10.0, 20.0]
+    assert st[0]["final_unsafe_mean"] == pytest.approx(a["final_unsafe_mean"])
+    assert [x["final_unsafe_mean"] for x in st] == sorted(x["final_unsafe_mean"] for x in st)
+    ps = [x["p_meets_target"] for x in st]
+    assert ps == sorted(ps, reverse=True)
+    assert sum(c for _, c in a["final_unsafe_histogram"]) == 300
 
 
 def test_another_seed_another_answer(plan, record):

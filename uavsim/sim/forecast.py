@@ -24,6 +24,7 @@ from uavsim.sim.calibrate import apply_overlay, calibrate, posterior_campaign, s
 from uavsim.sim.dynamics import Dynamics, load_dynamics
 from uavsim.sim.engine import unit_ids
 
+STRESS_SCALES = (1.0, 2.0, 5.0, 10.0, 20.0)  # rate multipliers of the "what would stop us" stress test
 HAZARD_STREAM = 15  # second entropy word of the hazard layer's seeds (the exposure runs use the seed alone)
 
 
@@ -62,8 +63,22 @@ def drivers(draws: fl.Draws, model: fl.HazardModel, n_rep: int) -> dict[str, lis
 
 def _final(n: np.ndarray, u: np.ndarray, target: float, confidence: float) -> dict[str, Any]:
     lb = fl.lower_bounds(n, u, confidence)
+    values, counts = np.unique(np.asarray(u, np.int64), return_counts=True)
     return {"p_meets_target": float(np.mean(lb > target)), "final_lower_bound_quantiles": fl._quantiles(lb),
-            "final_unsafe_quantiles": fl._quantiles(u), "final_unsafe_mean": float(np.mean(u))}
+            "final_unsafe_quantiles": fl._quantiles(u), "final_unsafe_mean": float(np.mean(u)),
+            "final_unsafe_histogram": [[int(v), int(c)] for v, c in zip(values, counts, strict=True)]}
+
+
+def stress(exps: list[fl.Exposure], model: fl.HazardModel, table: np.ndarray, seeds: list, n_units: int, days: int,
+           n0: int, u0: int, scales: tuple[float, ...], target: float, confidence: float) -> list[dict[str, Any]]:
+    """What would stop us: p_meets_target if every rate ran ``k`` times its posterior (same random numbers)."""
+    out = []
+    for k in scales:
+        d = fl.draw_all(exps, model.scaled(k), table, seeds, n_units, len(MISSION_TYPES), days)
+        res = _final(n0 + d.flights, u0 + d.unsafe, target, confidence)
+        out.append({"rate_scale": k, "p_meets_target": res["p_meets_target"],
+                    "final_unsafe_mean": res["final_unsafe_mean"]})
+    return out
 
 
 def link_loss_sensitivity(exps: list[fl.Exposure], model: fl.HazardModel, table: np.ndarray, seeds: list,
@@ -126,6 +141,8 @@ def run_forecast(flights: list[Flight], plan: Any, as_of: date | None = None, re
     doc["drivers"] = drivers(draws, model, replications)
     doc["link_loss_sensitivity"] = link_loss_sensitivity(exps, model, table, rep_seeds, len(units), days, n0, u0,
                                                          dyn.link_loss_land_shares, c.target, c.confidence)
+    doc["stress"] = stress(exps, model, table, rep_seeds, len(units), days, n0, u0, STRESS_SCALES, c.target,
+                           c.confidence)
     doc["exposure_runs"] = k
     doc["fan"] = {"flown": fl.flown_series(flown, c.start, as_of, c.confidence, off),
                   "forecast": fl.fan_series(draws, n0, u0, as_of, c.confidence)}

@@ -128,6 +128,10 @@ class HazardModel:
                    np.array([h.shadow_per_fh for h in hazards]), np.array([dyn.shape_of(h) for h in hazards]),
                    shares, dyn.frailty_cv, dyn.common_cause_rain_factor)
 
+    def scaled(self, k: float) -> HazardModel:
+        """Every rate multiplied by ``k`` (a stress test of the posterior)."""
+        return replace(self, per_fh=self.per_fh * k, shadow_per_fh=self.shadow_per_fh * k)
+
     def with_link_land(self, land: float) -> HazardModel:
         """The same model with the radio link's land-in-place share set to ``land`` (rtl takes the rest)."""
         i = self.modes.index("radio_link")
