@@ -24,7 +24,7 @@ from uavsim.sim.calibrate import apply_overlay, calibrate, posterior_campaign, s
 from uavsim.sim.dynamics import Dynamics, load_dynamics
 from uavsim.sim.engine import unit_ids
 
-STRESS_SCALES = (1.0, 2.0, 5.0, 10.0, 20.0)  # rate multipliers of the "what would stop us" stress test
+STRESS_SCALES = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)  # rate multipliers of the "what would stop us" stress test
 HAZARD_STREAM = 15  # second entropy word of the hazard layer's seeds (the exposure runs use the seed alone)
 
 
