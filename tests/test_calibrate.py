@@ -129,7 +129,7 @@ def test_recovery_of_three_times_the_rates(exact_scenario, tmp_path):
     from uavsim.sim.campaign import plan_campaign, run_campaign
     from uavsim.store import Store
 
-    plan = plan_campaign(exact_scenario).with_hazard_scale(3.0)
+    plan = plan_campaign(exact_scenario, "synthetic").with_hazard_scale(3.0)
     db = tmp_path / "sim.db"
     n = hours = 0
     with Store(db) as s:

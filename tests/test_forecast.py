@@ -23,7 +23,7 @@ AS_OF = date(2027, 5, 10)  # 21 days left: short exposure runs
 
 @pytest.fixture(scope="module")
 def plan():
-    return plan_campaign()
+    return plan_campaign(terrain="synthetic")  # the embedded terrain, whatever mosaics the cache holds
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from uavsim.sim.weather import WeatherSeries
 
 @pytest.fixture(scope="module")
 def plan():
-    return plan_campaign()
+    return plan_campaign(terrain="synthetic")  # the embedded terrain, whatever mosaics the cache holds
 
 
 def test_campaign_file_names_every_dynamic(plan):

@@ -67,6 +67,7 @@ def simulate(scenario: Scenario | str | Path | None = None, terrain: Any = None,
     doc["hazard_scale"] = hazard_scale
     if calibration is not None:
         doc["calibration"] = str(calibration)
+    doc["dem"] = plan.terrain.summary()  # source, resolution, synthetic or not, vertical datum
     if store is not None and run is not None:
         store.add_run(run.run_id, run.flights, scenario=str(plan.scenario.root), seed=run.seed, summary=run.summary)
     if write_logs is not None and run is not None:
