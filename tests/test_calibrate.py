@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace as dataclass_replace
 from datetime import date
 
 import pytest
@@ -162,3 +163,31 @@ def test_cli_missing_store_is_one_line(tmp_path):
     out = CliRunner().invoke(cli, ["calibrate", "--db", str(tmp_path / "none.db"), "--out", str(tmp_path / "c.toml")])
     assert out.exit_code == 1 and out.output.startswith("Error:") and "no flight store" in out.output
     assert not (tmp_path / "c.toml").exists()
+
+
+def test_simulate_takes_the_overlay(camp, tmp_path):
+    flights = [_flight(i, 1.0, ("GPS_DEGRADED",) if i < 20 else ()) for i in range(200)]
+    path = write_overlay(calibrate(flights, camp.hazards, 1000.0, store="x.db", store_sha256="cd" * 32), tmp_path / "c.toml")
+    out = CliRunner().invoke(cli, ["simulate", "--no-store", "--days", "2", "--dem", "synthetic", "--calibration",
+                                   str(path), "--json"])
+    assert out.exit_code == 0, out.output
+    doc = json.loads(out.output)
+    assert doc["calibration"] == str(path) and doc["flights"] > 0
+    from uavsim.sim.campaign import plan_campaign
+
+    plan = plan_campaign(terrain="synthetic").with_calibration(path)
+    gps = next(h for h in plan.campaign.hazards if h.mode == "gps")
+    assert gps.per_fh > 10 * 3.0e-4 and plan.dynamics.rate_shape["gps"] == pytest.approx(0.3 + 20)
+
+
+def test_rates_by_aircraft_class(camp):
+    fl = [dataclass_replace(_flight(i, 1.0, ("MOTOR_FAILURE",) if i < 5 else ()), aircraft_id=f"sprayer-t40#{i % 3 + 1}")
+          for i in range(50)]
+    fl += [dataclass_replace(_flight(100 + i, 2.0), aircraft_id="medical-vtol#1") for i in range(20)]
+    doc = calibrate(fl, camp.hazards, 1000.0).to_dict()
+    by = {c["aircraft_class"]: c for c in doc["by_class"]}
+    assert set(by) == {"sprayer-t40", "medical-vtol"}
+    assert by["sprayer-t40"]["flights"] == 50 and by["medical-vtol"]["flight_hours"] == pytest.approx(40.0)
+    motor = {c: next(r for r in by[c]["rates"] if r["kind"] == "motor_esc") for c in by}
+    assert motor["sprayer-t40"]["events"] == 5 and motor["medical-vtol"]["events"] == 0
+    assert motor["sprayer-t40"]["posterior_mean_per_fh"] > motor["medical-vtol"]["posterior_mean_per_fh"]

@@ -40,6 +40,9 @@ def calibrate(db: str, scenario: str, source: str, since: datetime | None, prior
     for r in cal.rates:
         click.echo(f"{r.kind:<12} {r.events:>6} {1000 * r.prior_per_fh:>15.3f} {1000 * r.posterior_mean_per_fh:>10.3f} "
                    f"{1000 * r.lo:>8.3f}-{1000 * r.hi:<9.3f}")
+    for cls, (n, hours, fits) in sorted(cal.by_class.items()):
+        ev = ", ".join(f"{r.kind} {r.events}" for r in fits if r.events) or "no failures"
+        click.echo(f"  {cls}: {n} flights, {hours:.1f} h: {ev}")
     if cal.unmapped:
         click.echo("events with no hazard (outcomes, rule breaches): " +
                    ", ".join(f"{k} {v}" for k, v in sorted(cal.unmapped.items())))

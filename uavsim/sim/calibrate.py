@@ -14,7 +14,7 @@ exposure is each flight's time at risk: up to its first failure (then it is in i
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -86,12 +86,26 @@ class Calibration:
     store: str
     store_sha256: str
     unmapped: dict[str, int]
+    by_class: dict[str, tuple[int, float, tuple[RateFit, ...]]] = field(default_factory=dict)  # class -> (n, h, fits)
 
     def to_dict(self) -> dict[str, Any]:
+        by_class = [{"aircraft_class": c, "flights": n, "flight_hours": h, "rates": [r.to_dict() for r in fits]}
+                    for c, (n, h, fits) in sorted(self.by_class.items())]
         return {"flights": self.flights, "flight_hours": self.flight_hours, "rates": [r.to_dict() for r in self.rates],
+                "by_class": by_class,
                 "prior_weight_fh": self.prior_weight_fh, "source": self.source, "since": self.since,
                 "store": self.store, "store_sha256": self.store_sha256, "interval": INTERVAL,
                 "unmapped_events": dict(sorted(self.unmapped.items()))}
+
+
+def aircraft_class(f: Flight) -> str:
+    """A flight's aircraft class: ``extra["aircraft_class"]`` (set by the importer from the flight's context),
+    else the simulator's "<class>#<k>" airframe id, else "unknown"."""
+    c = f.extra.get("aircraft_class")
+    if c:
+        return str(c)
+    a = f.aircraft_id or ""
+    return a.split("#", 1)[0] if "#" in a else "unknown"
 
 
 def flight_hazards(f: Flight) -> set[str]:
@@ -170,8 +184,13 @@ def calibrate(flights: list[Flight], hazards: tuple[Any, ...], prior_weight_fh: 
     fl = select_since(flights, since)
     fits, unmapped = fit_rates(fl, hazards, prior_weight_fh, dynamics)
     hours = sum(max(f.duration_s or 0.0, 0.0) for f in fl) / SECONDS_PER_HOUR
+    groups: dict[str, list[Flight]] = {}
+    for f in fl:
+        groups.setdefault(aircraft_class(f), []).append(f)
+    by_class = {c: (len(g), sum(max(f.duration_s or 0.0, 0.0) for f in g) / SECONDS_PER_HOUR,
+                    fit_rates(g, hazards, prior_weight_fh, dynamics)[0]) for c, g in groups.items()}
     return Calibration(len(fl), hours, fits, prior_weight_fh, source, since.isoformat() if since else None, store,
-                       store_sha256, unmapped)
+                       store_sha256, unmapped, by_class)
 
 
 # -- the overlay file --------------------------------------------------------------------------------------
