@@ -174,3 +174,14 @@ def test_report_gains_the_forecast_section(tmp_path, plan, record):
     with pytest.raises(DataFileError, match="not a `uavsim forecast --json` document"):
         build_report(db, tmp_path / "rep2", ("en",), ("png",), terrain=False, forecast=bad)
     assert not (tmp_path / "rep2").exists()
+
+
+def test_a_record_before_the_campaign_informs_the_rates_only(plan, record):
+    trials = [dataclasses.replace(f, start_utc="2025-07-01" + f.start_utc[10:]) for f in record[:200]]
+    trials = _worse(trials, 6)
+    d = run_forecast(trials, plan, replications=50, seed=1, exposure_runs=1)
+    assert d["as_of"] == "2026-06-22" and d["remaining_days"] == plan.campaign.days
+    assert d["flown"] == {"flights": 0, "unsafe": 0, "lower_bound": 0.0}
+    assert d["flights_before_campaign"] == 200
+    link = {r["kind"]: r for r in d["rates"]["rates"]}["radio_link"]
+    assert link["events"] >= 6 and link["posterior_mean_per_fh"] > link["prior_per_fh"]

@@ -1,7 +1,8 @@
 """``forecast``: with what has been flown so far, how will the campaign end, and what would stop it (issue 15)?
 
-The flights recorded up to ``as_of`` (default: the last recorded local date) are fact. The hazard rates are
-the posterior of those flights (``uavsim.sim.calibrate``; or a calibration overlay). The remaining days are
+The campaign's flights recorded up to ``as_of`` (default: the last recorded local date, or the eve of the
+campaign when the record ends before it) are fact. The hazard rates are the posterior of every dated flight up
+to ``as_of`` (trial flights before the campaign included) (``uavsim.sim.calibrate``; or a calibration overlay). The remaining days are
 simulated in two layers (``uavsim.sim.forecast_layers``): engine runs for the exposure, then one hazard world
 per replication drawn from the posterior. Both parts are combined to the campaign's end with
 ``uavsim.safety.stats``. The same seed gives the same answer, whatever the number of workers.
@@ -104,14 +105,16 @@ def run_forecast(flights: list[Flight], plan: Any, as_of: date | None = None, re
     if replications < 1:
         raise InputError(f"replications must be at least 1, got {replications}")
     off = c.utc_offset_s / 3600.0 if utc_offset_h is None else utc_offset_h
-    as_of = as_of or last_flight_date(flights, off)
+    # a record that ends before the campaign (trial flights) informs the rates; the campaign itself is all ahead
+    as_of = as_of or max(last_flight_date(flights, off), c.start - timedelta(days=1))
     if as_of < c.start - timedelta(days=1):
         raise InputError(f"--as-of {as_of} is before the campaign starts ({c.start})")
     dyn = dynamics or plan.dynamics or load_dynamics(c.path)
     seed = c.seed if seed is None else int(seed)
-    flown = select_since(flights, None, as_of, off)
+    evidence = select_since(flights, None, as_of, off)  # the rates learn from every dated flight up to as_of
+    flown = select_since(evidence, c.start, None, off)  # the campaign's own count starts with the campaign
     n0, u0 = len(flown), sum(f.outcome == "unsafe" for f in flown)
-    camp, dyn_post, origin = rates_for(flown, c, dyn, calibration)
+    camp, dyn_post, origin = rates_for(evidence, c, dyn, calibration)
     rem = fl.remaining_campaign(camp, as_of)
     days = 0 if rem is None else rem.days
     rep_seeds = np.random.SeedSequence([seed, HAZARD_STREAM]).spawn(replications)  # exposures use seed itself
@@ -119,7 +122,8 @@ def run_forecast(flights: list[Flight], plan: Any, as_of: date | None = None, re
         "as_of": as_of.isoformat(), "campaign_end": c.end.isoformat(),
         "flown": {"flights": n0, "unsafe": u0, "lower_bound": stats.clopper_pearson_lower(n0 - u0, n0, c.confidence)},
         "remaining_days": days, "replications": replications, "seed": seed, "target": c.target,
-        "confidence": c.confidence, "rates": origin,
+        "confidence": c.confidence, "rates": origin, "flights_before_campaign": len(evidence) - n0,
+        "undated_flights_ignored": sum(stats.local_date(f.start_utc, off) is None for f in flights),
     }
     if days == 0:
         u, n = np.full(replications, u0), np.full(replications, n0)
