@@ -250,7 +250,7 @@ def test_the_same_flight_in_two_logs_is_marked_not_counted_twice(tmp_path):
     assert all(f["extra"]["same_flight_gap_m"] == 0.0 for f in second)
     # Aircraft 2 of two_vehicles.tlog flies at the same time 5 km away: not the same flight. (Its aircraft 1
     # flies the fixture's very track at the very time, so that one matches, as it should.)
-    assert unrelated[1]["aircraft_id"] == "mavlink-2/1"
+    assert unrelated[1]["aircraft_id"] == "mavlink-2/1-ARDUPILOTMEGA-QUADROTOR"
     assert "same_flight_as" not in unrelated[1]["extra"]
     assert doc["files"][1]["corruption"]["same_flights"] == [[s["id"], f["id"]] for s, f in zip(second, first, strict=True)]
 

@@ -136,11 +136,21 @@ def test_ulog_matches_pyulog():
     assert raw.corruption["file_corruption"] is False
 
 
+def _df_fmt_of_fmt() -> bytes:
+    """A DataFlash FMT message describing FMT itself, as every .bin begins."""
+    import struct
+
+    return b"\xa3\x95\x80" + struct.pack("<BB4s16s64s", 0x80, 89, b"FMT", b"BBnNZ", b"Type,Length,Name,Format,Columns")
+
+
 @pytest.mark.parametrize(("head", "kind"), [
     (b"ULog\x01\x12\x35\x01" + b"\x00" * 8, "ulog"),
-    (b"\xa3\x95\x80" + b"\x00" * 20, "dataflash-bin"),
+    (_df_fmt_of_fmt() * 4, "dataflash-bin"),
     (b"\nArduCopter\nFMT, 128, 89, FMT, BBnNZ, Type,Length,Name,Format\n", "dataflash-text"),
-    (int(1.7e15).to_bytes(8, "big") + b"\xfe\x09" + b"\x00" * 20, "tlog"),
+    ((DATA / "vehicle_gcs_camera.tlog").read_bytes()[:4000], "tlog"),
+    # A ground station's log that starts with something else: records are found by scanning, not at byte 0.
+    (b"Mission Planner 1.3 session log\n" * 40 + (DATA / "vehicle_gcs_camera.tlog").read_bytes()[:4000], "tlog"),
+    (b"\x00" * 5000 + _df_fmt_of_fmt() * 4, "dataflash-bin"),
 ])
 def test_sniff_by_content_not_extension(tmp_path, head, kind):
     p = tmp_path / "whatever.bin"
@@ -178,11 +188,11 @@ def test_truncated_text_log_keeps_what_was_read(tmp_path):
                                  "pyflightcoach-flightdata/center_0003.bin", "ardupilot-pymavlink/test.BIN"])
 def test_vectorised_binary_decoding_equals_pymavlink_message_by_message(rel):
     """uavsim decodes whole message types at once; pymavlink's per-message parser is the slow twin."""
-    from uavsim.logs.dataflash import TYPES, _Binary
-    from uavsim.logs.dfbin import binary_tables
+    from uavsim.logs.dataflash import TYPES
+    from uavsim.logs.dfbin import BinaryLog, binary_tables
 
     path = str(_shared(rel))
-    reader = _Binary(path)
+    reader = BinaryLog(path)  # uavsim's own framing; pymavlink's parser is the reference
     tables, cut = binary_tables(reader, TYPES)
     assert cut == 0
     mlog = mavutil.mavlink_connection(path)
@@ -241,7 +251,7 @@ def test_damage_is_counted_in_the_file_summary_and_each_flight():
 
     flights, summary = analyse(read_log(DATA / "vehicle_gcs_camera.tlog"), "0" * 64)
     assert summary["crc_errors"] == 1 and summary["unindexed_bytes"] == 7
-    assert all(f.extra["file_damage"] == {"crc_errors": 1, "unindexed_bytes": 7} for f in flights)
+    assert all(f.extra["file_damage"] == {"crc_errors": 1, "unindexed_bytes": 7, "bad_records": 1} for f in flights)
 
 
 @needs_logs
@@ -280,8 +290,8 @@ def test_a_tlog_with_two_aircraft_gives_the_flights_of_both():
     from uavsim.logs import analyse
 
     flights, summary = analyse(read_log(DATA / "two_vehicles.tlog"), "ab" * 32)
-    assert [(f.id, f.aircraft_id) for f in flights] == [("abababababababab-0", "mavlink-1/1"),
-                                                       ("abababababababab-1", "mavlink-2/1")]
+    assert [(f.id, f.aircraft_id) for f in flights] == [("abababababababab-0", "mavlink-1/1-ARDUPILOTMEGA-QUADROTOR"),
+                                                       ("abababababababab-1", "mavlink-2/1-ARDUPILOTMEGA-QUADROTOR")]
     assert [f.duration_s for f in flights] == [pytest.approx(25.0), pytest.approx(25.0)]
     assert flights[1].start_utc.startswith("2025-06-15T15:06:59.8")
     assert summary["other_sources_ignored"] == 50  # the ground station's own heartbeats

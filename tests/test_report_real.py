@@ -25,7 +25,10 @@ def real_store(tmp_path_factory):
     if LazyGroup._load("ingest") is None:
         pytest.skip("`uavsim ingest` is not built yet")
     db = tmp_path_factory.mktemp("real") / "real.db"
-    res = CliRunner().invoke(cli, ["ingest", *[str(DATA / f) for f in FILES], "--db", str(db), "--json"])
+    # --no-terrain: these logs were flown far from the Dien Bien scenario, whose headline would leave them out
+    # (issue 11); the report is tested on them as flights of their own.
+    res = CliRunner().invoke(cli, ["ingest", *[str(DATA / f) for f in FILES], "--db", str(db), "--no-terrain",
+                                   "--json"])
     assert res.exit_code == 0, res.output
     return db, json.loads(res.stdout)
 

@@ -21,6 +21,11 @@ MISSION_TYPES = (
 SEVERITIES = ("none", "observation", "incident", "serious_incident", "accident")
 OUTCOMES = ("safe", "unsafe")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
+# A record is a flight (airborne) or a ground run (armed, never airborne: bench, run-up, handling). Ground runs
+# never count in a safety rate; they are kept with their events (issue 11).
+RECORD_KINDS = ("flight", "ground_run")
+# Checks without which a verdict cannot be trusted: a flight missing one is "unverified", never silently safe.
+VERIFYING_CHECKS = ("position", "terrain", "area")
 
 EVENT_KINDS = (
     "CRASH", "FAILSAFE_BATTERY", "FAILSAFE_RADIO", "FAILSAFE_GCS", "FAILSAFE_EKF", "FAILSAFE_GPS",
@@ -29,6 +34,9 @@ EVENT_KINDS = (
     "MOTOR_FAILURE", "LINK_LOSS", "PAYLOAD_DROP", "EMERGENCY_LANDING", "MISSION_ABORTED", "BATTERY_LOW",
     "ATTITUDE_ERROR", "ACCEL_CLIPPING", "SENSOR_ERROR", "BIRD_STRIKE", "WEATHER",
     "FAILSAFE_OTHER", "SYSTEM_ERROR",
+    "END_NOT_RECORDED",  # issue 11: the log stops while armed with nothing showing the aircraft airborne
+    # issue 11, corroborated detectors (uavsim.logs.detectors)
+    "HARD_LANDING", "LOSS_OF_CONTROL", "MOTOR_SATURATION", "MOTOR_IMBALANCE", "BATTERY_TELEMETRY_INVALID",
 )
 
 
@@ -64,6 +72,9 @@ class Event:
     def from_dict(cls, d: dict[str, Any]) -> Event:
         return cls(**{k: d.get(k) for k in cls.__dataclass_fields__ if k in d})
 
+
+# A flight's identity fields besides aircraft_id (DESIGN.md keys are kept; these are added).
+IDENTITY_FIELDS = ("vehicle_type", "frame", "firmware", "hardware", "aircraft_id", "aircraft_id_source")
 
 TELEMETRY_FIELDS = ("t_s", "lat", "lon", "alt_msl_m", "rel_alt_m", "ground_speed_mps", "battery_pct", "mode")
 
@@ -127,8 +138,34 @@ class Flight:
     events: list[Event] = field(default_factory=list)
     telemetry: Telemetry | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # Identity of a log flight (uavsim.logs.identity); the store keeps them in extra["identity"].
+    vehicle_type: str | None = None
+    frame: str | None = None
+    firmware: str | None = None
+    hardware: str | None = None
+    aircraft_id_source: str | None = None
+    # Flight or ground run, take-off and landing (seconds from start_utc / the record's t=0) with how they were
+    # decided, the record's window in the log's own clock, and the checks that could not run (issue 11).
+    kind: str = "flight"
+    takeoff_s: float | None = None
+    landing_s: float | None = None  # None when never airborne or when the record ends in the air
+    airborne_evidence: dict[str, str] = field(default_factory=dict)
+    log_t0_s: float | None = None
+    log_t1_s: float | None = None
+    log_clock: str | None = None  # boot | gps_time_of_week | estimated_att_10hz | sim
+    checks_not_run: list[str] = field(default_factory=list)
+
+    @property
+    def unverified(self) -> bool:
+        """A flight whose position, terrain or area check could not run: its verdict is not a proof of safety."""
+        return self.kind == "flight" and any(c in VERIFYING_CHECKS for c in self.checks_not_run)
 
     def __post_init__(self) -> None:
+        for k, v in (self.extra.get("identity") or {}).items():
+            if k in IDENTITY_FIELDS and getattr(self, k) is None:
+                setattr(self, k, v)
+        if self.kind not in RECORD_KINDS:
+            raise ValueError(f"flight {self.id}: kind {self.kind!r} not in {RECORD_KINDS}")
         if self.source not in SOURCES:
             raise InputError(f"flight {self.id}: source {self.source!r} not in {SOURCES}")
         if self.mission_type not in MISSION_TYPES:
@@ -159,6 +196,11 @@ class Flight:
             "events": [e.to_dict() for e in self.events],
             "extra": {k: _jsonable(v) for k, v in self.extra.items()},
         }
+        d.update({k: getattr(self, k) for k in IDENTITY_FIELDS if k != "aircraft_id"})
+        d.update(kind=self.kind, takeoff_s=_jsonable(self.takeoff_s), landing_s=_jsonable(self.landing_s),
+                 airborne_evidence=dict(self.airborne_evidence), log_t0_s=_jsonable(self.log_t0_s),
+                 log_t1_s=_jsonable(self.log_t1_s), log_clock=self.log_clock,
+                 checks_not_run=list(self.checks_not_run), unverified=self.unverified)
         if telemetry and self.telemetry is not None:
             d["telemetry"] = {k: [_jsonable(x) for x in v.tolist()] for k, v in self.telemetry.to_arrays().items()}
             d["telemetry"]["mode_names"] = list(self.telemetry.mode_names)

@@ -8,11 +8,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import sqlite3
+import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,17 +26,21 @@ import numpy as np
 from uavsim.errors import StoreError
 from uavsim.records import TELEMETRY_FIELDS, Event, Flight, Telemetry
 
-SCHEMA_VERSION = 2
+BUSY_TIMEOUT_S = 60.0  # how long a writer waits for another one's transaction before giving up
 
 _FLIGHT_COLUMNS = (
     "id", "source", "source_ref", "mission_type", "site", "aircraft_id", "start_utc", "duration_s",
     "distance_m", "max_agl_m", "min_terrain_clearance_m", "energy_used_wh", "battery_end_pct", "outcome",
-    "severity",
+    "severity", "kind", "takeoff_s", "landing_s", "log_t0_s", "log_t1_s", "log_clock",
 )
+_JSON_FLIGHT_COLUMNS = ("airborne_evidence", "checks_not_run")  # stored as JSON text (schema 2)
 _EVENT_COLUMNS = ("kind", "severity", "t_s", "lat", "lon", "alt", "value", "threshold", "detail", "evidence", "level")
 
-# Each migration brings the schema from version i to i+1; index 0 creates version 1.
-_MIGRATIONS: tuple[str, ...] = (
+# Migration steps, applied once each, in this order. A step is SQL (statements separated by ';') or a function
+# of the connection, bare (named by its place: "v1", "v2", ...) or as ("name", step). A store records the names
+# it has, so steps that branches add side by side merge by appending, named; never edit a step that has shipped.
+_Step = str | Callable[[sqlite3.Connection], None]
+_MIGRATIONS: tuple[_Step | tuple[str, _Step], ...] = (
     """
     CREATE TABLE files (
         sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('imported', 'rejected')),
@@ -83,7 +90,80 @@ _MIGRATIONS: tuple[str, ...] = (
         flight_id TEXT PRIMARY KEY REFERENCES flights(id) ON DELETE CASCADE, data BLOB NOT NULL, messages TEXT NOT NULL
     );
     """,
+    # -- flights and ground runs apart, take-off/landing with evidence, the log window, checks not run (issue 11).
+    # Rows from before are flights whose airborne state was never decided: kind 'flight', fields unknown.
+    ("flight-kinds", """
+    ALTER TABLE flights ADD COLUMN kind TEXT NOT NULL DEFAULT 'flight' CHECK (kind IN ('flight', 'ground_run'));
+    ALTER TABLE flights ADD COLUMN takeoff_s REAL;
+    ALTER TABLE flights ADD COLUMN landing_s REAL;
+    ALTER TABLE flights ADD COLUMN log_t0_s REAL;
+    ALTER TABLE flights ADD COLUMN log_t1_s REAL;
+    ALTER TABLE flights ADD COLUMN log_clock TEXT;
+    ALTER TABLE flights ADD COLUMN airborne_evidence TEXT;
+    ALTER TABLE flights ADD COLUMN checks_not_run TEXT;
+    CREATE INDEX flights_kind ON flights(kind);
+    """),
 )
+SCHEMA_VERSION = len(_MIGRATIONS)  # steps a current store has
+
+
+def _steps() -> list[tuple[str, str | Callable[[sqlite3.Connection], None]]]:
+    """(name, step) of every migration step; a step given bare is named by its place, "v1", "v2", ..."""
+    return [m if isinstance(m, tuple) else (f"v{i + 1}", m) for i, m in enumerate(_MIGRATIONS)]
+
+
+def _step_names() -> list[str]:
+    return [name for name, _ in _steps()]
+
+
+def _apply(conn: sqlite3.Connection, step: str | Callable[[sqlite3.Connection], None]) -> None:
+    """One migration step: SQL statements separated by ';', or a function of the connection (data moves)."""
+    if callable(step):
+        step(conn)
+        return
+    for stmt in step.split(";"):
+        if stmt.strip():
+            conn.execute(stmt)
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. The switch needs the file to itself and SQLite answers 'locked' at once, without its
+    busy handler, while another process does the same or creates the schema: so wait here, up to the timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def _write_problem(path: Path) -> str | None:
+    """Why this store cannot be written (None when it can): SQLite needs the file and, for its WAL and
+    lock files, the folder writable."""
+    folder = path.parent.resolve() if str(path.parent) else Path.cwd()
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is read-only"
+    if not folder.is_dir():
+        return f"no folder {folder}"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder {folder} is read-only"
+    return None
+
+
+def _describe(exc: sqlite3.DatabaseError) -> str:
+    """A one-line cause that does not call a read-only or busy store 'not a uavsim store'."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return f"cannot write to this store ({text})"
+    if "locked" in text or "busy" in text:
+        return f"the store stayed locked by another process for {BUSY_TIMEOUT_S:.0f} s ({text})"
+    if "unable to open" in text:
+        return f"cannot open this store ({text})"
+    return f"not a uavsim store ({text})"
 
 
 def _now() -> str:
@@ -107,26 +187,61 @@ def _unpack_telemetry(blob: bytes, mode_names: str) -> Telemetry:
 
 
 class Store:
-    """A flight store in one SQLite file. Use as a context manager, or call :meth:`close`."""
+    """A flight store in one SQLite file. Use as a context manager, or call :meth:`close`.
 
-    def __init__(self, path: str | Path = "uavsim.db") -> None:
+    ``read_only=None`` opens for writing when the file allows it and read-only otherwise (readers);
+    ``read_only=False`` (writers: ingest, simulate) fails at once, with one clear line, when the store cannot
+    be written, before any work is done. Any number of readers and writers may share one store: WAL, a
+    busy timeout, and schema creation/migration in one exclusive transaction.
+    """
+
+    def __init__(self, path: str | Path = "uavsim.db", read_only: bool | None = False) -> None:
         self.path = Path(path)
-        if self.path.is_dir():
-            raise StoreError(f"{self.path}: is a directory, not a store file")
         try:
-            self.conn = sqlite3.connect(str(self.path), timeout=60.0, isolation_level=None)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")
+            if self.path.is_dir():
+                raise StoreError(f"{self.path}: is a directory, not a store file")
+            problem = _write_problem(self.path)
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot open this store ({exc.strerror or exc})") from exc
+        if problem and read_only is False:
+            raise StoreError(f"{self.path}: cannot write to this store ({problem})")
+        self.read_only = bool(read_only) or problem is not None
+        try:
+            self.conn = self._connect()
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a uavsim store ({exc})") from exc
+            with contextlib.suppress(Exception):
+                self.conn.close()
+            raise StoreError(f"{self.path}: {_describe(exc)}") from exc
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.read_only:
+            # A read-only WAL store needs its -shm file; where it cannot be made, read the file as immutable.
+            shm_ok = Path(f"{self.path}-shm").exists() or os.access(self.path.parent.resolve(), os.W_OK)
+            flag = "mode=ro" if shm_ok else "immutable=1"
+            uri = f"{self.path.resolve().as_uri()}?{flag}"
+            conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        else:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            _wal(conn)  # readers never block the writer, nor it them
+            # WAL with NORMAL sync: a killed process never loses or tears a committed file; a power cut may
+            # lose the last few commits (never half of one), which the next import of the same folder redoes.
+            conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
 
     @classmethod
     def existing(cls, path: str | Path) -> Store:
-        """Open a store that must already exist: reading never creates an empty store file."""
-        if not Path(path).is_file():
+        """Open a store that must already exist, for reading (read-only when it cannot be written); reading
+        never creates an empty store file."""
+        try:
+            found = Path(path).is_file()
+        except OSError as exc:  # a folder on the way that this user may not enter
+            raise StoreError(f"{path}: cannot open this store ({exc.strerror or exc})") from exc
+        if not found:
             raise StoreError(f"{path}: no flight store here (fill one with `uavsim simulate` or `uavsim ingest`)")
-        return cls(path)
+        return cls(path, read_only=None)
 
     def __enter__(self) -> Store:
         return self
@@ -138,23 +253,53 @@ class Store:
         self.conn.close()
 
     # -- schema -----------------------------------------------------------------------------------------
-    def _migrate(self) -> None:
-        self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = self.conn.execute("SELECT version FROM schema_version").fetchone()
-        version = row[0] if row else 0
-        if version > SCHEMA_VERSION:
+    def _applied(self) -> list[str]:
+        """Names of the migration steps this store has. Stores from before named steps record only a version
+        number: their steps are the first ``version`` of the list."""
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_migrations" in tables:
+            return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY rowid")]
+        row = self.conn.execute("SELECT version FROM schema_version").fetchone() if "schema_version" in tables else None
+        version = int(row[0]) if row else 0
+        names = _step_names()
+        if version > len(names):
             raise StoreError(f"{self.path}: schema version {version} is newer than this uavsim ({SCHEMA_VERSION})")
-        for v in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                for stmt in _MIGRATIONS[v].split(";"):
-                    if stmt.strip():
-                        self.conn.execute(stmt)
-                self.conn.execute("DELETE FROM schema_version")
-                self.conn.execute("INSERT INTO schema_version VALUES (?)", (v + 1,))
+        return names[:version]
+
+    def _migrate(self) -> None:
+        """Apply every migration step the store lacks, by name, in list order. All run in one exclusive
+        transaction that re-reads what is applied once it holds the lock, so two processes creating or
+        upgrading one store never race."""
+        applied = self._applied()
+        newer = sorted(set(applied) - set(_step_names()))
+        if newer:
+            raise StoreError(f"{self.path}: made by a newer uavsim (schema steps {', '.join(newer)} unknown here)")
+        if len(applied) == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            what = "not a uavsim store" if not applied else "its schema needs an upgrade"
+            raise StoreError(f"{self.path}: {what}, and this store cannot be written to upgrade it")
+        self.conn.execute("BEGIN EXCLUSIVE")
+        try:
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            applied = self._applied()  # another process may have done it while this one waited
+            self.conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_utc TEXT NOT NULL)")
+            self.conn.executemany("INSERT OR IGNORE INTO schema_migrations VALUES (?, ?)", [(n, _now()) for n in applied])
+            for name, step in _steps():
+                if name not in applied:
+                    _apply(self.conn, step)
+                    self.conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, _now()))
+            self.conn.execute("DELETE FROM schema_version")
+            self.conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
 
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("SELECT version FROM schema_version").fetchone()[0])
+        """How many migration steps the store has (SCHEMA_VERSION when current)."""
+        return len(self._applied())
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -173,17 +318,23 @@ class Store:
         row = self.conn.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
         return row[0] if row else None
 
-    def add_file(self, sha256: str, path: str, flights: list[Flight], corruption: dict[str, Any] | None = None) -> str:
-        """Import one file's flights in one transaction. Returns 'imported' or 'duplicate'."""
+    def add_file(self, sha256: str, path: str, flights: list[Flight], corruption: dict[str, Any] | None = None,
+                 before_insert: Callable[[Store], None] | None = None) -> str:
+        """Import one file's flights in one transaction. Returns 'imported' or 'duplicate'.
+
+        ``before_insert(store)`` runs inside that transaction, holding the write lock, once the file is known
+        to be new (same-flight matching): what it reads cannot change before the flights are written."""
         with self.transaction() as c:
             row = c.execute("SELECT status FROM files WHERE sha256 = ?", (sha256,)).fetchone()
             if row and row[0] == "imported":
                 return "duplicate"
+            if before_insert is not None:
+                before_insert(self)
             c.execute("DELETE FROM files WHERE sha256 = ?", (sha256,))  # an earlier rejection is retried
             c.execute(
                 "INSERT INTO files (sha256, path, status, error, n_flights, corruption, imported_utc) "
                 "VALUES (?, ?, 'imported', NULL, ?, ?, ?)",
-                (sha256, path, len(flights), json.dumps(corruption or {}), _now()),
+                (sha256, path, len(flights), json.dumps(corruption or {}), _now()),  # records: flights + ground runs
             )
             for f in flights:
                 self._insert_flight(c, f, file_sha256=sha256, run_id=None)
@@ -220,9 +371,10 @@ class Store:
     def _insert_flight(self, c: sqlite3.Connection, f: Flight, file_sha256: str | None, run_id: str | None) -> None:
         d = f.to_dict()
         c.execute(
-            f"INSERT INTO flights ({', '.join(_FLIGHT_COLUMNS)}, file_sha256, run_id, extra) "
-            f"VALUES ({', '.join('?' * (len(_FLIGHT_COLUMNS) + 3))})",
-            [d[k] for k in _FLIGHT_COLUMNS] + [file_sha256, run_id, json.dumps(d["extra"])],
+            f"INSERT INTO flights ({', '.join(_FLIGHT_COLUMNS + _JSON_FLIGHT_COLUMNS)}, file_sha256, run_id, extra) "
+            f"VALUES ({', '.join('?' * (len(_FLIGHT_COLUMNS) + len(_JSON_FLIGHT_COLUMNS) + 3))})",
+            [d[k] for k in _FLIGHT_COLUMNS] + [json.dumps(d[k]) for k in _JSON_FLIGHT_COLUMNS]
+            + [file_sha256, run_id, json.dumps(d["extra"])],
         )
         c.executemany(
             f"INSERT INTO events (flight_id, seq, {', '.join(_EVENT_COLUMNS)}) "
@@ -244,10 +396,12 @@ class Store:
             c.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?)", (flight_id, reviewer, _now(), severity, outcome, reason))
 
     # -- reading ------------------------------------------------------------------------------------------
-    def count(self, source: str | None = None) -> int:
+    def count(self, source: str | None = None, kind: str = "flight") -> int:
+        """Records of ``kind`` (flights unless told; ground runs never count as flights)."""
         if source is None:
-            return int(self.conn.execute("SELECT COUNT(*) FROM flights").fetchone()[0])
-        return int(self.conn.execute("SELECT COUNT(*) FROM flights WHERE source = ?", (source,)).fetchone()[0])
+            return int(self.conn.execute("SELECT COUNT(*) FROM flights WHERE kind = ?", (kind,)).fetchone()[0])
+        return int(self.conn.execute("SELECT COUNT(*) FROM flights WHERE source = ? AND kind = ?",
+                                     (source, kind)).fetchone()[0])
 
     def files(self) -> list[dict[str, Any]]:
         cur = self.conn.execute("SELECT sha256, path, status, error, n_flights, corruption, imported_utc FROM files ORDER BY path")
@@ -255,15 +409,16 @@ class Store:
         return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     def flights(self, source: str | None = None, with_telemetry: bool = False, reviewed: bool = True,
-                run_id: str | None = None, file_sha256: str | None = None) -> list[Flight]:
+                run_id: str | None = None, file_sha256: str | None = None, kind: str | None = "flight") -> list[Flight]:
         """Flights in a stable order (start time, then id). With ``reviewed``, a review overrides the verdict
-        in ``severity``/``outcome`` and the automatic one is kept in ``extra['automatic']``."""
+        in ``severity``/``outcome`` and the automatic one is kept in ``extra['automatic']``.
+        ``kind`` = "ground_run" gives the ground runs instead, None both."""
         where, args = [], []
-        for col, val in (("source", source), ("run_id", run_id), ("file_sha256", file_sha256)):
+        for col, val in (("source", source), ("run_id", run_id), ("file_sha256", file_sha256), ("kind", kind)):
             if val is not None:
                 where.append(f"{col} = ?")
                 args.append(val)
-        sql = f"SELECT {', '.join(_FLIGHT_COLUMNS)}, extra FROM flights"
+        sql = f"SELECT {', '.join(_FLIGHT_COLUMNS + _JSON_FLIGHT_COLUMNS)}, extra FROM flights"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY start_utc IS NULL, start_utc, id"
@@ -277,7 +432,9 @@ class Store:
                 reviews[r[0]] = r[1:]
         out = []
         for r in rows:
-            d = dict(zip(_FLIGHT_COLUMNS, r[:-1], strict=True))
+            n = len(_FLIGHT_COLUMNS)
+            d = dict(zip(_FLIGHT_COLUMNS, r[:n], strict=True))
+            d.update({k: json.loads(v) for k, v in zip(_JSON_FLIGHT_COLUMNS, r[n:-1], strict=True) if v})
             extra = json.loads(r[-1]) if r[-1] else {}
             f = Flight(**d, events=events.get(d["id"], []), extra=extra)
             if f.id in reviews:

@@ -11,15 +11,18 @@ from uavsim.cli.options import db_option, json_option
 @click.command()
 @db_option
 @click.option("--source", type=click.Choice(["sim", "log"]), default=None, help="Only flights of this source.")
+@click.option("--ground-runs", "ground_runs", is_flag=True,
+              help="List the ground runs (armed, never airborne: bench, run-up, handling) instead of the flights.")
 @json_option
-def flights(db: str, source: str | None, as_json: bool) -> None:
-    """Flights with their verdict, in start-time order."""
+def flights(db: str, source: str | None, ground_runs: bool, as_json: bool) -> None:
+    """Flights with their verdict, in start-time order (or, with --ground-runs, the ground runs)."""
     from uavsim.store import Store
 
+    kind = "ground_run" if ground_runs else "flight"
     with Store.existing(db) as store:
-        rows = store.flights(source=source)
+        rows = store.flights(source=source, kind=kind)
     if as_json:
-        echo_json({"flights": [f.to_dict() for f in rows]})
+        echo_json({"ground_runs" if ground_runs else "flights": [f.to_dict() for f in rows]})
         return
     w = max([20, *(len(f.id) for f in rows)])  # ids are never cut: they are what a review names
     click.echo(f"{'id':<{w}} {'start (UTC)':<23} {'min':>6} {'km':>6} {'severity':<16} {'outcome':<7} "
@@ -30,8 +33,14 @@ def flights(db: str, source: str | None, as_json: bool) -> None:
         click.echo(f"{f.id:<{w}} {(f.start_utc or '-')[:23]:<23} {f.duration_s / 60:>6.1f} "
                    f"{f.distance_m / 1000:>6.2f} {f.severity:<16} {f.outcome:<7} {len(f.events):>6}  "
                    f"{worst.kind + ': ' + worst.detail[:60] if worst else ''}{same}")
+    if ground_runs:
+        occ = sum(bool(f.extra.get("ground_occurrence")) for f in rows)
+        click.echo(f"{len(rows)} ground runs (never airborne, never counted in a rate), {occ} with a ground occurrence")
+        return
     twice = sum(bool(f.extra.get("same_flight_as")) for f in rows)
+    unverified = sum(f.unverified for f in rows)
     note = f"; {twice} of them: a second log of a flight already in the store" if twice else ""
+    note += f"; {unverified} unverified (checks not run)" if unverified else ""
     click.echo(f"{len(rows)} flights, {sum(f.outcome == 'unsafe' for f in rows)} unsafe{note}")
 
 

@@ -25,9 +25,16 @@ from uavsim.cli.options import (
 @click.option("--no-terrain", is_flag=True, help="Skip terrain and zone checks.")
 @rules_option
 @workers_option
+@click.option("--max-file-memory", "memory_mib", type=click.FloatRange(min=16), default=None,
+              help="MiB of memory reading one file may take; past it that file is rejected "
+                   "(default: the rules' ingest_file_memory_mib).")
+@click.option("--max-file-seconds", "seconds", type=click.FloatRange(min=1), default=None,
+              help="Seconds reading one file may take; past it that file is rejected "
+                   "(default: the rules' ingest_file_seconds).")
 @json_option
 def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | None, no_terrain: bool,
-           rules_path: Path | None, workers: int, as_json: bool) -> None:
+           rules_path: Path | None, workers: int, memory_mib: float | None, seconds: float | None,
+           as_json: bool) -> None:
     """Import .tlog, .bin/.BIN, .log and .ulg flight logs (folders are searched recursively).
 
     Each file is one transaction; a file already imported is a duplicate and changes nothing. Exits 1
@@ -50,11 +57,11 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
         if bar is not None:
             bar.update(1)
 
-    with Store(db) as store:
+    with Store(db) as store:  # a store that cannot be written fails here, before any file is read
         results = api(paths, store, dem=str(dem) if dem else None,
                       scenario=None if no_terrain or scenario is None else str(scenario),
                       rules_path=str(rules_path) if rules_path else None, use_terrain=not no_terrain,
-                      workers=workers, progress=tick)
+                      workers=workers, progress=tick, memory_mib=memory_mib, seconds=seconds)
     if bar is not None:
         bar.close()
     rejected = [r for r in results if r.status == "rejected"]
@@ -66,16 +73,22 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
         click.echo(f"DEM {dem_doc['label'] if dem_doc else 'none (--no-terrain)'}")
         for r in results:
             if r.status == "rejected":
-                click.echo(f"rejected   {r.error if (r.error or '').startswith(r.path) else f'{r.path}: {r.error}'}",
-                           err=True)
+                why = r.error if (r.error or "").startswith(r.path) or r.path in (r.error or "") else f"{r.path}: {r.error}"
+                click.echo(f"rejected   {shown(why)}", err=True)
                 continue
             unsafe = sum(f.outcome == "unsafe" for f in r.flights)
-            what = f"{len(r.flights)} flights, {unsafe} unsafe" if r.status == "imported" else "already in the store"
-            click.echo(f"{r.status:<10} {r.path} ({what})")
+            what = f"{len(r.flights)} flights, {unsafe} unsafe" + (
+                f", {len(r.ground_runs)} ground runs" if r.ground_runs else "") if r.status == "imported" else "already in the store"
+            click.echo(f"{r.status:<10} {shown(r.path)} ({what})")
         n_imp = sum(r.status == "imported" for r in results)
         n_dup = sum(r.status == "duplicate" for r in results)
-        click.echo(f"{n_imp} imported, {n_dup} duplicate, {len(rejected)} rejected -> {db}")
+        click.echo(f"{n_imp} imported, {n_dup} duplicate, {len(rejected)} rejected -> {shown(db)}")
     if rejected:
         if not as_json:
             click.echo(f"Error: {len(rejected)} file(s) rejected", err=True)
         raise SystemExit(1)
+
+
+def shown(text: str) -> str:
+    """Text as one safe line: a newline, tab or other control character in a file name is shown escaped."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))

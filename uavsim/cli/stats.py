@@ -30,6 +30,12 @@ def stats(db: str, by: str | None, confidence: float, target: float, cluster: st
     verdict = "meets" if o.meets_target else "does not yet meet"
     click.echo(f"{o.flights} flights, {o.unsafe} unsafe: safe rate {_pct(o.safety_rate)}, "
                f"{confidence:.0%} lower bound {_pct(o.lower_bound)} -> {verdict} the {target:.1%} target")
+    if o.unverified:
+        click.echo(f"{o.unverified} of them unverified (position, terrain or area not checked): "
+                   f"lower bound {_pct(o.lower_bound_unverified_unsafe)} if all of them were unsafe")
+    if summary.out_of_area or summary.ground_runs:
+        click.echo(f"left out: {summary.out_of_area} flights outside the terrain/scenario area, "
+                   f"{summary.ground_runs} ground runs (never airborne)")
     if o.clustered:
         lo, hi = o.clustered["interval"]
         click.echo(f"clustered by {cluster} ({o.clustered['clusters']} clusters): {_pct(lo)} .. {_pct(hi)}")

@@ -18,6 +18,7 @@ Decisions that are not obvious:
 - Unknown is never safe: a log that ends armed without evidence of landing is LOG_TRUNCATED_IN_AIR.
 """
 
-from uavsim.logs.ingest import FileResult, analyse, find_logs, ingest, parse_file, read_log, sniff
+from uavsim.logs.formats import read_log, sniff
+from uavsim.logs.ingest import FileResult, analyse, find_logs, ingest, parse_file
 
 __all__ = ["FileResult", "analyse", "find_logs", "ingest", "parse_file", "read_log", "sniff"]

@@ -24,7 +24,7 @@ ERR_SUBSYSTEMS: dict[int, tuple[str, str, str]] = {
     7: ("FAILSAFE_GPS", "FAILSAFE_GPS", "fail"),
     8: ("FAILSAFE_GCS", "FAILSAFE_GCS", "fail"),
     9: ("FAILSAFE_FENCE", "FAILSAFE_FENCE", "fail"),
-    10: ("FLIGHT_MODE", "SYSTEM_ERROR", "warn"),  # ECode = the mode that could not be entered
+    10: ("FLIGHT_MODE", "SYSTEM_ERROR", "refused"),  # ECode = the mode refused; the aircraft stays in its mode
     11: ("GPS", "GPS_DEGRADED", "fail"),
     12: ("CRASH_CHECK", "CRASH", "fail"),
     13: ("FLIP", "SYSTEM_ERROR", "warn"),
@@ -150,7 +150,7 @@ MAV_AUTOPILOT_INVALID = 8
 # Autopilot texts (STATUSTEXT, DataFlash MSG, ULog logged messages) that prove an occurrence.
 # Order matters: the first match wins. "PreArm"/"Arm:" checks are ground-only and never events.
 _TEXT_RULES: tuple[tuple[str, str, str], ...] = (
-    (r"^(pre ?arm|arm:|arming)", "", ""),
+    (r"^(pre ?arm|arm:|arming|preflight)", "", ""),
     (r"clear|resolv|restored|regained|\bok\b", "", ""),
     (r"crash", "CRASH", "fail"),
     (r"parachute.*releas|releas.*parachute", "EMERGENCY_LANDING", "fail"),
@@ -162,6 +162,12 @@ _TEXT_RULES: tuple[tuple[str, str, str], ...] = (
     (r"fence.*breach|geofence.*(violat|breach)", "FAILSAFE_FENCE", "fail"),
     (r"gps glitch|gps.*lost|no gps|gps fix lost", "GPS_DEGRADED", "fail"),
     (r"vibration compensation on|high vibration", "VIBRATION", "fail"),
+    # PX4 mavlink_log_critical texts (commander, ekf2, failure detector) that the rules above miss.
+    (r"filter fault|estimator (failure|fault|error)|ekf\w*.*(fault|unhealthy|numerical)|navigation (failure|error)"
+     r"|(local |global )?position (estimate )?(lost|invalid)|height estimate (lost|invalid)", "FAILSAFE_EKF", "fail"),
+    (r"critical failure detected|attitude failure|failure detector|lockdown", "LOSS_OF_CONTROL", "fail"),
+    (r"imbalanced prop", "MOTOR_IMBALANCE", "warn"),
+    (r"emergency battery|battery.*emergency|dangerous battery", "FAILSAFE_BATTERY", "fail"),
     (r"failsafe", "FAILSAFE_OTHER", "fail"),
 )
 _TEXT_RES = tuple((re.compile(p, re.IGNORECASE), k, lv) for p, k, lv in _TEXT_RULES)
@@ -174,3 +180,12 @@ def text_mapping(text: str) -> tuple[str, str] | None:
         if rx.search(s):
             return (kind, level) if kind else None
     return None
+
+
+def critical_text_mapping(text: str) -> tuple[str, str] | None:
+    """A PX4 message logged at CRITICAL or worse that no rule names: a system error to look at (observation)."""
+    mapped = text_mapping(text)
+    if mapped is not None:
+        return mapped
+    ignored = any(rx.search(text.strip()) for rx, kind, _ in _TEXT_RES if not kind)
+    return None if ignored else ("SYSTEM_ERROR", "warn")

@@ -9,17 +9,14 @@ GPS messages, is estimated from the ATT count at its 10 Hz logging rate and flag
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from pymavlink import DFReader, mavutil
 
-from uavsim.logs import codes, dfbin
+from uavsim.logs import codes, df_airborne, dfbin, identity, params
 from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
@@ -32,12 +29,9 @@ GPS_LEAPS = ((0, 0), (46828800, 1), (78364801, 2), (109900802, 3), (173059203, 4
              (551750411, 12), (599184012, 13), (820108813, 14), (914803214, 15), (1025136015, 16),
              (1119744016, 17), (1167264017, 18))
 ATT_OLD_RATE_HZ = 10.0  # ArduCopter 3.0/3.1 log ATT in the 10 Hz logging loop
-MAX_PARSE_ERRORS = 10_000  # give up on a file this broken rather than loop through it
 
 TYPES = ("GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "NKF4", "XKF4", "EKF4", "EV", "ERR", "MSG",
-         "MODE", "ARM", "STAT")
-_SKIPPED = re.compile(r"Skipped (\d+) bad bytes")
-_FAILED = re.compile(r"Failed to parse|bad msg at offset|Failed to transform")
+         "MODE", "ARM", "STAT") + df_airborne.TYPES + ("PARM", "VER")
 _NOT_TEXT = re.compile(rb"[^\t\n\r\x20-\x7e]")
 
 
@@ -51,12 +45,8 @@ class _NoClockMixin:
         self.clock = None
 
 
-class _Binary(_NoClockMixin, DFReader.DFReader_binary):
-    pass
-
-
 class _Text(_NoClockMixin, DFReader.DFReader_text):
-    pass
+    """pymavlink's text reader: the slow twin of uavsim's own text parsing in the tests."""
 
 
 def _col(table: Table, *names: str) -> np.ndarray | None:
@@ -77,55 +67,38 @@ def _int_scaled(fmt: DFReader.DFFormat | None, col: str) -> bool:
 
 
 def read_dataflash(path: str, text: bool) -> RawLog:
-    """Read one DataFlash log; pymavlink's stdout/stderr chatter is captured and counted as corruption."""
-    out = io.StringIO()
+    """Read one DataFlash log, reading past damage and counting it in ``corruption``."""
     b = RawBuilder(path, "dataflash-text" if text else "dataflash-bin")
-    with contextlib.ExitStack() as stack:
-        stack.enter_context(contextlib.redirect_stdout(out))
-        stack.enter_context(contextlib.redirect_stderr(out))
-        src = path
-        if text:
-            head = Path(path).read_bytes()[:2048].decode("ascii", "replace")
-            if m := re.search(r"^(Ardu\w+ V[\w.\-]+.*)$", head, re.MULTILINE):  # banner before the first FMT
-                _msg(b, float("nan"), m.group(1).strip())
-            # pymavlink's text reader stops at the first byte that is not UTF-8; damaged text logs are
-            # read from a copy whose non-text bytes are replaced, and the bytes are counted.
-            data = Path(path).read_bytes()
-            clean, n_bad = _NOT_TEXT.subn(b"?", data)
-            b.log.corruption["non_text_bytes"] = n_bad
-            if n_bad:
-                tmp = stack.enter_context(tempfile.NamedTemporaryFile(suffix=".log"))
-                tmp.write(clean)
-                tmp.flush()
-                src = tmp.name
-        reader = _Text(src) if text else _Binary(src)
-        try:
-            if text:
-                tables = dfbin.text_tables(reader, TYPES, lambda exc: _parse_error(b, exc))
-                fmts = {n: reader.formats[n] for n in tables}
-            else:
-                tables, cut = dfbin.binary_tables(reader, TYPES)
-                b.log.corruption["cut_messages"] = cut
-                fmts = {n: reader.formats[reader.name_to_id[n]] for n in tables}
-        finally:
-            with contextlib.suppress(Exception):
-                reader.filehandle.close()
-    chatter = out.getvalue()
-    b.log.corruption["skipped_bytes"] = sum(int(x) for x in _SKIPPED.findall(chatter))
-    b.log.corruption["bad_messages"] = len(_FAILED.findall(chatter))
+    tables, fmts = _read_text(b, path) if text else _read_binary(b, path)
     _assemble(b, tables, fmts)
     return b.finish()
 
 
-def _parse_error(b: RawBuilder, exc: Exception) -> bool:
-    """Count an undecodable message; pymavlink's type index has already moved past it, so go on."""
-    n = b.log.corruption.get("undecodable_messages", 0) + 1
-    b.log.corruption["undecodable_messages"] = n
-    b.log.corruption["last_parse_error"] = f"{type(exc).__name__}: {exc}"
-    if n >= MAX_PARSE_ERRORS:
-        log.warning("%s: parsing stopped after %d errors: %s", b.log.path, n, exc)
-        return False
-    return True
+def _read_binary(b: RawBuilder, path: str) -> tuple[dict[str, Table], dict[str, DFReader.DFFormat]]:
+    reader = dfbin.BinaryLog(path, TYPES)  # uavsim's own framing: damage counted, a bad FMT costs only its type
+    try:
+        tables, cut = dfbin.binary_tables(reader, TYPES)
+        fmts = {n: reader.formats[reader.name_to_id[n]] for n in tables}
+    finally:
+        reader.close()
+    b.log.corruption.update(reader.damage)
+    b.log.corruption["cut_messages"] = max(cut, reader.damage["cut_messages"])
+    return tables, fmts
+
+
+def _read_text(b: RawBuilder, path: str) -> tuple[dict[str, Table], dict[str, DFReader.DFFormat]]:
+    """Straight from the lines (:func:`uavsim.logs.dfbin.text_tables_fast`, equal to pymavlink's text reader
+    on the shared logs); bytes that are not text are replaced and counted, short lines are counted."""
+    data = Path(path).read_bytes()
+    head = data[:2048].decode("ascii", "replace")
+    if m := re.search(r"^(Ardu\w+ V[\w.\-]+.*)$", head, re.MULTILINE):  # banner before the first FMT
+        _msg(b, float("nan"), m.group(1).strip())
+    clean, n_bad = _NOT_TEXT.subn(b"?", data)
+    del data
+    b.log.corruption["non_text_bytes"] = n_bad
+    tables, formats, short = dfbin.text_tables_fast(clean, TYPES)
+    b.log.corruption["bad_records"] = short
+    return tables, {n: formats[n] for n in tables}
 
 
 def _clock(name: str, table: Table) -> np.ndarray:
@@ -169,11 +142,20 @@ def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.
             every = np.concatenate(list(times.values()))
             b.clock(float(every.min()))
             b.clock(float(every.max()))
+    for name in df_airborne.TYPES:  # before CTUN: BARO.Alt is preferred to CTUN.BarAlt
+        if name in tables:
+            df_airborne.HANDLERS[name](b, tables[name], times[name], fmts.get(name))
     # MSG first: the firmware banner says which vehicle the mode numbers belong to.
     for name in ("MSG", "GPS", "ATT", "CTUN", "POS", "CURR", "BAT", "VIBE", "XKF4", "NKF4", "EKF4", "EV", "ERR",
                  "MODE", "ARM", "STAT"):
         if name in tables:
             _HANDLERS[name](b, tables[name], times[name], fmts.get(name))
+            if name == "CTUN":
+                df_airborne.ctun(b, tables[name], times[name], fmts.get(name))
+    if "PARM" in tables:  # the configuration and the aircraft's identity (uavsim.logs.params / .identity)
+        params.dataflash_params(b.log.params, tables["PARM"])
+    if "VER" in tables:
+        identity.dataflash_ver(b.log.identity, tables["VER"])
 
 
 def _primary(table: Table, col: str) -> np.ndarray:
@@ -205,10 +187,11 @@ def _att(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None)
 
 
 def _alt(b: RawBuilder, tb: Table, t: np.ndarray, name: str) -> None:
-    # One relative-height source per log, best first: EKF/inertial (CTUN.Alt), baro, position message.
+    # One relative-height source per log, best first: baro, position message. Never the inertial CTUN.Alt:
+    # it diverges on a bench board (ArduCopter 3.x) and made armed benches look like flights.
     if "alt" in b.sources:
         return
-    for src, cols in (("CTUN", ("Alt",)), ("CTUN", ("BAlt", "BarAlt")), ("POS", ("RelHomeAlt", "RelAlt"))):
+    for src, cols in (("CTUN", ("BAlt", "BarAlt")), ("POS", ("RelHomeAlt", "RelAlt"))):
         if src == name and (v := _col(tb, *cols)) is not None:
             b.sources["alt"] = f"{name}.{next(c for c in cols if c in tb)}"
             b.add_block("alt", t, v)
@@ -232,7 +215,7 @@ def _vibe(b: RawBuilder, tb: Table, t: np.ndarray, fmt: DFReader.DFFormat | None
     axes = [x for x in (_col(tb, c) for c in ("VibeX", "VibeY", "VibeZ")) if x is not None]
     clips = [x for x in (_col(tb, c) for c in ("Clip0", "Clip1", "Clip2", "Clip")) if x is not None]
     vib = np.max(axes, axis=0)[keep] if axes else None
-    clip = np.sum(clips, axis=0)[keep] if clips else None
+    clip = np.max(clips, axis=0)[keep] if clips else None  # the worst IMU: one shock clips them all
     b.add_block("vibe", t[keep], vib, clip)
 
 
@@ -328,6 +311,7 @@ def _ev(b: RawBuilder, t: float, ev_id: int) -> None:
         b.log.arm.append((t, ev_id == codes.EV_ARMED, evidence))
     elif ev_id in codes.EV_IN_AIR:
         b.log.landed.append((t, not codes.EV_IN_AIR[ev_id], evidence))
+        b.add("landed", t, 2.0 if codes.EV_IN_AIR[ev_id] else 1.0)  # MAV_LANDED_STATE in air / on ground
     if ev_id in codes.EV_EVENTS:
         kind, level = codes.EV_EVENTS[ev_id]
         b.note(Note(t, kind, level, f"EV {name}", evidence, key=f"EV{ev_id}"))
@@ -336,6 +320,7 @@ def _ev(b: RawBuilder, t: float, ev_id: int) -> None:
 
 
 def _msg(b: RawBuilder, t: float, text: str) -> None:
+    identity.scan_text(b.log.identity, text)
     low = text.lower()
     if not b.log.firmware and re.search(r"(copter|plane|rover|sub|apm:|px4|ardu)", low) and re.search(r"v\d", low):
         b.log.firmware = text

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
+import stat
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,12 @@ import numpy as np
 from uavsim.errors import LogFormatError
 from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
+from uavsim.logs.formats import read_log, warm_readers
+from uavsim.logs.identity import apply_identity
 from uavsim.logs.raw import RawLog
 from uavsim.logs.same_flight import mark_same_flights
-from uavsim.logs.segment import Segment, in_air, segments, step
+from uavsim.logs.segment import Segment, airborne_mask, segments, step
+from uavsim.logs.workers import Job, Limits, run_jobs, start_method
 from uavsim.records import SEVERITY_RANK, Flight, Telemetry
 from uavsim.safety.classify import TerrainLike, ZonesLike, classify
 from uavsim.safety.rules import Rules, default_rules
@@ -46,10 +49,12 @@ class FileResult:
     error: str | None = None
     flights: list[Flight] = field(default_factory=list)
     corruption: dict[str, Any] = field(default_factory=dict)
+    ground_runs: list[Flight] = field(default_factory=list)  # armed, never airborne: never counted as flights
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": self.sha256, "status": self.status, "error": self.error,
-                "flights": [f.to_dict() for f in self.flights], "corruption": self.corruption}
+                "flights": [f.to_dict() for f in self.flights], "corruption": self.corruption,
+                "ground_runs": [f.to_dict() for f in self.ground_runs]}
 
 
 def find_logs(paths: Iterable[str | Path]) -> list[Path]:
@@ -70,47 +75,6 @@ def sha256_of(path: str | Path) -> str:
         while chunk := fh.read(_READ_CHUNK):
             h.update(chunk)
     return h.hexdigest()
-
-
-def sniff(path: str | Path) -> str:
-    """The log format from the file's first bytes (extensions lie): ulog, dataflash-bin/-text or tlog."""
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
-    if not head:
-        raise LogFormatError(path, "empty file")
-    if head.startswith(b"ULog\x01\x12\x35"):
-        return "ulog"
-    if head[:2] == b"\xa3\x95":
-        return "dataflash-bin"
-    if b"FMT, " in head or b"FMT," in head[:200]:
-        return "dataflash-text"
-    # tlog: 8-byte big-endian microsecond time stamp, then a MAVLink v1/v2 frame.
-    if len(head) > 17 and head[8] in (0xFE, 0xFD) and 946684800e6 < int.from_bytes(head[:8], "big") < 4102444800e6:
-        return "tlog"
-    raise LogFormatError(path, "not a recognised flight log (MAVLink .tlog, DataFlash .bin/.log or PX4 .ulg)")
-
-
-def read_log(path: str | Path) -> RawLog:
-    """Read any supported log into a RawLog; raises LogFormatError when nothing usable is in it."""
-    kind = sniff(path)
-    p = str(path)
-    try:
-        if kind == "ulog":
-            from uavsim.logs.ulog import read_ulog
-            raw = read_ulog(p)
-        elif kind == "tlog":
-            from uavsim.logs.tlog import read_tlog
-            raw = read_tlog(p)
-        else:
-            from uavsim.logs.dataflash import read_dataflash
-            raw = read_dataflash(p, text=kind == "dataflash-text")
-    except LogFormatError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - third-party parsers raise anything on damaged input
-        raise LogFormatError(path, f"cannot parse {kind} log ({type(exc).__name__}: {exc})") from exc
-    if raw.messages_read == 0:
-        raise LogFormatError(path, f"no readable flight data in this {kind} log")
-    return raw
 
 
 def _iso(unix_s: float) -> str:
@@ -156,26 +120,12 @@ def _telemetry(raw: RawLog, seg: Segment, rules: Rules) -> tuple[Telemetry, np.n
     mi = np.array([names.index(m) for _, m in raw.modes], dtype=float)
     mode = np.nan_to_num(step(mt, mi, t), nan=-1).astype(np.int16)
     tel = Telemetry(t - seg.t0, lat, lon, alt_msl, rel, np.where(nofix, np.nan, at(g, "gspd_mps")), at(bat, "pct"), mode, names)
-    return tel, in_air(raw, t, rules) == 1.0
+    return tel, airborne_mask(raw, seg, t)
 
 
 def _airborne_s(raw: RawLog, seg: Segment, rules: Rules) -> float | None:
-    """In-air time by pymavlink mavflighttime's rule: 3D fix, ground speed above/below the threshold."""
-    g = raw.stream("gps")
-    sel = (g["t"] >= seg.t0) & (g["t"] <= seg.t1) & (g["fix"] >= 3)
-    if not sel.any():
-        return None
-    thr = rules.threshold("in_air_ground_speed_mps")
-    total, start = 0.0, None
-    for t, v in zip(g["t"][sel], g["gspd_mps"][sel], strict=True):
-        if v > thr and start is None:
-            start = t
-        elif v < thr and start is not None:
-            total += t - start
-            start = None
-    if start is not None:
-        total += g["t"][sel][-1] - start
-    return float(total)
+    """Time in the air: the sum of the segment's airborne windows (decided from physics); 0 for a ground run."""
+    return float(sum(b - a for a, b in seg.air_windows))
 
 
 def _energy(raw: RawLog, seg: Segment) -> tuple[float | None, float | None]:
@@ -221,145 +171,263 @@ def analyse(raw: RawLog, sha256: str, terrain: TerrainLike | None = None, zones:
     return flights, summary
 
 
+def split_kinds(records: list[Flight]) -> tuple[list[Flight], list[Flight]]:
+    """(flights, ground runs) of one file's records, each in log order."""
+    return [f for f in records if f.kind == "flight"], [f for f in records if f.kind == "ground_run"]
+
+
 def _analyse_one(raw: RawLog, sha256: str, flights: list[Flight], summary: dict[str, Any],
                  terrain: TerrainLike | None, zones: ZonesLike | None, rules: Rules,
                  sites: list[tuple[str, float, float]] | None) -> None:
+    """Each armed segment becomes a flight (airborne by physics) or a ground run, with its own events."""
     segs = segments(raw, rules)
     per_seg = assign_notes(raw.notes, segs)
-    skipped = 0
     assigned = {id(n) for ns in per_seg for n in ns}
-    # Nothing is dropped silently: occurrences outside any kept flight are listed with the file.
+    # Nothing is dropped silently: occurrences outside any segment are listed with the file.
     outside = [n for n in raw.notes if n.kind is not None and id(n) not in assigned]
     for seg, notes in zip(segs, per_seg, strict=True):
         events = note_events(raw, seg, notes, rules) + sensor_events(raw, seg, rules)
+        kind = "flight" if seg.airborne or _undecided(seg) else "ground_run"
         tel, air = _telemetry(raw, seg, rules)
-        grid = np.linspace(seg.t0, seg.t1, max(3, int(seg.duration_s) + 1))
-        state = in_air(raw, grid, rules)
-        # The autopilot's own take-off detection also makes it a flight, however low the hop.
-        claimed = any(not landed and seg.t0 <= t <= seg.t1 for t, landed, _ in raw.landed)
-        airborne = bool((state == 1.0).any()) or claimed
-        serious = any(SEVERITY_RANK[e.severity] >= SEVERITY_RANK["incident"] for e in events)
-        if not airborne and not serious and np.isfinite(state).any():
-            skipped += 1  # armed and disarmed on the ground: not a flight
-            outside += [n for n in notes if n.kind is not None]
-            continue
-        verdict = classify(events, tel, terrain, zones, rules, in_air=air)
-        energy, bat_end = _energy(raw, seg)
-        idx = len(flights)
-        rel = tel.rel_alt_m[np.isfinite(tel.rel_alt_m)]
-        flights.append(Flight(
-            id=f"{sha256[:16]}-{idx}", source="log", source_ref=f"{sha256}:{idx}",
-            mission_type="unknown", aircraft_id=raw.aircraft, start_utc=_utc_at(raw, seg.t0),
-            duration_s=float(seg.duration_s),
-            site=_site_of(tel, sites, rules.thresholds.get("landing_site_radius_m", 300.0)),
-            distance_m=track_length(tel.lat, tel.lon), max_agl_m=verdict.max_agl_m,
-            min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=energy,
-            battery_end_pct=bat_end, outcome=verdict.outcome, severity=verdict.severity,
-            events=verdict.events, telemetry=tel,
-            extra={"format": raw.fmt, "vehicle": raw.vehicle, "firmware": raw.firmware,
-                   "time_source": raw.time_source, "segment": [float(seg.t0), float(seg.t1)],
-                   "start": seg.start_evidence, "end": seg.end_evidence, "end_reason": seg.end,
-                   "airborne_s": _airborne_s(raw, seg, rules), "in_air_known": bool(np.isfinite(state).any()),
-                   "max_rel_alt_m": float(rel.max()) if rel.size else None, "checks": verdict.checks,
-                   "file": Path(raw.path).name}))
+        # A ground run is judged by its own events only: the terrain and airspace checks are about flight.
+        verdict = classify(events, tel, terrain if kind == "flight" else None,
+                           zones if kind == "flight" else None, rules, in_air=air)
+        flights.append(_record(raw, sha256, len(flights), seg, kind, tel, air, verdict, sites, rules,
+                               terrain is not None, zones))
+        apply_identity(flights[-1], raw)  # vehicle type, frame, firmware, board, aircraft id (and its source)
     summary["messages_read"] += raw.messages_read
     summary["segments"] += len(segs)
-    summary["ground_only_segments"] += skipped
+    n_ground = sum(not s.airborne for s in segs)
+    summary["ground_only_segments"] += n_ground
+    summary["ground_runs"] = summary.get("ground_runs", 0) + n_ground
     who = f"{raw.aircraft}: " if raw.aircraft else ""
     summary["events_outside_flights"] += [f"{who}{n.kind} at t={n.t - raw.t_start:.1f}s: {n.evidence}"
                                           for n in sorted(outside, key=lambda n: n.t)]
 
 
-# -- per-process context: terrain, zones and rules are opened once per worker ---------------------------------
-_CTX: dict[str, Any] = {}
+def _undecided(seg: Segment) -> bool:
+    """No height, thrust or GPS speed was logged at all: whether it flew cannot be told. It stays a flight, marked
+    unverified ("airborne" in its checks not run), never dropped as a ground run nor trusted as safe."""
+    return seg.airborne_evidence.get("decided_by", "").startswith("undecided")
 
 
-def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool) -> None:
-    _CTX.clear()
-    _CTX["rules"] = Rules.load(rules_path) if rules_path else default_rules()
-    _CTX["terrain"] = None
-    _CTX["zones"] = None
-    _CTX["sites"] = None
+def _record(raw: RawLog, sha256: str, idx: int, seg: Segment, kind: str, tel: Telemetry, air: np.ndarray,
+            verdict: Any, sites: list[tuple[str, float, float]] | None, rules: Rules, has_terrain: bool,
+            zones: ZonesLike | None) -> Flight:
+    energy, bat_end = _energy(raw, seg)
+    rel = tel.rel_alt_m[np.isfinite(tel.rel_alt_m)]
+    site = _site_of(tel, sites, rules.thresholds.get("landing_site_radius_m", 300.0))
+    not_run = _checks_not_run(tel, air, verdict.checks, kind, has_terrain, zones, sites, seg, rules)
+    return Flight(
+        id=f"{sha256[:16]}-{idx}", source="log", source_ref=f"{sha256}:{idx}",
+        mission_type="unknown", aircraft_id=raw.aircraft, start_utc=_utc_at(raw, seg.t0),
+        duration_s=float(seg.duration_s), site=site,
+        distance_m=track_length(tel.lat, tel.lon), max_agl_m=verdict.max_agl_m,
+        min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=energy,
+        battery_end_pct=bat_end, outcome=verdict.outcome, severity=verdict.severity,
+        events=verdict.events, telemetry=tel, kind=kind,
+        takeoff_s=None if seg.takeoff_t is None else float(seg.takeoff_t - seg.t0),
+        landing_s=None if seg.landing_t is None else float(seg.landing_t - seg.t0),
+        airborne_evidence=dict(seg.airborne_evidence), log_t0_s=float(seg.t0), log_t1_s=float(seg.t1),
+        log_clock=raw.time_source, checks_not_run=not_run,
+        extra={"format": raw.fmt, "vehicle": raw.vehicle, "firmware": raw.firmware,
+               "time_source": raw.time_source, "segment": [float(seg.t0), float(seg.t1)],
+               "start": seg.start_evidence, "end": seg.end_evidence, "end_reason": seg.end,
+               "airborne_s": _airborne_s(raw, seg, rules), "in_air_known": "decided_by" in seg.airborne_evidence
+               and not seg.airborne_evidence["decided_by"].startswith("undecided"),
+               "air_windows": [[float(a - seg.t0), float(b - seg.t0)] for a, b in seg.air_windows],
+               "max_rel_alt_m": float(rel.max()) if rel.size else None, "checks": verdict.checks,
+               "ground_occurrence": kind == "ground_run" and SEVERITY_RANK[verdict.severity] >= SEVERITY_RANK["incident"],
+               "file": Path(raw.path).name})
+
+
+def _checks_not_run(tel: Telemetry, air: np.ndarray, checks: dict[str, str], kind: str, has_terrain: bool,
+                    zones: ZonesLike | None, sites: list[tuple[str, float, float]] | None, seg: Segment,
+                    rules: Rules) -> list[str]:
+    """Which checks could not judge this record: position (no fix while airborne: no terrain or area check
+    either), terrain (outside the DEM), area (a scenario was given and the flight launched outside its area:
+    left out of that scenario's headline), airborne (no physical evidence logged). A DEM the user did not load
+    is named as such (terrain_not_loaded), not counted against the flight."""
+    if kind != "flight":
+        return []
+    out = []
+    if seg.airborne_evidence.get("decided_by", "").startswith("undecided"):
+        out.append("airborne")
+    fixed = np.isfinite(tel.lat) & np.isfinite(tel.lon)
+    if not (fixed & (air if air.any() else True)).any():
+        return out + ["position", "terrain", "area"]
+    if not has_terrain:
+        out.append("terrain_not_loaded")
+    elif checks.get("terrain") == "outside_dem":
+        out.append("terrain")
+    if zones is not None and "area" not in out and sites:
+        i = np.flatnonzero(fixed)[0]
+        if _site_of(tel, sites, rules.threshold("scenario_area_radius_m")) is None and not bool(
+                getattr(zones, "work_area_mask", lambda a, b: np.zeros(1, bool))(tel.lat[i:i + 1], tel.lon[i:i + 1])[0]):
+            out.append("area")
+    return out
+
+
+# -- the batch: per-worker context, one file per job, results stored in input order ---------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every file's analysis needs, opened once per process (passed along, never a module global)."""
+
+    rules: Rules
+    terrain: TerrainLike | None = None
+    zones: ZonesLike | None = None
+    sites: list[tuple[str, float, float]] | None = None
+
+
+def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool) -> Context:
+    """The analysis context; a bad DEM, scenario or rules file raises here, clearly."""
+    rules = Rules.load(rules_path) if rules_path else default_rules()
+    terrain = zones = sites = None
     if use_terrain:
         from uavsim.terrain import open_dem
-        _CTX["terrain"] = open_dem(dem)
+        terrain = open_dem(dem)
     if scenario:
         from uavsim.airspace import Airspace
         from uavsim.scenario import Scenario
         sc = Scenario.load(scenario)
-        _CTX["zones"] = Airspace.from_scenario(sc)
-        _CTX["sites"] = [(s.id, s.lat, s.lon) for s in sc.sites.values()]
+        zones = Airspace.from_scenario(sc)
+        sites = [(s.id, s.lat, s.lon) for s in sc.sites.values()]
+    return Context(rules, terrain, zones, sites)
 
 
-def parse_file(path: str, sha256: str | None = None) -> FileResult:
-    """Read and analyse one file in this process (uses the context set by ``_init_worker``)."""
+def parse_file(path: str, sha256: str | None = None, ctx: Context | None = None) -> FileResult:
+    """Read and analyse one file in this process (no context: the default rules, no terrain or zones)."""
+    ctx = ctx or Context(default_rules())
     res = FileResult(path=path, sha256=sha256 or "")
     try:
         if not res.sha256:
             res.sha256 = sha256_of(path)
         raw = read_log(path)
-        res.flights, res.corruption = analyse(raw, res.sha256, _CTX.get("terrain"), _CTX.get("zones"),
-                                              _CTX.get("rules"), _CTX.get("sites"))
+        records, res.corruption = analyse(raw, res.sha256, ctx.terrain, ctx.zones, ctx.rules, ctx.sites)
+        res.flights, res.ground_runs = split_kinds(records)
+        _damage_observation(res.flights + res.ground_runs, ctx.rules)
     except (LogFormatError, OSError) as exc:
         res.status, res.error = "rejected", str(exc) if isinstance(exc, LogFormatError) else f"{path}: {exc}"
+    except MemoryError:  # past the worker's memory ceiling: the worker rejects the file, naming the ceiling
+        raise
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop an import of many
         log.exception("%s: unexpected failure while analysing", path)
         res.status, res.error = "rejected", f"{path}: internal error while analysing ({type(exc).__name__}: {exc})"
     return res
 
 
+_DAMAGE_KEYS_SHOWN = 6  # counts named in a LOG_CORRUPT event's detail
+# Counts of damage in ``corruption`` that make a LOG_CORRUPT observation. A message cut off by the end of the
+# file is how every log ends when power goes (LOG_TRUNCATED_IN_AIR judges that), and logger dropouts are
+# the logger's load, not damage to the record.
+DAMAGE_COUNTS = ("skipped_bytes", "unindexed_bytes", "bad_records", "bad_fmt", "bad_fmt_messages", "crc_errors",
+                 "clock_glitches", "clock_stray_rows", "clock_gaps_closed", "non_text_bytes", "undecodable_messages",
+                 "bad_messages", "bad_headers", "file_corruption")
+
+
+def _damage_observation(flights: list[Flight], rules: Rules) -> None:
+    """Each flight of a damaged file carries a LOG_CORRUPT event with the file's damage counts."""
+    for f in flights:
+        damage = {k: v for k, v in f.extra.get("file_damage", {}).items() if k in DAMAGE_COUNTS and v}
+        if not damage or any(e.kind == "LOG_CORRUPT" for e in f.events):
+            continue
+        counts = ", ".join(f"{k}={int(v)}" for k, v in list(damage.items())[:_DAMAGE_KEYS_SHOWN])
+        ev = rules.make_event("LOG_CORRUPT", 0.0, level="warn", detail=f"damaged log read past: {counts}",
+                              evidence=f"file damage counted while reading: {counts}")
+        f.events.insert(0, ev)  # about the whole record: first, at its start
+        if SEVERITY_RANK[ev.severity] > SEVERITY_RANK[f.severity]:
+            f.severity = ev.severity
+            f.outcome = "unsafe" if rules.is_unsafe(f.severity) else f.outcome
+
+
+def file_limits(rules: Rules, memory_mib: float | None = None, seconds: float | None = None) -> Limits:
+    """The per-file ceilings: the arguments where given, else the rules table's."""
+    return Limits(memory_mib if memory_mib is not None else rules.threshold("ingest_file_memory_mib"),
+                  seconds if seconds is not None else rules.threshold("ingest_file_seconds"))
+
+
+def _not_regular(path: Path) -> str | None:
+    """Why this path is not read (only regular files are: a FIFO or a device never ends)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    return "not a regular file (" + next((name for test, name in kinds if test(mode)), "special file") + "), skipped"
+
+
 def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scenario: str | None = None,
            rules_path: str | None = None, use_terrain: bool = False, workers: int = 1,
-           progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+           progress: Callable[[FileResult], None] | None = None, memory_mib: float | None = None,
+           seconds: float | None = None) -> list[FileResult]:
     """Import log files and folders into ``store`` (a uavsim.store.Store). Files already imported are
-    reported as duplicates without being parsed again. Results come back in input order."""
-    files = find_logs(paths)
+    reported as duplicates without being parsed again. Every file gets a result, in input order; files are
+    read in ``workers`` processes under the per-file ceilings and stored in input order."""
     results: list[FileResult] = []
-    todo: list[tuple[int, str, str]] = []
-    for f in files:
+    todo: list[Job] = []
+    for f in find_logs(paths):
         p = str(f)
+        problem = _not_regular(f)
         try:
-            if f.is_dir():
-                raise IsADirectoryError(f"{p}: is a directory")
-            sha = sha256_of(f)
+            sha = "" if problem else sha256_of(f)
         except OSError as exc:
-            results.append(FileResult(path=p, sha256="", status="rejected", error=f"{p}: {exc.strerror or exc}"))
-            continue
-        if store.file_status(sha) == "imported":
+            problem = exc.strerror or str(exc)
+        if problem:
+            results.append(FileResult(path=p, sha256="", status="rejected", error=f"{p}: {problem}"))
+        elif store.file_status(sha) == "imported":
             results.append(FileResult(path=p, sha256=sha, status="duplicate"))
-            continue
-        results.append(FileResult(path=p, sha256=sha))
-        todo.append((len(results) - 1, p, sha))
+        else:
+            results.append(FileResult(path=p, sha256=sha))
+            todo.append(Job(len(results) - 1, p, sha))
     init = (dem, scenario, rules_path, use_terrain)
-    _init_worker(*init)  # also in the parent: a bad DEM, scenario or rules file fails here, clearly, once
-    if workers > 1 and len(todo) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(todo), os.cpu_count() or 1),
-                                 initializer=_init_worker, initargs=init) as pool:
-            futures = [(i, pool.submit(parse_file, p, sha)) for i, p, sha in todo]
-            for i, fut in futures:
-                try:
-                    res = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker that died (e.g. killed) rejects its file only
-                    res = FileResult(path=results[i].path, sha256=results[i].sha256, status="rejected",
-                                     error=f"{results[i].path}: worker process failed ({type(exc).__name__}: {exc})")
-                results[i] = _store(store, res)
-                if progress:
-                    progress(results[i])
-    else:
-        for i, p, sha in todo:
-            results[i] = _store(store, parse_file(p, sha))
+    ctx = _init_worker(*init)  # in the parent: a bad DEM, scenario or rules file fails here, clearly, once
+    if todo:
+        warm_readers()  # forked workers inherit the loaded readers and compiled kernels
+    finished: dict[int, FileResult] = {}
+    order = iter([j.index for j in todo])
+    nxt = [next(order, None)]
+
+    def done(job: Job, res: FileResult) -> None:  # store in input order, so that output never depends on timing
+        finished[job.index] = res
+        while nxt[0] is not None and nxt[0] in finished:
+            results[nxt[0]] = _store(store, finished.pop(nxt[0]))
             if progress:
-                progress(results[i])
+                progress(results[nxt[0]])
+            nxt[0] = next(order, None)
+
+    def failed(job: Job, what: str, why: str) -> FileResult:
+        return FileResult(path=job.path, sha256=job.sha256, status="rejected", error=f"{what}: {job.path} ({why})")
+
+    method = start_method()  # forked workers inherit ctx; others (from a threaded server) open their own
+    setup = partial(_given, ctx) if method == "fork" else partial(_init_worker, *init)
+    run_jobs(todo, max(1, min(workers, len(todo))), setup, _parse_job, failed, done,
+             file_limits(ctx.rules, memory_mib, seconds), method)
     return results
+
+
+def _given(ctx: Context) -> Context:
+    return ctx
+
+
+def _parse_job(job: Job, ctx: Context) -> FileResult:
+    return parse_file(job.path, job.sha256, ctx)
 
 
 def _store(store: Any, res: FileResult) -> FileResult:
     if res.status == "rejected":
         store.reject_file(res.sha256 or hashlib.sha256(res.path.encode()).hexdigest(), res.path, res.error or "")
         return res
-    if store.file_status(res.sha256) != "imported":
-        res.corruption["same_flights"] = mark_same_flights(store, res.sha256, res.flights)
-    res.status = store.add_file(res.sha256, res.path, res.flights, res.corruption)
-    if res.status == "duplicate":  # the same content twice in one run
-        res.flights = []
+
+    def match(s: Any) -> None:  # inside the file's transaction: a concurrent import cannot slip in between
+        res.corruption["same_flights"] = mark_same_flights(s, res.sha256, res.flights)
+
+    res.status = store.add_file(res.sha256, res.path, res.flights + res.ground_runs, res.corruption,
+                                before_insert=match)
+    if res.status == "duplicate":  # the same content twice in one run, or imported meanwhile by another process
+        res.flights, res.ground_runs = [], []
     return res

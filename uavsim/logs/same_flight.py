@@ -48,14 +48,14 @@ def mark_same_flights(store: Any, sha256: str, flights: list[Flight]) -> list[tu
     """Mark each flight of this file that another file in ``store`` already holds; returns (new, old) ids."""
     pairs = []
     for f in flights:
-        if not f.start_utc or f.telemetry is None or f.duration_s <= 0:
+        if f.kind != "flight" or not f.start_utc or f.telemetry is None or f.duration_s <= 0:
             continue
         start = _unix(f.start_utc)
         mine = _track(start, f.telemetry.t_s, f.telemetry.lat, f.telemetry.lon)
         day = 86_400.0  # candidates: flights starting within a day (ISO strings compare in time order)
         lo, hi = (datetime.fromtimestamp(start + d, UTC).strftime("%Y-%m-%d") for d in (-day, 2 * day))
         rows = store.conn.execute(
-            "SELECT id, start_utc, duration_s FROM flights WHERE source = 'log' AND file_sha256 != ? "
+            "SELECT id, start_utc, duration_s FROM flights WHERE source = 'log' AND kind = 'flight' AND file_sha256 != ? "
             "AND start_utc >= ? AND start_utc < ?", (sha256, lo, hi)).fetchall()
         for oid, ostart_iso, odur in rows:
             ostart = _unix(ostart_iso)

@@ -8,28 +8,46 @@ with a 3D fix, or height above launch above the threshold, or the land detector 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from uavsim.logs import airborne
 from uavsim.logs.raw import RawLog
 from uavsim.safety.rules import Rules
 
 MERGE_GAP_S = 30.0  # in-air runs closer than this are one inferred flight
 PAD_S = 5.0  # inferred flights start/end this much before/after the in-air run
+REARM_MIN_S = 2.0  # a repeated arming message from the same source this long after the first is a new arming
 
 
 @dataclass(frozen=True)
 class Segment:
     t0: float
     t1: float
-    end: str  # disarm | log_end | reboot | inferred
+    end: str  # disarm | log_end | reboot | inferred | rearmed
     start_evidence: str
     end_evidence: str
+    # Airborne by physics (see decide_airborne); log-clock seconds like t0/t1.
+    airborne: bool = False
+    takeoff_t: float | None = None  # None when never airborne
+    landing_t: float | None = None  # None when never airborne, or when the log ends in the air
+    air_windows: list[tuple[float, float]] = field(default_factory=list)  # (lift-off, touch-down) runs
+    airborne_evidence: dict[str, str] = field(default_factory=dict)  # takeoff / landing / decided_by / streams
 
     @property
     def duration_s(self) -> float:
         return self.t1 - self.t0
+
+
+def airborne_mask(raw: RawLog, seg: Segment, t: np.ndarray) -> np.ndarray:
+    """True at each time ``t`` (log clock) that lies inside one of the segment's airborne windows.
+    Detectors call this to gate checks that only mean something in the air."""
+    t = np.asarray(t, dtype=float)
+    out = np.zeros(t.shape, dtype=bool)
+    for a, b in seg.air_windows:
+        out |= (t >= a) & (t <= b)
+    return out
 
 
 def step(times: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -88,10 +106,19 @@ def _held(t: np.ndarray, v: np.ndarray, grid: np.ndarray, max_age_s: float = 5.0
 
 
 def segments(raw: RawLog, rules: Rules) -> list[Segment]:
-    """Flights of one log, in time order."""
+    """Armed segments of one log, in time order, each with its airborne decision (uavsim.logs.airborne)."""
     if any(a for _, a, _ in raw.arm):
-        return _armed_segments(raw)
-    return _split_at_reboots(_inferred_segments(raw, rules), raw.boots)
+        segs = _armed_segments(raw)
+    else:
+        segs = _split_at_reboots(_inferred_segments(raw, rules), raw.boots)
+    return [with_airborne(raw, s, rules) for s in segs]
+
+
+def with_airborne(raw: RawLog, seg: Segment, rules: Rules) -> Segment:
+    """The segment with its take-off, landing and airborne windows decided from physics."""
+    d = airborne.decide(raw, seg.t0, seg.t1, seg.end, rules)
+    return replace(seg, airborne=d.airborne, takeoff_t=d.takeoff_t, landing_t=d.landing_t, air_windows=d.windows,
+                   airborne_evidence=d.evidence)
 
 
 def _armed_segments(raw: RawLog) -> list[Segment]:
@@ -110,6 +137,10 @@ def _armed_segments(raw: RawLog) -> list[Segment]:
                 segs.append(Segment(armed_at[0], t, "reboot", armed_at[1], "autopilot rebooted while armed"))
             armed_at = None
         elif armed and armed_at is None:
+            armed_at = (t, ev)
+        elif armed and ev.split(" ")[0] == armed_at[1].split(" ")[0] and t - armed_at[0] > REARM_MIN_S:
+            # Armed again without a logged disarm: the disarm was lost; the new arming starts a new segment.
+            segs.append(Segment(armed_at[0], t, "rearmed", armed_at[1], f"armed again ({ev}) without a logged disarm"))
             armed_at = (t, ev)
         elif not armed and armed_at is not None:
             segs.append(Segment(armed_at[0], t, "disarm", armed_at[1], ev))

@@ -11,8 +11,9 @@ boot clock (time_boot_ms), never the ground station's receive stamps.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
+import mmap
+import os
 from collections import Counter
 from types import SimpleNamespace
 
@@ -20,7 +21,7 @@ import numpy as np
 from pymavlink import mavutil
 from pymavlink.dialects.v10 import ardupilotmega as mav
 
-from uavsim.logs import codes
+from uavsim.logs import codes, framing, identity, params
 from uavsim.logs.dfbin import Table
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
@@ -28,9 +29,12 @@ log = logging.getLogger(__name__)
 
 TYPES = ("HEARTBEAT", "GLOBAL_POSITION_INT", "GPS_RAW_INT", "ATTITUDE", "SYS_STATUS", "BATTERY_STATUS",
          "EKF_STATUS_REPORT", "VIBRATION", "STATUSTEXT", "SYSTEM_TIME", "NAV_CONTROLLER_OUTPUT")
+AIRBORNE_TYPES = ("VFR_HUD", "SERVO_OUTPUT_RAW", "SCALED_PRESSURE", "EXTENDED_SYS_STATE", "RAW_IMU")
+CONFIG_TYPES = ("PARAM_VALUE",)  # the configuration (uavsim.logs.params)
 _MAV_TYPE_NAMES = {1: "plane", 2: "copter", 3: "copter", 4: "copter", 10: "rover", 11: "boat", 12: "sub",
                    13: "copter", 14: "copter", 15: "copter", 19: "vtol", 20: "vtol", 21: "vtol", 22: "vtol"}
 _UTC_MIN_US = 1.0e15  # GPS_RAW_INT.time_usec above this is Unix time (2001+), below it is boot time
+_CRC_EXTRA = framing.crc_extras(mav.mavlink_map)
 _NP = {"B": "u1", "b": "i1", "H": "<u2", "h": "<i2", "I": "<u4", "i": "<i4", "Q": "<u8", "q": "<i8",
        "f": "<f4", "d": "<f8", "c": "S1"}
 
@@ -68,7 +72,8 @@ def _decode(data: np.ndarray, ofs: np.ndarray, cls: type) -> tuple[Table, int]:
     whole = end <= data.size
     ofs, plen, hdr, v2 = ofs[whole], plen[whole], hdr[whole], v2[whole]
     good = np.zeros(ofs.size, dtype=bool)
-    for h, p in {(int(a), int(b)) for a, b in zip(hdr.tolist(), plen.tolist(), strict=True)}:
+    for key in np.unique(hdr * 256 + plen).tolist():  # each (header, payload length) shape at once
+        h, p = divmod(int(key), 256)
         sel = np.flatnonzero((hdr == h) & (plen == p))
         rows = data[(ofs[sel] + 1)[:, None] + np.arange(h - 1 + p)]
         crc = data[ofs[sel] + h + p].astype(np.uint32) | (data[ofs[sel] + h + p + 1].astype(np.uint32) << 8)
@@ -90,22 +95,26 @@ def _decode(data: np.ndarray, ofs: np.ndarray, cls: type) -> tuple[Table, int]:
 
 def read_tlog(path: str) -> RawLog:
     b = RawBuilder(path, "tlog")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        mlog = mavutil.mavlink_connection(path, dialect="ardupilotmega")
+    fh = open(path, "rb")  # noqa: SIM115 - closed below
+    size = os.fstat(fh.fileno()).st_size
+    mapped = mmap.mmap(fh.fileno(), size, access=mmap.ACCESS_READ) if size else b""
     try:
-        data = np.frombuffer(mlog.data_map, dtype=np.uint8) if mlog.data_map is not None else np.zeros(0, np.uint8)
+        data = np.frombuffer(mapped, dtype=np.uint8)
+        # uavsim's own framing (not pymavlink's indexer, which trusts any marker byte and fails on a garbage
+        # tail): frames whose CRC holds, with skipped bytes, bad CRCs and a cut-off last frame counted.
+        scan = framing.scan_tlog(data, _CRC_EXTRA)
+        offsets = scan.by_type()
         tables: dict[str, Table] = {}
-        crc_errors = 0
-        for name in TYPES:
+        crc_errors = scan.bad_crc
+        for name in TYPES + AIRBORNE_TYPES + CONFIG_TYPES:
             mid = getattr(mav, f"MAVLINK_MSG_ID_{name}")
-            if mid in mlog.offsets and mlog.offsets[mid]:
-                tables[name], bad = _decode(data, np.asarray(mlog.offsets[mid], dtype=np.int64),
-                                            mav.mavlink_map[mid])
+            if mid in offsets:
+                tables[name], bad = _decode(data, offsets[mid], mav.mavlink_map[mid])
                 crc_errors += bad
-        indexed = sum(len(v) for v in mlog.offsets.values())
-        covered = _covered_bytes(data, mlog.offsets)
-        b.log.corruption.update(crc_errors=crc_errors, frames=indexed, unindexed_bytes=int(data.size - covered))
+        del data
+        b.log.corruption.update(crc_errors=crc_errors, frames=int(scan.offsets.size + scan.bad_crc + scan.unknown),
+                                unindexed_bytes=scan.skipped_bytes, bad_records=scan.bad_records,
+                                cut_messages=scan.cut_records, unknown_frames=scan.unknown)
         vehicles = _vehicles(tables["HEARTBEAT"]) if "HEARTBEAT" in tables else []
         if not vehicles:
             b.log.corruption["no_vehicle_heartbeat"] = True
@@ -121,20 +130,10 @@ def read_tlog(path: str) -> RawLog:
                 b.log.others.append(vb.finish())
     finally:
         with contextlib.suppress(Exception):
-            mlog.close()
+            if isinstance(mapped, mmap.mmap):
+                mapped.close()
+        fh.close()
     return b.finish()
-
-
-def _covered_bytes(data: np.ndarray, offsets: dict[int, list[int]]) -> int:
-    """Bytes of the file inside indexed records; the rest is junk, unknown messages or a cut-off tail."""
-    if not offsets or data.size == 0:
-        return 0
-    ofs = np.concatenate([np.asarray(v, dtype=np.int64) for v in offsets.values() if len(v)]) + 8
-    ofs = ofs[ofs + 2 < data.size]
-    plen = data[ofs + 1].astype(np.int64)
-    v2 = data[ofs] == 0xFD
-    signed = v2 & ((data[np.minimum(ofs + 2, data.size - 1)] & 0x01) == 1)
-    return int(np.sum(np.minimum(8 + plen + np.where(v2, 12, 8) + np.where(signed, 13, 0), data.size - ofs + 8)))
 
 
 MIN_VEHICLE_HEARTBEATS = 5  # fewer autopilot heartbeats than this from a source is noise, not an aircraft
@@ -201,18 +200,34 @@ def _assemble(b: RawBuilder, all_tables: dict[str, Table], veh: tuple[int, int, 
                                                             e["compass_variance"]], axis=0))
     if (v := tables.get("VIBRATION")) is not None:
         b.add_block("vibe", t["VIBRATION"], np.max([v["vibration_x"], v["vibration_y"], v["vibration_z"]], axis=0),
-                    v["clipping_0"] + v["clipping_1"] + v["clipping_2"])
+                    np.max([v["clipping_0"], v["clipping_1"], v["clipping_2"]], axis=0))  # the worst IMU
     if (st := tables.get("SYSTEM_TIME")) is not None:
         for ti, u in zip(t["SYSTEM_TIME"].tolist(), st["time_unix_usec"].tolist(), strict=True):
             if u > _UTC_MIN_US:
                 b.log.utc.append((ti, u * 1e-6))
                 break
+    _airborne_streams(b, tables, t)
+    _config(b, tables, veh)
     if (tx := tables.get("STATUSTEXT")) is not None:
         for ti, sev, raw in zip(t["STATUSTEXT"].tolist(), tx["severity"].tolist(), tx["text"].tolist(), strict=True):
             text = raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
+            identity.scan_text(b.log.identity, text)
             if mapped := codes.text_mapping(text):
                 b.note(Note(ti, mapped[0], mapped[1], f"message: {text}",
                             f"STATUSTEXT severity={int(sev)} {text!r}", key=f"TXT{mapped[0]}"))
+
+
+def _config(b: RawBuilder, tables: dict[str, Table], veh: tuple[int, int, int, int]) -> None:
+    """Parameters (PARAM_VALUE) and the MAVLink identity of this aircraft (sysid/compid, autopilot, MAV_TYPE)."""
+    if (pv := tables.get("PARAM_VALUE")) is not None and len(pv["_ofs"]):
+        params.tlog_params(b.log.params, pv)
+    sysid, compid, mav_type, autopilot = veh
+    ap = mav.enums["MAV_AUTOPILOT"][autopilot].name.removeprefix("MAV_AUTOPILOT_") \
+        if autopilot in mav.enums["MAV_AUTOPILOT"] else f"autopilot{autopilot}"
+    ty = mav.enums["MAV_TYPE"][mav_type].name.removeprefix("MAV_TYPE_") \
+        if mav_type in mav.enums["MAV_TYPE"] else f"type{mav_type}"
+    b.log.identity["mavlink"] = f"mavlink-{sysid}/{compid}-{ap}-{ty}"
+    b.log.identity["mav_type"] = ty
 
 
 def _heartbeats(b: RawBuilder, hb: Table, t: np.ndarray, mav_type: int) -> None:
@@ -236,3 +251,29 @@ def _heartbeats(b: RawBuilder, hb: Table, t: np.ndarray, mav_type: int) -> None:
         if mode != mode_prev:
             b.log.modes.append((ti, mode))
             mode_prev = mode
+
+
+SEA_LEVEL_HPA = 1013.25  # ISA standard atmosphere: h = 44330.8 (1 - (p/p0)^0.190263) m
+PWM_RANGE_US = (1000.0, 2000.0)  # default ESC range (ArduPilot MOT_PWM_MIN/MAX = 0 -> RC3 range)
+
+
+def _airborne_streams(b: RawBuilder, tables: dict[str, Table], t: dict[str, np.ndarray]) -> None:
+    """baro (SCALED_PRESSURE), throttle (VFR_HUD), motors (SERVO_OUTPUT_RAW port 0), imu (RAW_IMU, mG) and
+    landed (EXTENDED_SYS_STATE.landed_state): the evidence uavsim.logs.segment decides "airborne" from."""
+    if (p := tables.get("SCALED_PRESSURE")) is not None:
+        ok = p["press_abs"] > 0
+        b.add_block("baro", t["SCALED_PRESSURE"][ok], 44330.8 * (1.0 - (p["press_abs"][ok] / SEA_LEVEL_HPA) ** 0.190263))
+    if (v := tables.get("VFR_HUD")) is not None:
+        b.add_block("throttle", t["VFR_HUD"], np.clip(v["throttle"] / 100.0, 0.0, 1.0))
+    if (s := tables.get("SERVO_OUTPUT_RAW")) is not None:
+        keep = s["port"] == 0
+        pwm = [np.where((s[f"servo{i}_raw"] >= 800) & (s[f"servo{i}_raw"] <= 2200), s[f"servo{i}_raw"], np.nan)[keep]
+               for i in range(1, 9)]
+        lo, hi = PWM_RANGE_US
+        b.add_block("motors", t["SERVO_OUTPUT_RAW"][keep], *(np.clip((x - lo) / (hi - lo), 0.0, 1.0) for x in pwm), *pwm)
+    if (m := tables.get("RAW_IMU")) is not None:
+        g = 9.80665e-3  # ArduPilot sends RAW_IMU acceleration in milli-g
+        b.add_block("imu", t["RAW_IMU"], m["xacc"] * g, m["yacc"] * g, m["zacc"] * g)
+    if (e := tables.get("EXTENDED_SYS_STATE")) is not None:
+        b.add_block("landed", t["EXTENDED_SYS_STATE"], e["landed_state"])
+

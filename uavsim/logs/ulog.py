@@ -13,7 +13,7 @@ import logging
 import numpy as np
 from pyulog import ULog
 
-from uavsim.logs import codes
+from uavsim.logs import codes, identity, params
 from uavsim.logs.raw import Note, RawBuilder, RawLog
 
 log = logging.getLogger(__name__)
@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 TOPICS = ["vehicle_status", "actuator_armed", "vehicle_land_detected", "vehicle_gps_position", "sensor_gps",
           "vehicle_local_position", "vehicle_attitude", "vehicle_attitude_setpoint", "battery_status",
           "estimator_status", "vehicle_imu_status", "commander_state"]
+AIRBORNE_TOPICS = ["vehicle_air_data", "actuator_outputs", "actuator_motors", "sensor_combined"]
 # vehicle_status boolean flags -> (event kind, level); PX4 msg/vehicle_status.msg.
 _FLAGS = {
     "failsafe": ("FAILSAFE_OTHER", "fail"),
@@ -31,7 +32,8 @@ _FLAGS = {
 }
 # failure_detector_status bits (PX4 msg/vehicle_status.msg FAILURE_*): roll, pitch, alt, ext, arm_esc,
 # battery, imbalanced_prop, motor.
-_FD_BITS = {0: ("ATTITUDE_ERROR", "fail", "FAILURE_ROLL"), 1: ("ATTITUDE_ERROR", "fail", "FAILURE_PITCH"),
+# FAILURE_ROLL/PITCH: the attitude beyond FD_FAIL_R/P (60°) for FD_FAIL_R/P_TTRI: a loss of control.
+_FD_BITS = {0: ("LOSS_OF_CONTROL", "fail", "FAILURE_ROLL"), 1: ("LOSS_OF_CONTROL", "fail", "FAILURE_PITCH"),
             2: ("ATTITUDE_ERROR", "fail", "FAILURE_ALT"), 3: ("FAILSAFE_OTHER", "fail", "FAILURE_EXT"),
             4: ("MOTOR_FAILURE", "fail", "FAILURE_ARM_ESC"), 5: ("FAILSAFE_BATTERY", "fail", "FAILURE_BATTERY"),
             6: ("MOTOR_FAILURE", "warn", "FAILURE_IMBALANCED_PROP"), 7: ("MOTOR_FAILURE", "fail", "FAILURE_MOTOR")}
@@ -53,11 +55,13 @@ def _col(d: dict[str, np.ndarray], name: str) -> np.ndarray:
 def read_ulog(path: str) -> RawLog:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):  # pyulog prints its complaints
-        ulog = ULog(path, TOPICS, disable_str_exceptions=True)
+        ulog = ULog(path, TOPICS + AIRBORNE_TOPICS, disable_str_exceptions=True)
     b = RawBuilder(path, "ulog")
     b.log.corruption["bad_headers"] = out.getvalue().count("bad header")
     b.log.firmware = f"PX4 {ulog.msg_info_dict.get('ver_sw', '')}".strip()
     b.log.corruption["file_corruption"] = bool(ulog.file_corruption)
+    params.ulog_params(b.log.params, ulog.initial_parameters, list(ulog.changed_parameters))
+    identity.ulog_info(b.log.identity, ulog.msg_info_dict)
     b.log.corruption["dropouts"] = len(ulog.dropouts)
     b.log.corruption["dropout_ms"] = int(sum(d.duration for d in ulog.dropouts))
     for stamp in (ulog.start_timestamp, ulog.last_timestamp):
@@ -124,10 +128,11 @@ def read_ulog(path: str) -> RawLog:
         clip = sum(_col(imu, f"accel_clipping[{i}]") for i in range(3))
         for row in zip(_col(imu, "timestamp") * 1e-6, _col(imu, "accel_vibration_metric"), clip, strict=True):
             b.add("vibe", *row)
+    _airborne_streams(b, ulog)
     for m in ulog.logged_messages:
         text = str(m.message)
-        mapped = codes.text_mapping(text)
-        if mapped and m.log_level <= 4:  # EMERG..WARNING
+        mapped = codes.critical_text_mapping(text) if m.log_level <= 2 else codes.text_mapping(text)
+        if mapped and m.log_level <= 4:  # EMERG..WARNING; unnamed CRITICAL texts are system errors
             b.note(Note(m.timestamp * 1e-6, mapped[0], mapped[1], f"message: {text}",
                         f"ULog {m.log_level_str()} {text!r}", key=f"TXT{mapped[0]}"))
     b.log.messages_read = n
@@ -141,7 +146,7 @@ def _changes(b: RawBuilder, d: dict[str, np.ndarray], col: str, sink, what: str,
         return
     last = None
     for t, v in zip(_col(d, "timestamp") * 1e-6, _col(d, col), strict=True):
-        if v == last:
+        if v == last or not np.isfinite(v):  # NaN: the field is absent in this row / ULog version
             continue
         last = v
         if sink is not None:
@@ -150,10 +155,17 @@ def _changes(b: RawBuilder, d: dict[str, np.ndarray], col: str, sink, what: str,
             b.note(Note(float(t), kind[0], kind[1], f"{what} raised", f"{what}={int(v)}", key=what))
 
 
+def _missing(b: RawBuilder, what: str) -> None:
+    """A field this ULog version lacks (or logs as NaN): the value is unknown, and the file says so."""
+    b.log.corruption.setdefault("missing_fields", []).append(what)
+
+
 def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
     vt = _col(vs, "vehicle_type")
-    if len(vt):
+    if len(vt) and np.isfinite(vt[0]):
         b.log.vehicle = "vtol" if _col(vs, "is_vtol")[0] == 1 else _VEHICLE_TYPE.get(int(vt[0]), "unknown")
+    elif len(vt):
+        _missing(b, "vehicle_status.vehicle_type (vehicle type unknown)")
     armed = (_col(vs, "arming_state") == ARMING_STATE_ARMED).astype(float)
     _changes(b, {"timestamp": vs["timestamp"], "a": armed}, "a", lambda v: b.log.arm.append(
         (v[0], v[1], f"vehicle_status.arming_state={'ARMED' if v[1] else 'not armed'}")), "armed")
@@ -162,6 +174,8 @@ def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
     if "failure_detector_status" in vs:
         last = 0
         for t, v in zip(_col(vs, "timestamp") * 1e-6, _col(vs, "failure_detector_status"), strict=True):
+            if not np.isfinite(v):
+                continue
             new = int(v) & ~last
             last = int(v)
             for bit, (kind, level, name) in _FD_BITS.items():
@@ -170,11 +184,31 @@ def _status(b: RawBuilder, vs: dict[str, np.ndarray]) -> None:
                                 f"vehicle_status.failure_detector_status=0x{int(v):x}", key=name))
     nav = _col(vs, "nav_state")
     last_nav = None
+    if len(nav) and not np.isfinite(nav).any():
+        _missing(b, "vehicle_status.nav_state (flight modes unknown)")
     for t, v in zip(_col(vs, "timestamp") * 1e-6, nav, strict=True):
-        if v != last_nav:
+        if np.isfinite(v) and v != last_nav:
             name = codes.PX4_NAV_STATES.get(int(v), f"nav_state_{int(v)}")
             b.log.modes.append((float(t), name))
             if int(v) == codes.PX4_NAV_TERMINATION:
                 b.note(Note(float(t), "EMERGENCY_LANDING", "fail", "PX4 flight termination",
                             f"vehicle_status.nav_state={int(v)} (TERMINATION)", key="TERMINATION"))
             last_nav = v
+
+
+def _airborne_streams(b: RawBuilder, ulog: ULog) -> None:
+    """baro (vehicle_air_data), motors (actuator_motors 0..1, else actuator_outputs PWM), imu
+    (sensor_combined) and landed (vehicle_land_detected): what uavsim.logs.segment decides "airborne" from."""
+    if (d := _topic(ulog, "vehicle_air_data")) is not None:
+        b.add_block("baro", _col(d, "timestamp") * 1e-6, _col(d, "baro_alt_meter"))
+    if (d := _topic(ulog, "actuator_motors")) is not None:
+        b.add_block("motors", _col(d, "timestamp") * 1e-6, *(_col(d, f"control[{i}]") for i in range(8)),
+                    *([None] * 8))
+    elif (d := _topic(ulog, "actuator_outputs")) is not None:
+        pwm = [_col(d, f"output[{i}]") for i in range(8)]
+        pwm = [np.where((x >= 800) & (x <= 2200), x, np.nan) for x in pwm]
+        b.add_block("motors", _col(d, "timestamp") * 1e-6, *(np.clip((x - 1000.0) / 1000.0, 0, 1) for x in pwm), *pwm)
+    if (d := _topic(ulog, "sensor_combined")) is not None:
+        b.add_block("imu", _col(d, "timestamp") * 1e-6, *(_col(d, f"accelerometer_m_s2[{i}]") for i in range(3)))
+    if (d := _topic(ulog, "vehicle_land_detected")) is not None:
+        b.add_block("landed", _col(d, "timestamp") * 1e-6, np.where(_col(d, "landed") > 0, 1.0, 2.0))

@@ -6,6 +6,7 @@ Matplotlib settings are applied in an ``rc_context`` around the work only, so ca
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -20,7 +21,8 @@ FORMATS = ("html", "pdf", "png")  # png: each figure as its own file in OUT/figu
 DEFAULT_FORMATS = ("html", "pdf")
 # DejaVu Sans ships with matplotlib and has every Vietnamese letter; TrueType embedding keeps PDF text extractable.
 RC = {"font.family": "DejaVu Sans", "pdf.fonttype": 42, "svg.fonttype": "none", "axes.titlesize": 11,
-      "figure.dpi": 100, "path.simplify": True}
+      "figure.dpi": 100, "path.simplify": True,
+      "text.parse_math": False}  # names and log messages are text: a '$' in them renders as itself
 
 
 def split_choices(values: Iterable[str], allowed: tuple[str, ...], what: str,
@@ -70,9 +72,14 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
                   utc_offset_h=utc_offset_h, source=source)
     timings["gather_s"] = time.perf_counter() - t0
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"{out}: exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        if out.exists() and not out.is_dir():
+            raise InputError(f"{out}: exists and is not a directory")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{out}: cannot make the report folder ({exc.strerror or exc})") from exc
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise InputError(f"{out}: cannot write the report here (the folder is read-only)")
     generated = generated or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     files: list[str] = []
     with matplotlib.rc_context(RC):

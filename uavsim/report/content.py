@@ -164,6 +164,14 @@ def source_lines(data: ReportData, lang: str) -> list[str]:
     undated = len(data.flights) - len(data.dated)
     if undated:
         lines.append(t("undated", lang, n=num(undated, lang)))
+    o = data.summary.overall
+    if o.unverified:
+        lines.append(t("unverified", lang, n=num(o.unverified, lang), lb=pct(o.lower_bound_unverified_unsafe, lang)))
+    if data.summary.out_of_area:
+        lines.append(t("out_of_area", lang, n=num(data.summary.out_of_area, lang)))
+    if data.ground_runs:
+        occ = sum(bool(g.extra.get("ground_occurrence")) for g in data.ground_runs)
+        lines.append(t("ground_runs", lang, n=num(len(data.ground_runs), lang), occ=num(occ, lang)))
     return lines
 
 

@@ -110,6 +110,7 @@ class ReportData:
     seed: int
     utc_offset_h: float = stats.LOCAL_UTC_OFFSET_H
     source: str | None = None  # "sim" or "log" when the report covers one source only
+    ground_runs: list[Flight] = field(default_factory=list)  # armed, never airborne: shown, never counted
     cache: dict[Any, Any] = field(default_factory=dict)  # work shared by the languages (map relief)
 
     @property
@@ -199,13 +200,14 @@ def gather(db: str | Path, confidence: float = stats.DEFAULT_CONFIDENCE, target:
                               seed=seed, utc_offset_h=utc_offset_h)
     strata = {by: stats.group_stats(flights, by, confidence, target, utc_offset_h) for by in REPORT_STRATA}
     per_source = {r.group: r for r in strata["source"] if r.group}
-    with Store(db) as store:
+    with Store.existing(db) as store:  # reading: a read-only store is fine
         files, runs = store.files(), store.runs()
         tracks = load_tracks(store, flights, max_tracks, seed)
+        ground_runs = store.flights(source=source, kind="ground_run")
     return ReportData(
         store_path=str(db), flights=flights, summary=summary, strata=strata, per_source=per_source, files=files,
         runs=runs, tracks=tracks, terrain=open_terrain(dem) if terrain else None,
         context=load_context(scenario) if terrain else None, rules_path=default_rules().path,
         confidence=confidence, target=target, cluster=cluster, n_boot=n_boot, seed=seed, utc_offset_h=utc_offset_h,
-        source=source,
+        source=source, ground_runs=ground_runs,
     )

@@ -84,6 +84,17 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "src_store": ("Cơ sở dữ liệu chuyến bay: {path}.", "Flight store: {path}."),
     "undated": ("{n} chuyến bay không có thời điểm bắt đầu không xuất hiện trên các biểu đồ theo thời gian.",
                 "{n} flights without a start time are left out of the time charts."),
+    # issue 11: what the headline does not count, and what it counts without proof
+    "ground_runs": ("{n} lần chạy trên mặt đất (động cơ đã kích hoạt nhưng tàu bay không cất cánh: bàn thử, chạy máy, "
+                    "cầm tay) không được tính vào tỷ lệ an toàn; {occ} trong số đó có sự cố trên mặt đất.",
+                    "{n} ground runs (armed but never airborne: bench, run-up, handling) are not counted in the "
+                    "safety rate; {occ} of them with a ground occurrence."),
+    "unverified": ("{n} chuyến bay chưa được kiểm chứng (không có vị trí, địa hình hoặc khu vực không kiểm tra được); "
+                   "cận dưới nếu tất cả đều không an toàn: {lb}.",
+                   "{n} flights are unverified (no position, or terrain or area not checked); lower bound if all "
+                   "of them were unsafe: {lb}."),
+    "out_of_area": ("{n} chuyến bay ngoài khu vực địa hình và kịch bản không được tính vào con số chính.",
+                    "{n} flights outside the terrain and scenario area are left out of the headline."),
     "method": ("Phương pháp", "Method"),
     "method_text": (
         "Mọi chuyến bay, dù mô phỏng hay bay thực, đều được phân loại bằng cùng một bộ quy tắc. "

@@ -6,6 +6,7 @@ text stays selectable and extractable; Type 3 fonts would lose the characters' i
 
 from __future__ import annotations
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -95,6 +96,17 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
               generated: str) -> Path:
     """Text pages (summary, breakdowns, unsafe flights, sources, method), then one page per figure."""
     path = Path(path)
+    part = path.with_name(path.name + ".part")  # written whole, then renamed: never a partial PDF
+    try:
+        _write_pdf(part, data, lang, figures, generated)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
+    return path
+
+
+def _write_pdf(path: Path, data: ReportData, lang: str, figures: list[tuple[str, str, Figure]],
+               generated: str) -> None:
     meta = {"Title": t("title", lang), "Creator": "uavsim", "Subject": t("summary", lang), "CreationDate": None}
     with PdfPages(path, metadata=meta) as pdf:
         p = Pager(pdf)
@@ -149,7 +161,6 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
         p.flush()
         for number, (_name, caption, fig) in enumerate(figures, start=1):
             pdf.savefig(_figure_page(fig, t("figure_caption", lang, n=number, caption=caption)))
-    return path
 
 
 def _figure_page(fig: Figure, caption: str) -> Figure:
@@ -166,3 +177,4 @@ def _figure_page(fig: Figure, caption: str) -> Figure:
     for k, line in enumerate(textwrap.wrap(caption, WRAP) or [""]):
         fig.text(MARGIN, top - height - 0.015 - k * LINE, line, fontsize=9, va="top", style="italic")
     return fig
+

@@ -244,6 +244,10 @@ class RateStats:
     unsafe_allowed: int = -1  # most unsafe flights out of ``flights`` that would still show the target
     group: str | None = None
     clustered: dict[str, Any] | None = None
+    # Flights whose position, terrain or area check could not run (issue 11): counted with their verdict in
+    # the figures above, and apart here with the bound they would give if every one of them were unsafe.
+    unverified: int = 0
+    lower_bound_unverified_unsafe: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {}
@@ -256,7 +260,8 @@ class RateStats:
             "flight_hours": self.flight_hours, "unsafe_per_1000_flights": self.unsafe_per_1000_flights,
             "unsafe_per_1000_flight_hours": self.unsafe_per_1000_hours,
             "severity_counts": dict(self.severity_counts), "flights_needed": self.flights_needed,
-            "unsafe_allowed": self.unsafe_allowed,
+            "unsafe_allowed": self.unsafe_allowed, "unverified": self.unverified,
+            "lower_bound_unverified_unsafe": self.lower_bound_unverified_unsafe,
         })
         if self.clustered is not None:
             d["clustered"] = dict(self.clustered)
@@ -273,6 +278,8 @@ def rate_stats(flights: Iterable[Flight], confidence: float = DEFAULT_CONFIDENCE
     unsafe = sum(f.outcome == "unsafe" for f in flights)
     hours = sum(max(f.duration_s or 0.0, 0.0) for f in flights) / SECONDS_PER_HOUR
     lower = clopper_pearson_lower(n - unsafe, n, confidence)
+    unverified = sum(f.unverified for f in flights)
+    unverified_safe = sum(f.unverified and f.outcome == "safe" for f in flights)
     counts = {s: 0 for s in SEVERITIES}
     for f in flights:
         counts[f.severity] += 1
@@ -283,7 +290,8 @@ def rate_stats(flights: Iterable[Flight], confidence: float = DEFAULT_CONFIDENCE
         unsafe_per_1000_flights=1000.0 * unsafe / n if n else None,
         unsafe_per_1000_hours=1000.0 * unsafe / hours if hours > 0 else None,
         severity_counts=counts, flights_needed=flights_needed(n, unsafe, target, confidence),
-        unsafe_allowed=max_unsafe_for_target(n, target, confidence), group=group,
+        unsafe_allowed=max_unsafe_for_target(n, target, confidence), group=group, unverified=unverified,
+        lower_bound_unverified_unsafe=clopper_pearson_lower(n - unsafe - unverified_safe, n, confidence),
     )
 
 
@@ -295,12 +303,16 @@ class SafetySummary:
     by_name: str | None
     by: list[RateStats] = field(default_factory=list)
     cluster: str = "day"
+    out_of_area: int = 0  # flights outside the terrain/scenario area: left out of the headline
+    ground_runs: int = 0  # armed segments that never flew: never in a rate
 
     def to_dict(self) -> dict[str, Any]:
         """The ``uavsim stats --json`` document (DESIGN.md keys first, extras after)."""
         d = self.overall.to_dict()
         d["by_field"] = self.by_name
         d["cluster"] = self.cluster
+        d["out_of_area"] = self.out_of_area
+        d["ground_runs_excluded"] = self.ground_runs
         d["by"] = [g.to_dict() for g in self.by]
         return d
 
@@ -325,9 +337,12 @@ def summarize(flights: Sequence[Flight], by: str | None = None, confidence: floa
               seed: int = 0, utc_offset_h: float = LOCAL_UTC_OFFSET_H) -> SafetySummary:
     """All statistics of a set of flights, with the groups of ``by`` (see :func:`group_stats`).
 
-    Days (clusters) and months (strata) are local, ``utc_offset_h`` hours ahead of UTC.
+    Days (clusters) and months (strata) are local, ``utc_offset_h`` hours ahead of UTC. Ground runs never
+    count, and flights outside the terrain/scenario area ("area" among their checks not run) are left out
+    of the headline; both numbers are reported.
     """
-    flights = list(flights)
+    everything = list(flights)
+    flights = headline_flights(everything)
     overall = rate_stats(flights, confidence, target)
     labels = cluster_labels(flights, cluster, utc_offset_h)
     overall.clustered = cluster_bootstrap(
@@ -337,7 +352,14 @@ def summarize(flights: Sequence[Flight], by: str | None = None, confidence: floa
     overall.clustered["cluster"] = cluster
     overall.clustered["utc_offset_h"] = utc_offset_h
     groups = group_stats(flights, by, confidence, target, utc_offset_h) if by is not None else []
-    return SafetySummary(overall, by, groups, cluster)
+    ground = sum(f.kind != "flight" for f in everything)
+    return SafetySummary(overall, by, groups, cluster, out_of_area=len(everything) - len(flights) - ground,
+                         ground_runs=ground)
+
+
+def headline_flights(flights: Iterable[Flight]) -> list[Flight]:
+    """The flights a scenario's headline counts: real flights (no ground runs) inside its area."""
+    return [f for f in flights if f.kind == "flight" and "area" not in f.checks_not_run]
 
 
 def cumulative_series(safe: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
@@ -351,10 +373,17 @@ def cumulative_series(safe: np.ndarray, confidence: float = DEFAULT_CONFIDENCE) 
     return k / n, lower
 
 
+END_KINDS = ("LOG_TRUNCATED_IN_AIR", "END_NOT_RECORDED")  # how a record's end was judged
+
+
 def _merge_repeats(flights: list[Flight]) -> list[Flight]:
-    """Count a flight recorded twice once, with the worse verdict and the events of both records.
+    """Count a flight recorded twice once, with the events of both records. How it ended is decided by the
+    more complete record: a copy that stops early cannot turn a landed flight into LOG_TRUNCATED_IN_AIR
+    (its end events are kept, marked as superseded). The verdict is the worst of the remaining events.
 
     Only when the first record is in the same selection, so that a --source filter never drops both."""
+    from uavsim.safety.rules import default_rules
+
     by_id = {f.id: f for f in flights}
     kept = []
     for f in flights:
@@ -362,13 +391,29 @@ def _merge_repeats(flights: list[Flight]) -> list[Flight]:
         if first is None:
             kept.append(f)
             continue
-        if SEVERITY_RANK[f.severity] > SEVERITY_RANK[first.severity]:
-            first.severity = f.severity
-        if f.outcome == "unsafe":
-            first.outcome = "unsafe"
+        complete = _more_complete(first, f)
+        ends = [e for e in first.events + f.events if e.kind in END_KINDS]
+        superseded = [e for e in ends if complete.landing_s is not None and e not in complete.events]
+        counted = [e for e in first.events + f.events if e not in superseded]
         first.events = first.events + f.events
         first.extra.setdefault("also_recorded_as", []).append(f.id)
+        first.extra["end_decided_by"] = complete.id
+        if superseded:
+            first.extra["superseded_events"] = [f"{e.kind} ({e.detail[:60]})" for e in superseded]
+        # A reviewed verdict stands as given; otherwise the records' events decide.
+        given = [r.severity for r in (first, f) if "review" in r.extra or not r.events]
+        worst = max(["none", *given, *(e.severity for e in counted)], key=SEVERITY_RANK.__getitem__)
+        first.severity = worst
+        first.outcome = "unsafe" if default_rules().is_unsafe(worst) else "safe"
     return kept
+
+
+def _more_complete(a: Flight, b: Flight) -> Flight:
+    """The record that saw the landing, else the one that ends later (then the longer one)."""
+    def key(f: Flight) -> tuple[bool, float, float]:
+        start = datetime.fromisoformat(f.start_utc.replace("Z", "+00:00")).timestamp() if f.start_utc else 0.0
+        return f.landing_s is not None, start + (f.duration_s or 0.0), f.duration_s or 0.0
+    return max((a, b), key=key)
 
 
 def load_flights(db: str | Path, source: str | None = None, with_telemetry: bool = False,

@@ -202,7 +202,10 @@ def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -
         duration_s=rp.duration_s, distance_m=rp.distance_m, max_agl_m=verdict.max_agl_m,
         min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=rp.energy_wh,
         battery_end_pct=rp.battery_end_pct, outcome=verdict.outcome, severity=verdict.severity,
-        events=list(verdict.events), telemetry=tel, extra=extra)
+        events=list(verdict.events), telemetry=tel, extra=extra,
+        # Airborne by construction: the simulated flight runs from lift-off to touch-down.
+        kind="flight", takeoff_s=0.0, landing_s=rp.duration_s, log_clock="sim",
+        airborne_evidence={"decided_by": "simulated: airborne from launch to landing by construction"})
 
 
 def run_summary(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignModel, c: Campaign) -> dict[str, Any]:

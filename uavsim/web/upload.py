@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from uavsim.errors import LogFormatError
-from uavsim.logs.ingest import ingest, read_log, sniff
+from uavsim.logs.formats import read_log, sniff
+from uavsim.logs.ingest import ingest
 from uavsim.store import Store
 from uavsim.web.series import attach
 
