@@ -1,8 +1,11 @@
 """Aircraft classes (missions/<name>/aircraft.toml) and their energy model.
 
-Multirotor power is momentum theory (Stolaroff 2018): the rotors carry T = sqrt(W² + D²) where D is parasitic
-drag, and the ideal power T·(V sin α + v_i) is divided by a figure of merit η calibrated per class from
-published hover times. A VTOL cruising on its wing uses P = D·V / η_prop with a drag polar around its best
+Multirotor power is momentum theory (Stolaroff 2018) plus the blade profile power: the rotors carry
+T = sqrt(W² + D²) where D is parasitic drag. Hover power T^1.5 / (η·sqrt(2ρA)) (η calibrated per class from
+published hover times) splits into an induced share, T·(V sin α + v_i) in forward flight, and a profile share
+``profile_frac`` that grows as 1 + 3·(V/U_tip)² (Zeng et al. 2019; Bramwell). For fixed-pitch rotors both shares
+scale as T^1.5, so the split does not change the hover calibration. ``range_points`` (mass, km, speed) fit the
+drag area where a forward-flight figure is published. A VTOL cruising on its wing uses P = D·V / η_prop with a drag polar around its best
 lift-to-drag speed, calibrated from its published range. Air density follows the ISA troposphere.
 """
 
@@ -28,6 +31,7 @@ SECONDS_PER_MINUTE = 60.0
 JOULES_PER_WH = 3600.0
 LIQUID_KG_PER_L = 1.0  # spray mix and liquid fertiliser: about water
 DESCENT_RECOVERY = 0.5  # share of the potential-energy rate a descending rotor gives back (assumption)
+PROFILE_K = 3.0  # blade profile power rises as 1 + K·μ² with advance ratio μ = V/U_tip (Zeng 2019: 3)
 MIN_POWER_FRAC = 0.6  # a descending multirotor never draws less than this share of its level power
 
 AIRCRAFT_FILE = "aircraft.toml"
@@ -67,6 +71,9 @@ class AircraftClass:
     survey_gsd_m: float = 0.03
     hover_points: tuple[tuple[float, float], ...] = ()  # (mass kg, minutes)
     range_points: tuple[tuple[float, float, float], ...] = ()  # (mass kg, km, airspeed m/s)
+    profile_frac: float = 0.0  # multirotor: share of hover power that is blade profile power
+    tip_speed_mps: float = 100.0  # multirotor: rotor tip speed (profile power rises with (V/U_tip)²)
+    lost_link: str = ""  # "return" | "continue" | "" (none declared): what the aircraft does on radio loss
     sources: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -107,15 +114,20 @@ def _induced_velocity(thrust: float, rho: float, area: float, v_par: float, v_pe
     return vi
 
 
-def _rotor_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, eta: float) -> float:
+def _rotor_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, eta: float,
+                 drag_area_m2: float | None = None) -> float:
     weight = mass_kg * G
-    drag = 0.5 * rho * ac.drag_area_m2 * airspeed * airspeed
+    drag = 0.5 * rho * (ac.drag_area_m2 if drag_area_m2 is None else drag_area_m2) * airspeed * airspeed
     thrust = math.hypot(weight, drag)
     alpha = math.atan2(drag, weight)  # disc tilt into the airflow
     v_par = airspeed * math.cos(alpha)
     v_perp = airspeed * math.sin(alpha)
     vi = _induced_velocity(thrust, rho, ac.rotor_area_m2, v_par, v_perp)
-    return thrust * (v_perp + vi) / eta
+    f = ac.profile_frac
+    hover_ideal = thrust * math.sqrt(thrust / (2 * rho * ac.rotor_area_m2))
+    induced = thrust * (v_perp + vi) * (1.0 - f) / eta
+    profile = f * hover_ideal / eta * (1.0 + PROFILE_K * (airspeed / ac.tip_speed_mps) ** 2)
+    return induced + profile
 
 
 def _wing_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, lift_to_drag: float) -> float:
@@ -151,6 +163,12 @@ def hover_endurance_s(ac: AircraftClass, mass_kg: float, alt_msl_m: float = 0.0)
     return ac.usable_wh * JOULES_PER_WH / hover_power_w(ac, mass_kg, alt_msl_m)
 
 
+def still_air_range_m(ac: AircraftClass, mass_kg: float | None = None) -> float:
+    """Distance (m) the usable battery flies at cruise in still air (default: with the full payload)."""
+    m = ac.mass_kg() if mass_kg is None else mass_kg
+    return ac.usable_wh * JOULES_PER_WH / power_w(ac, m, ac.cruise_mps) * ac.cruise_mps
+
+
 # -- calibration --------------------------------------------------------------------------------------------
 def calibrate_efficiency(ac: AircraftClass) -> float:
     """Figure of merit that fits the published hover times best (geometric mean of the per-point fits)."""
@@ -171,13 +189,30 @@ def calibrate_lift_to_drag(ac: AircraftClass) -> float:
     return math.exp(sum(logs) / len(logs))
 
 
+def calibrate_drag_area(ac: AircraftClass) -> float:
+    """Multirotor drag area (m²) that makes the published range(s) use the usable battery energy (bisection on
+    the mean log error; the range falls as the drag area grows). Bounded to [0.001, 10] m²."""
+    def err(cda: float) -> float:
+        return sum(math.log(ac.usable_wh * JOULES_PER_WH / _rotor_power(ac, m, v, RHO0, ac.efficiency, cda) * v
+                            / (km * 1000.0)) for m, km, v in ac.range_points)
+
+    lo, hi = 1e-3, 10.0
+    if err(lo) < 0:  # even a clean airframe falls short of the figure: keep the least drag
+        return lo
+    for _ in range(60):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if err(mid) > 0 else (lo, mid)
+    return math.sqrt(lo * hi)
+
+
 # -- loading ------------------------------------------------------------------------------------------------
 _FLOATS = ("empty_kg", "battery_kg", "max_takeoff_kg", "payload_kg", "battery_wh", "cruise_mps", "max_speed_mps",
            "climb_mps", "descent_mps", "wind_limit_mps", "radio_range_m", "rotor_area_m2", "drag_area_m2",
            "efficiency")
 _OPTIONAL = {"usable_frac": 0.95, "tank_l": 0.0, "swath_m": 0.0, "spray_speed_mps": 0.0, "spray_agl_m": 2.5,
              "transition_mps": 0.0, "prop_efficiency": 0.7, "lift_to_drag": 0.0, "gsd_per_m": 0.0,
-             "side_overlap": 0.7, "survey_gsd_m": 0.03}
+             "side_overlap": 0.7, "survey_gsd_m": 0.03, "profile_frac": 0.0, "tip_speed_mps": 100.0}
+LOST_LINK = ("", "return", "continue")
 _POSITIVE = ("max_takeoff_kg", "battery_wh", "cruise_mps", "max_speed_mps", "climb_mps", "descent_mps",
              "rotor_area_m2", "efficiency")
 
@@ -208,8 +243,13 @@ def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
         raise ScenarioError(path, f"{where}: usable_frac must be in (0, 1]")
     if vals["empty_kg"] + vals["battery_kg"] > vals["max_takeoff_kg"]:
         raise ScenarioError(path, f"{where}: empty_kg + battery_kg exceeds max_takeoff_kg")
+    lost_link = e.get("lost_link", "")
+    if lost_link not in LOST_LINK:
+        raise ScenarioError(path, f"{where}: lost_link must be 'return' or 'continue', got {lost_link!r}")
+    if not vals["profile_frac"] < 1 or not vals["tip_speed_mps"] > 0:
+        raise ScenarioError(path, f"{where}: profile_frac must be in [0, 1) and tip_speed_mps positive")
     sources = e.get("sources", {})
-    ac = AircraftClass(
+    ac = AircraftClass(lost_link=lost_link,
         id=need(e, "id", path, where, str), name=need(e, "name", path, where, str), kind=kind,
         camera_width_px=int(e.get("camera_width_px", 0)),
         hover_points=_points(e, "hover_points", 2, path, where),
@@ -217,8 +257,10 @@ def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
         sources={str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}, **vals)
     if ac.hover_points:
         ac = replace(ac, efficiency=calibrate_efficiency(ac))
-    if ac.range_points:
+    if ac.range_points and kind == "vtol":
         ac = replace(ac, lift_to_drag=calibrate_lift_to_drag(ac))
+    elif ac.range_points:
+        ac = replace(ac, drag_area_m2=calibrate_drag_area(ac))
     if kind == "vtol" and not ac.lift_to_drag > 0:
         raise ScenarioError(path, f"{where}: a vtol needs lift_to_drag or range_points")
     return ac

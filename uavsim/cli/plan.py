@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -22,7 +21,8 @@ common = [
                  help="Write a PNG: map over the hillshade and the vertical profile."),
     click.option("--max-radio-shadow", "max_shadow_pct", type=click.FloatRange(0, 100), default=None,
                  help="Fail when the radio link to the launch point is lost for more than this % of the track "
-                      "(default: a warning only)."),
+                      "and the aircraft declares no lost-link procedure (default: the rules table's "
+                      "radio_shadow_max_frac)."),
     click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
 ]
 
@@ -55,32 +55,14 @@ def _finish(p, terrain, scenario, export: Path | None, plot: Path | None, as_jso
         doc["exported"] = written
         echo_json(doc)
     else:
-        _text(p, title)
+        for line in p.summary_lines(title):
+            click.echo(line)
         for w in written:
             click.echo(f"mission written to {w}")
         if plot is not None:
             click.echo(f"plot written to {plot}")
     if not p.feasible:
         sys.exit(1)
-
-
-def _text(p, title: str) -> None:
-    click.echo(f"{title}: {'FEASIBLE' if p.feasible else 'NOT FEASIBLE'} ({p.aircraft_id})")
-    clear = "unknown" if p.min_terrain_clearance_m is None else f"{p.min_terrain_clearance_m:.1f} m"
-    agl = "unknown" if p.max_agl_m is None else f"{p.max_agl_m:.0f} m"
-    if math.isfinite(p.energy_wh):
-        click.echo(f"  distance {p.distance_m / 1000:.2f} km, flight time {p.duration_s / 60:.1f} min, energy "
-                   f"{p.energy_wh:.0f} Wh, reserve {p.reserve_pct:.1f} %")
-    else:
-        click.echo(f"  distance {p.distance_m / 1000:.2f} km, flight time and energy unknown")
-    click.echo(f"  min terrain clearance {clear}, max height {agl} AGL, zones {', '.join(p.zones) or 'none'}")
-    if p.sorties:
-        click.echo(f"  {len(p.sorties)} sorties, {p.extra.get('hectares', 0):.2f} ha, "
-                   f"{p.extra.get('litres', 0):.1f} L")
-    for r in p.reasons:
-        click.echo(f"  - {r}")
-    for w in p.extra.get("warnings", []):
-        click.echo(f"  warning: {w}")
 
 
 @plan.command("route")
@@ -90,13 +72,14 @@ def _text(p, title: str) -> None:
 @click.option("--wind", "wind_mps", type=float, default=0.0, show_default=True, help="Wind speed, m/s.")
 @click.option("--wind-from", "wind_dir_deg", type=float, default=0.0, show_default=True,
               help="Direction the wind blows from, degrees true.")
-@click.option("--reserve", "reserve_pct", type=click.FloatRange(0, 100), default=20.0, show_default=True,
-              help="Battery reserve required at landing, %.")
+@click.option("--reserve", "reserve_pct", type=click.FloatRange(0, 100), default=None,
+              help="Battery reserve required at landing, % (default: the rules table's battery_reserve_frac).")
 @click.option("--one-way", is_flag=True, help="Land at the destination instead of flying back.")
 @click.option("--cruise-agl", "cruise_agl_m", type=click.FloatRange(min=1), default=50.0, show_default=True,
               help="Height above the terrain the profile keeps, m.")
-@click.option("--min-clearance", "min_clearance_m", type=click.FloatRange(min=0), default=30.0, show_default=True,
-              help="Minimum terrain clearance the check requires, m.")
+@click.option("--min-clearance", "min_clearance_m", type=click.FloatRange(min=0), default=None,
+              help="Minimum terrain clearance the check requires, m (default: the rules table's "
+                   "route_design_clearance_m).")
 @dem_option
 @_with(common)
 def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct, one_way, cruise_agl_m,
@@ -109,7 +92,7 @@ def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct
     sc = Scenario.load(scenario_dir)
     t = open_dem(dem)
     ends = [parse_latlon(v, opt) if "," in v else v for v, opt in ((origin, "--from"), (destination, "--to"))]
-    p = plan_route(sc, ends[0], ends[1], aircraft_id, t, wind_mps, wind_dir_deg, reserve_pct / 100.0,
+    p = plan_route(sc, ends[0], ends[1], aircraft_id, t, wind_mps, wind_dir_deg, None if reserve_pct is None else reserve_pct / 100.0,
                    not one_way, cruise_agl_m=cruise_agl_m, min_clearance_m=min_clearance_m,
                    max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
     _finish(p, t, sc, export, plot, as_json, f"route {origin} -> {destination}")
@@ -123,8 +106,8 @@ def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct
 @click.option("--wind", "wind_mps", type=float, default=0.0, show_default=True, help="Wind speed, m/s.")
 @click.option("--wind-from", "wind_dir_deg", type=float, default=0.0, show_default=True,
               help="Direction the wind blows from, degrees true.")
-@click.option("--reserve", "reserve_pct", type=click.FloatRange(0, 100), default=20.0, show_default=True,
-              help="Battery reserve required at each landing, %.")
+@click.option("--reserve", "reserve_pct", type=click.FloatRange(0, 100), default=None,
+              help="Battery reserve required at each landing, % (default: the rules table's).")
 @dem_option
 @_with(common)
 def field(scenario_dir, field_id, mission_type, angle_deg, wind_mps, wind_dir_deg, reserve_pct, dem, aircraft_id,
@@ -137,6 +120,6 @@ def field(scenario_dir, field_id, mission_type, angle_deg, wind_mps, wind_dir_de
     sc = Scenario.load(scenario_dir)
     t = open_dem(dem)
     p = plan_field(sc, field_id, aircraft_id, t, mission_type, angle_deg, wind_mps=wind_mps,
-                   wind_dir_deg=wind_dir_deg, reserve_frac=reserve_pct / 100.0,
+                   wind_dir_deg=wind_dir_deg, reserve_frac=None if reserve_pct is None else reserve_pct / 100.0,
                    max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
     _finish(p, t, sc, export, plot, as_json, f"field {field_id}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,52 +20,32 @@ import numpy as np
 from uavsim import geo
 from uavsim._io import read_text
 from uavsim.errors import MissionFileError
+from uavsim.planning import mavcmd as mc
 
 if TYPE_CHECKING:
-    from uavsim.planning import Plan
+    from uavsim.aircraft import AircraftClass
+    from uavsim.planning.mission import Mission
+    from uavsim.planning.plan import Plan
     from uavsim.terrain import Terrain
 
 WPL_HEADER = "QGC WPL 110"
-CMD_WAYPOINT, CMD_LOITER_UNLIM, CMD_LOITER_TURNS, CMD_LOITER_TIME = 16, 17, 18, 19
-CMD_RTL, CMD_LAND, CMD_TAKEOFF, CMD_SPLINE = 20, 21, 22, 82
-CMD_VTOL_TAKEOFF, CMD_VTOL_LAND = 84, 85
-CMD_CHANGE_SPEED, CMD_GRIPPER, CMD_SPRAYER = 178, 211, 216
-CMD_NAMES = {16: "WAYPOINT", 17: "LOITER_UNLIM", 18: "LOITER_TURNS", 19: "LOITER_TIME", 20: "RTL", 21: "LAND",
-             22: "TAKEOFF", 82: "SPLINE_WAYPOINT", 84: "VTOL_TAKEOFF", 85: "VTOL_LAND", 178: "DO_CHANGE_SPEED",
-             211: "DO_GRIPPER", 216: "DO_SPRAYER"}
-POSITION_CMDS = {CMD_WAYPOINT, CMD_LOITER_UNLIM, CMD_LOITER_TURNS, CMD_LOITER_TIME, CMD_SPLINE}
-FRAME_MSL, FRAME_REL, FRAME_TERRAIN = 0, 3, 10
-FRAMES = {0: FRAME_MSL, 5: FRAME_MSL, 3: FRAME_REL, 6: FRAME_REL, 10: FRAME_TERRAIN, 11: FRAME_TERRAIN}
-RTL_MIN_REL_M = 15.0  # ArduPilot RTL_ALT default: return at least this high above home
+CMD_WAYPOINT, CMD_LAND, CMD_TAKEOFF = mc.NAV_WAYPOINT, mc.NAV_LAND, mc.NAV_TAKEOFF
+CMD_CHANGE_SPEED, CMD_GRIPPER, CMD_SPRAYER = mc.DO_CHANGE_SPEED, mc.DO_GRIPPER, mc.DO_SPRAYER
+FRAME_MSL, FRAME_REL, FRAME_TERRAIN = mc.FRAME_GLOBAL, mc.FRAME_RELATIVE, mc.FRAME_TERRAIN
 SAME_POINT_M = 0.5
-UNSET_HOME_M = 50.0  # a home altitude of exactly 0 over terrain higher than this is taken as unset
+DEFAULT_CHECK_AIRCRAFT = "delivery-2kg"  # when neither --aircraft nor the file's uavsim block names one
+WPL_FIELDS = 12
 
 
 @dataclass
 class Item:
     """One mission item, as in the file (params 1-4, lat, lon, alt)."""
 
-    where: str  # "mission.items[3]" or "line 5"
+    where: str  # "mission.items[3]" or "line 5 (seq 4)"
     seq: int
     frame: int
     command: int
     params: tuple[float, ...]
-
-
-@dataclass
-class Mission:
-    path: str
-    format: str  # "plan" | "waypoints"
-    waypoints: np.ndarray  # (n, 3) lat, lon, alt MSL; first and last on the ground
-    labels: list[str]
-    hold_s: np.ndarray  # per waypoint
-    speed_mps: np.ndarray | None  # per leg, NaN where the file leaves the aircraft's cruise speed
-    release_index: int | None  # legs from this one on fly without the payload
-    spray_on: int | None  # the sprayer runs from this waypoint ...
-    spray_off: int | None  # ... to this one
-    frames: set[int]
-    meta: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
 
 
 # -- reading ------------------------------------------------------------------------------------------------
@@ -138,20 +118,9 @@ def _read_wpl(path: Path, text: str) -> tuple[list[Item], tuple[float, float, fl
         raise MissionFileError(path, f"line 1: expected '{WPL_HEADER}', got {first!r}")
     rows: list[Item] = []
     for ln, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        f = line.split("\t") if "\t" in line else line.split()
-        where = f"line {ln}"
-        if len(f) != 12:
-            raise MissionFileError(path, f"{where}: expected 12 tab-separated fields, got {len(f)}"
-                                         + (" (truncated?)" if len(f) < 12 else ""))
-        try:
-            seq, _cur, frame, cmd = (int(v) for v in f[:4])
-            vals = tuple(float(v) for v in f[4:11])
-            int(f[11])
-        except ValueError as exc:
-            raise MissionFileError(path, f"{where}: not a number ({exc})") from exc
-        rows.append(Item(f"{where} (seq {seq})", seq, frame, cmd, vals))
+        body = line.split("#", 1)[0].strip()  # Mission Planner allows comments and blank lines
+        if body:
+            rows.append(_wpl_row(path, ln, body))
     if not rows:
         raise MissionFileError(path, "no items after the header (truncated?)")
     home = rows[0]
@@ -160,130 +129,48 @@ def _read_wpl(path: Path, text: str) -> tuple[list[Item], tuple[float, float, fl
     return rows[1:], (home.params[4], home.params[5], home.params[6]), {}
 
 
-def read_mission(path: str | Path, terrain: Terrain | None = None) -> Mission:
-    """Read a .plan or .waypoints file into the flown polyline (altitudes MSL)."""
+def _wpl_row(path: Path, ln: int, body: str) -> Item:
+    """One WPL row: 12 fields separated by tabs or spaces (Mission Planner writes both)."""
+    f = body.split()
+    where = f"line {ln}"
+    if len(f) != WPL_FIELDS:
+        raise MissionFileError(path, f"{where}: expected {WPL_FIELDS} fields (seq, current, frame, command, "
+                                     f"p1-p4, lat, lon, alt, autocontinue), got {len(f)}"
+                                     + (" (truncated?)" if len(f) < WPL_FIELDS else ""))
+    try:
+        seq, _cur, frame, cmd = (int(float(v)) for v in f[:4])
+        vals = tuple(float(v) for v in f[4:11])
+        int(float(f[11]))
+    except ValueError as exc:
+        raise MissionFileError(path, f"{where}: not a number ({exc})") from exc
+    return Item(f"{where} (seq {seq})", seq, frame, cmd, vals)
+
+
+def read_items(path: str | Path) -> tuple[str, list[Item], tuple[float, float, float], dict[str, Any]]:
+    """(format, items after home, home (lat, lon, alt MSL), the file's uavsim block) of a .plan or WPL file."""
     p = Path(path)
     text = read_text(p, MissionFileError)
     if not text.strip():
         raise MissionFileError(p, "empty file")
     fmt = "waypoints" if text.lstrip("\ufeff").startswith("QGC WPL") else "plan"
     items, home, meta = (_read_wpl if fmt == "waypoints" else _read_plan)(p, text)
-    return _build(p, fmt, items, home, meta, terrain)
+    return fmt, items, home, meta
 
 
-def _build(path: Path, fmt: str, items: list[Item], home: tuple[float, float, float], meta: dict[str, Any],
-           terrain: Terrain | None) -> Mission:
-    hlat, hlon, halt = home
-    if not (math.isfinite(hlat) and math.isfinite(hlon) and -90 <= hlat <= 90 and -180 <= hlon <= 180):
-        raise MissionFileError(path, f"home position ({hlat}, {hlon}) is not a valid latitude, longitude")
-    warnings: list[str] = []
-    home_ground = float(terrain.elevation(hlat, hlon)[0]) if terrain is not None else math.nan
-    if not math.isfinite(halt):
-        halt = home_ground
-        warnings.append("home altitude missing: taken from the terrain")
-    elif halt == 0 and home_ground > UNSET_HOME_M:  # ground stations write 0 when they had no altitude
-        warnings.append(f"home altitude 0 m MSL where the terrain is {home_ground:.0f} m: taken as unset, "
-                        "the terrain's height used instead")
-        halt = home_ground
+def read_mission(path: str | Path, terrain: Terrain | None = None, ac: AircraftClass | None = None,
+                 params: dict[str, float] | None = None) -> Mission:
+    """Read a .plan or .waypoints file and fly its items as the aircraft's autopilot would (altitudes MSL).
 
-    def ground(lat: float, lon: float) -> float:
-        if abs(lat - hlat) < 1e-9 and abs(lon - hlon) < 1e-9:
-            return halt
-        return float(terrain.elevation(lat, lon)[0]) if terrain is not None else math.nan
+    ``ac`` defaults to the file's uavsim block's aircraft, else the check's default class."""
+    from uavsim.aircraft import get_aircraft, still_air_range_m
+    from uavsim.planning.autopilot import autopilot_for
+    from uavsim.planning.mission import walk
 
-    wps: list[tuple[float, float, float]] = [(hlat, hlon, halt)]
-    labels = ["home"]
-    hold = [0.0]
-    leg_speed: list[float] = []
-    speed = math.nan
-    frames: set[int] = set()
-    release: int | None = None
-    spray: list[int | None] = [None, None]
-    ended = False
-
-    def add(lat: float, lon: float, alt: float, label: str, h: float = 0.0) -> None:
-        wps.append((lat, lon, alt))
-        labels.append(label)
-        hold.append(h)
-        leg_speed.append(speed)
-
-    def alt_msl(it: Item, lat: float, lon: float) -> float:
-        if it.frame not in FRAMES:
-            raise MissionFileError(path, f"{it.where}: unsupported altitude frame {it.frame} (0, 3 or 10)")
-        frames.add(FRAMES[it.frame])
-        a = it.params[6]
-        if not math.isfinite(a):
-            raise MissionFileError(path, f"{it.where}: altitude missing")
-        f = FRAMES[it.frame]
-        return a if f == FRAME_MSL else halt + a if f == FRAME_REL else ground(lat, lon) + a
-
-    def position(it: Item, here_ok: bool = False) -> tuple[float, float]:
-        lat, lon = it.params[4], it.params[5]
-        if here_ok and (not (math.isfinite(lat) and math.isfinite(lon)) or (lat == 0 and lon == 0)):
-            return wps[-1][0], wps[-1][1]  # LAND "here"
-        if not (math.isfinite(lat) and math.isfinite(lon)) or (lat == 0 and lon == 0):
-            raise MissionFileError(path, f"{it.where}: waypoint without a position ({lat}, {lon})")
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise MissionFileError(path, f"{it.where}: ({lat}, {lon}) is not a valid latitude, longitude")
-        return lat, lon
-
-    for k, it in enumerate(items):
-        name = f"mission item {k + 1} ({CMD_NAMES.get(it.command, 'command ' + str(it.command))}, {it.where})"
-        if ended:
-            warnings.append(f"{name}: after the mission's end (LAND/RTL), ignored")
-            continue
-        if it.command in (CMD_TAKEOFF, CMD_VTOL_TAKEOFF):
-            if len(wps) > 1:
-                raise MissionFileError(path, f"{it.where}: TAKEOFF after the aircraft is airborne")
-            add(hlat, hlon, alt_msl(it, hlat, hlon), name)
-        elif it.command in POSITION_CMDS:
-            lat, lon = position(it)
-            if len(wps) == 1:  # no TAKEOFF: climb vertically at home first
-                warnings.append(f"{name}: no TAKEOFF item before the first waypoint; assumed a vertical climb")
-                add(hlat, hlon, alt_msl(it, lat, lon), "climb at home")
-            h = it.params[0] if it.command in (CMD_WAYPOINT, CMD_LOITER_TIME) and math.isfinite(it.params[0]) else 0.0
-            if it.command == CMD_LOITER_UNLIM:
-                warnings.append(f"{name}: LOITER_UNLIM never ends on its own; assessed as a pass")
-            add(lat, lon, alt_msl(it, lat, lon), name, max(h, 0.0))
-        elif it.command in (CMD_LAND, CMD_VTOL_LAND):
-            lat, lon = position(it, here_ok=True)
-            if geo.geodesic_distance(lat, lon, wps[-1][0], wps[-1][1]) > SAME_POINT_M:
-                add(lat, lon, wps[-1][2], f"{name}: approach")
-            add(lat, lon, ground(lat, lon), name)
-            ended = True
-        elif it.command == CMD_RTL:
-            _rtl(wps, add, hlat, hlon, halt, name)
-            ended = True
-        elif it.command == CMD_CHANGE_SPEED:
-            if math.isfinite(it.params[1]) and it.params[1] > 0:
-                speed = it.params[1]
-        elif it.command == CMD_GRIPPER:
-            if it.params[1] == 0 and release is None:
-                release = len(wps) - 1
-        elif it.command == CMD_SPRAYER:
-            if it.params[0] == 1 and spray[0] is None:
-                spray[0] = len(wps) - 1
-            elif it.params[0] == 0 and spray[0] is not None:
-                spray[1] = len(wps) - 1
-        elif it.command < 100:  # an unsupported NAV command would change the path: refuse to guess
-            raise MissionFileError(path, f"{it.where}: unsupported navigation command {it.command}")
-    if len(wps) == 1:
-        raise MissionFileError(path, "the mission has no navigation items")
-    if not ended:
-        warnings.append("the mission does not end with LAND or RTL: assumed RTL")
-        _rtl(wps, add, hlat, hlon, halt, "RTL (assumed)")
-    sp = np.array(leg_speed, float)
-    return Mission(str(path), fmt, np.array(wps, float), labels, np.array(hold, float),
-                   sp if np.isfinite(sp).any() else None, release, spray[0], spray[1], frames, dict(meta), warnings)
-
-
-def _rtl(wps, add, hlat: float, hlon: float, halt: float, name: str) -> None:
-    alt = max(wps[-1][2], halt + RTL_MIN_REL_M)
-    if alt > wps[-1][2]:
-        add(wps[-1][0], wps[-1][1], alt, f"{name}: climb")
-    if geo.geodesic_distance(hlat, hlon, wps[-1][0], wps[-1][1]) > SAME_POINT_M:
-        add(hlat, hlon, alt, f"{name}: over home")
-    add(hlat, hlon, halt, name)
+    p = Path(path)
+    fmt, items, home, meta = read_items(p)
+    ac = ac or get_aircraft(None, str(meta.get("aircraft_id") or DEFAULT_CHECK_AIRCRAFT))
+    return walk(p, fmt, items, home, meta, terrain, autopilot_for(ac, params), ac.kind == "multirotor",
+                still_air_range_m(ac))
 
 
 # -- writing ------------------------------------------------------------------------------------------------
@@ -296,7 +183,10 @@ def _items(plan: Plan, frame: int) -> tuple[list[tuple[int, int, list[float]]], 
     hold = plan.hold_s if plan.hold_s.size == len(wp) else np.zeros(len(wp))
     speeds = plan.leg_speed_mps if plan.leg_speed_mps.size == len(wp) - 1 else None
     release = plan.extra.get("release_index")
-    spray_on, spray_off = plan.extra.get("spray_on_index"), plan.extra.get("spray_off_index")
+    pairs = plan.extra.get("spray_pairs") or ([(plan.extra["spray_on_index"], plan.extra.get("spray_off_index"))]
+                                              if plan.extra.get("spray_on_index") is not None else [])
+    spray_on = {a for a, _ in pairs}
+    spray_off = {b for _, b in pairs if b is not None}
 
     def alt(a: float) -> float:
         return float(a) if frame == FRAME_MSL else float(a) - home[2]
@@ -313,10 +203,10 @@ def _items(plan: Plan, frame: int) -> tuple[list[tuple[int, int, list[float]]], 
                                                alt(wp[i, 2])]))
         if release is not None and i == release:
             rows.append((CMD_GRIPPER, 2, [1, 0, 0, 0, 0, 0, 0]))
-        if spray_on is not None and i == spray_on:
-            rows.append((CMD_SPRAYER, 2, [1, 0, 0, 0, 0, 0, 0]))
-        if spray_off is not None and i == spray_off:
+        if i in spray_off:  # the sprayer goes off at each lane's end and on at the next lane's start
             rows.append((CMD_SPRAYER, 2, [0, 0, 0, 0, 0, 0, 0]))
+        if i in spray_on:
+            rows.append((CMD_SPRAYER, 2, [1, 0, 0, 0, 0, 0, 0]))
         if speeds is not None and np.isfinite(speeds[i]) and speeds[i] != cur_speed:
             cur_speed = float(speeds[i])
             rows.append((CMD_CHANGE_SPEED, 2, [1, cur_speed, -1, 0, 0, 0, 0]))

@@ -150,7 +150,7 @@ def _rejected(key: str, kind: str, ident: str, mt: str, ac: str, p: dict, sc: Sc
         launch, site = f.launch, f.site
     z = np.zeros(1)
     return Template(key, mt, site, ac, False, (reason,), "planner", z, z + launch[0], z + launch[1], z, z,
-                    np.zeros(1, bool), 0.0, 0.0, 0.0, p.get("battery_wh", math.nan), p.get("wind_limit_mps", 0.0),
+                    0.0, 0.0, 0.0, p.get("battery_wh", math.nan), p.get("wind_limit_mps", 0.0),
                     p["cruise_mps"], 0.0, launch)
 
 
