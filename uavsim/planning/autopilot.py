@@ -1,6 +1,6 @@
 """The autopilot that flies a mission file: its parameters and its return-to-launch altitude rules.
 
-A multirotor class is flown as ArduCopter flies (AC_WPNav waypoint speeds, ModeRTL's return altitude); a VTOL
+A multirotor class is flown as ArduCopter flies (or PX4, for a QGC plan saved for PX4: rtl.cpp's cone) (AC_WPNav waypoint speeds, ModeRTL's return altitude); a VTOL
 class as ArduPlane's QuadPlane in forward flight (TECS climb and sink limits, ALT_HOLD_RTL). The defaults are
 ArduPilot's parameter defaults, with speeds and rates from the aircraft class; a user's parameter file
 (ArduPilot ``.param`` / ``.parm``: ``NAME,VALUE`` or ``NAME VALUE`` per line, ``#`` comments) overrides them.
@@ -28,6 +28,8 @@ COPTER_DEFAULTS = {"RTL_ALT": 1500.0, "RTL_CONE_SLOPE": 3.0, "RTL_CLIMB_MIN": 0.
                    "RTL_ALT_FINAL": 0.0, "LAND_SPEED": 50.0, "LAND_ALT_LOW": 1000.0, "WPNAV_TER_MARGIN": 10.0,
                    "CIRCLE_RADIUS": 1000.0}
 # ArduPlane defaults: ALT_HOLD_RTL 100 m (-1: keep the current altitude), RTL_AUTOLAND 0 (loiter at home)
+# PX4 defaults (rtl_params.c): return 60 m above home, descend to 30 m, cone half-angle 45 degrees
+PX4_DEFAULTS = {"RTL_RETURN_ALT": 60.0, "RTL_DESCEND_ALT": 30.0, "RTL_CONE_ANG": 45.0, "RTL_LAND_DELAY": 0.0}
 PLANE_DEFAULTS = {"ALT_HOLD_RTL": 10000.0, "RTL_AUTOLAND": 0.0, "Q_RTL_MODE": 1.0, "WP_LOITER_RAD": 60.0}
 # parameter -> (attribute of the aircraft class it defaults to, scale from the class's SI value to the file's unit)
 FROM_CLASS = {"WPNAV_SPEED": ("cruise_mps", 100.0), "WPNAV_SPEED_UP": ("climb_mps", 100.0),
@@ -40,7 +42,7 @@ FROM_CLASS = {"WPNAV_SPEED": ("cruise_mps", 100.0), "WPNAV_SPEED_UP": ("climb_mp
 class Autopilot:
     """The parameters a mission is flown with, in SI units, and where each came from."""
 
-    firmware: str  # "ArduCopter" | "ArduPlane"
+    firmware: str  # "ArduCopter" | "ArduPlane" | "PX4" (a multirotor flown by PX4)
     values: dict[str, float]  # in the parameter files' units (cm, cm/s, ms as ArduPilot writes them)
     given: frozenset[str] = field(default_factory=frozenset)  # names taken from the user's file
 
@@ -49,7 +51,8 @@ class Autopilot:
 
     @property
     def copter(self) -> bool:
-        return self.firmware == "ArduCopter"
+        """Multirotor kinematics (ArduCopter, or PX4 on a multirotor)."""
+        return self.firmware in ("ArduCopter", "PX4")
 
     @property
     def wp_speed_mps(self) -> float:
@@ -82,6 +85,11 @@ class Autopilot:
         ArduCopter ModeRTL: at least RTL_ALT (and RTL_ALT_MIN), at least RTL_CLIMB_MIN above the current height,
         reduced inside the cone RTL_CONE_SLOPE x distance (never below the current height + 2.5 m nor below the
         current height). ArduPlane: ALT_HOLD_RTL (-1 keeps the current altitude)."""
+        if self.firmware == "PX4":  # rtl.cpp: inside the cone it need not climb to RTL_RETURN_ALT
+            top, low = self.get("RTL_RETURN_ALT"), self.get("RTL_DESCEND_ALT")
+            ang = self.get("RTL_CONE_ANG")
+            cone = dist_home_m / math.tan(math.radians(ang)) if 0 < ang < 90 else top
+            return max(alt_rel_m, max(low, min(top, cone)) if ang > 0 else top)
         if not self.copter:
             hold = self.get("ALT_HOLD_RTL")
             return alt_rel_m if hold < 0 else hold * CM
@@ -98,6 +106,8 @@ class Autopilot:
 
     @property
     def rtl_loiter_s(self) -> float:
+        if self.firmware == "PX4":
+            return max(self.get("RTL_LAND_DELAY"), 0.0)
         return self.get("RTL_LOIT_TIME") / 1000.0 if self.copter else 0.0
 
     def describe(self) -> str:
@@ -106,18 +116,21 @@ class Autopilot:
                 f"{self.climb_mps:.1f} m/s, descent {self.descent_mps:.1f} m/s{own}")
 
 
-def firmware_for(ac: AircraftClass) -> str:
-    return "ArduPlane" if ac.kind == "vtol" else "ArduCopter"
+def firmware_for(ac: AircraftClass, stack: str | None = None) -> str:
+    """ArduPilot by default; ``stack="PX4"`` (a QGC plan's firmwareType 12) flies a multirotor as PX4 does."""
+    if ac.kind == "vtol":
+        return "ArduPlane"
+    return "PX4" if stack == "PX4" else "ArduCopter"
 
 
-def autopilot_for(ac: AircraftClass, params: dict[str, float] | None = None) -> Autopilot:
+def autopilot_for(ac: AircraftClass, params: dict[str, float] | None = None, stack: str | None = None) -> Autopilot:
     """The autopilot of an aircraft class, with a user's parameters (from :func:`read_params`) on top."""
-    values = dict(COPTER_DEFAULTS) | dict(PLANE_DEFAULTS)
+    values = dict(COPTER_DEFAULTS) | dict(PLANE_DEFAULTS) | dict(PX4_DEFAULTS)
     for pname, (attr, scale) in FROM_CLASS.items():
         values[pname] = float(getattr(ac, attr)) * scale
     given = {k for k in (params or {}) if k in values}
     values.update({k: float(v) for k, v in (params or {}).items()})
-    return Autopilot(firmware_for(ac), values, frozenset(given))
+    return Autopilot(firmware_for(ac, stack), values, frozenset(given))
 
 
 def read_params(path: str | Path) -> dict[str, float]:

@@ -263,10 +263,9 @@ def jump(w: _Walk, it: Item, pc: int, by_seq: dict[int, int], done: dict[int, in
                               "items after it")
             done[pc] = 0
         return pc + 1
-    if done.get(pc, 0) < int(repeat):
-        done[pc] = done.get(pc, 0) + 1
+    if done.get(pc, 0) < int(repeat):  # AP_Mission keeps each jump's count for the whole mission: an outer
+        done[pc] = done.get(pc, 0) + 1  # loop does not re-run an inner jump that has completed
         return by_seq[target]
-    done.pop(pc, None)  # a later pass through an outer loop starts this jump's count again (ArduPilot)
     return pc + 1
 
 

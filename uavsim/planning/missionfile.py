@@ -35,6 +35,7 @@ FRAME_MSL, FRAME_REL, FRAME_TERRAIN = mc.FRAME_GLOBAL, mc.FRAME_RELATIVE, mc.FRA
 SAME_POINT_M = 0.5
 DEFAULT_CHECK_AIRCRAFT = "delivery-2kg"  # when neither --aircraft nor the file's uavsim block names one
 WPL_FIELDS = 12
+FIRMWARE_TYPES = {mc.C.MAV_AUTOPILOT_PX4: "PX4", mc.C.MAV_AUTOPILOT_ARDUPILOTMEGA: "ArduPilot"}
 
 
 @dataclass
@@ -107,7 +108,8 @@ def _read_plan(path: Path, text: str) -> tuple[list[Item], tuple[float, float, f
 
     for i, e in enumerate(raw):
         simple(e, f"mission.items[{i}]")
-    meta = doc.get("uavsim") if isinstance(doc.get("uavsim"), dict) else {}
+    meta = dict(doc.get("uavsim")) if isinstance(doc.get("uavsim"), dict) else {}
+    meta.setdefault("stack", FIRMWARE_TYPES.get(mission.get("firmwareType"), "ArduPilot"))
     return items, (hlat, hlon, halt), meta
 
 
@@ -169,7 +171,7 @@ def read_mission(path: str | Path, terrain: Terrain | None = None, ac: AircraftC
     p = Path(path)
     fmt, items, home, meta = read_items(p)
     ac = ac or get_aircraft(None, str(meta.get("aircraft_id") or DEFAULT_CHECK_AIRCRAFT))
-    return walk(p, fmt, items, home, meta, terrain, autopilot_for(ac, params), ac.kind == "multirotor",
+    return walk(p, fmt, items, home, meta, terrain, autopilot_for(ac, params, meta.get("stack")), ac.kind == "multirotor",
                 still_air_range_m(ac))
 
 
