@@ -3,7 +3,7 @@
 1,000 replications <= 10 min on 2 cores).
 
 - planning: ``prepare`` (the planner makes every route and field template once); not part of a replication.
-- per replication: ``run_prepared`` of the full default year in this process (engine, flight records,
+- per replication: ``run_campaign`` of the full default year in this process (engine, flight records,
   classification, summary), best and mean of ``--repeat``; sizes of 30 and 120 days show how time grows.
 - throughput: ``replicate`` of ``--replications`` full years on ``--workers`` processes, pool start-up (one
   transfer of the templates per worker) included; 1,000 replications are extrapolated from that rate.
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from uavsim.sim.campaign import prepare, run_prepared  # noqa: E402
+from uavsim.sim.campaign import plan_campaign, run_campaign  # noqa: E402
 from uavsim.sim.replicate import replicate  # noqa: E402
 
 
@@ -39,19 +39,19 @@ def main() -> None:
     repeat, reps = (1, 4) if a.quick else (a.repeat, a.replications)
 
     t0 = time.perf_counter()
-    prep = prepare()
+    prep = plan_campaign()
     planning_s = time.perf_counter() - t0
-    run_prepared(prep, seed=0, days=3)  # warm-up: imports, numba caches
+    run_campaign(prep, seed=0, days=3)  # warm-up: imports, numba caches
 
     sizes = []
     for days in ([30] if a.quick else [30, 120]):
         t = time.perf_counter()
-        r = run_prepared(prep, seed=1, days=days)
+        r = run_campaign(prep, seed=1, days=days)
         sizes.append({"days": days, "flights": len(r.flights), "seconds": time.perf_counter() - t})
     times, flights = [], []
     for k in range(repeat):
         t = time.perf_counter()
-        r = run_prepared(prep, seed=100 + k)
+        r = run_campaign(prep, seed=100 + k)
         times.append(time.perf_counter() - t)
         flights.append(len(r.flights))
     sizes.append({"days": prep.campaign.days, "flights": flights[0], "seconds": min(times)})
@@ -69,7 +69,6 @@ def main() -> None:
     doc = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
-        "template_source": sorted({x.source for ts in prep.templates.values() for x in ts}),
         "planning_s": round(planning_s, 3),
         "replication_s_best": round(min(times), 3),
         "replication_s_mean": round(sum(times) / len(times), 3),
@@ -94,7 +93,7 @@ def main() -> None:
     if a.json:
         print(json.dumps(doc, indent=2))
         return
-    print(f"planning (once per scenario): {planning_s:.2f} s [{', '.join(doc['template_source'])} templates]")
+    print(f"planning (once per scenario): {planning_s:.2f} s")
     for s in sizes:
         print(f"  {s['days']:>4} days: {s['flights']:>5} flights in {s['seconds']:.2f} s")
     print(f"one replication of the default year: best {min(times):.2f} s, mean {doc['replication_s_mean']:.2f} s "

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from uavsim.records import SEVERITY_RANK
-from uavsim.sim.campaign import prepared, run_prepared
+from uavsim.sim.campaign import plan_campaign, run_campaign
 from uavsim.sim.config import HOUR_S, MedicalDemand
 
 SHORT_DAYS = 12  # 23 June – 4 July: rice seeding, coffee fertilising, tea transport and medical all active
@@ -16,13 +16,13 @@ SHORT_DAYS = 12  # 23 June – 4 July: rice seeding, coffee fertilising, tea tra
 
 @pytest.fixture(scope="module")
 def prep():
-    return prepared()
+    return plan_campaign()
 
 
 @pytest.fixture(scope="module")
 def year(prep):
     """The one full default year of the suite (about 1 s of engine time)."""
-    return run_prepared(prep, seed=prep.campaign.seed)
+    return run_campaign(prep, seed=prep.campaign.seed)
 
 
 def _sig(res):
@@ -31,8 +31,8 @@ def _sig(res):
 
 
 def test_same_seed_gives_identical_records(prep):
-    a = run_prepared(prep, seed=7, days=SHORT_DAYS)
-    b = run_prepared(prep, seed=7, days=SHORT_DAYS)
+    a = run_campaign(prep, seed=7, days=SHORT_DAYS)
+    b = run_campaign(prep, seed=7, days=SHORT_DAYS)
     assert len(a.flights) > 100
     assert _sig(a) == _sig(b)
     assert np.array_equal(a.flights[5].telemetry.lat, b.flights[5].telemetry.lat)
@@ -40,8 +40,8 @@ def test_same_seed_gives_identical_records(prep):
 
 
 def test_different_seeds_give_different_records(prep):
-    a = run_prepared(prep, seed=7, days=SHORT_DAYS)
-    b = run_prepared(prep, seed=8, days=SHORT_DAYS)
+    a = run_campaign(prep, seed=7, days=SHORT_DAYS)
+    b = run_campaign(prep, seed=8, days=SHORT_DAYS)
     assert _sig(a) != _sig(b)
     assert [f.start_utc for f in a.flights] != [f.start_utc for f in b.flights]
 
@@ -96,7 +96,7 @@ def test_failures_become_events_and_outcomes(year):
 def test_medical_requests_preempt_farm_sorties(prep):
     c = prep.campaign
     busy = dataclasses.replace(c, medical=tuple(MedicalDemand(m.route, 6.0) for m in c.medical))
-    res = run_prepared(dataclasses.replace(prep, campaign=busy), seed=3, days=SHORT_DAYS)
+    res = run_campaign(dataclasses.replace(prep, campaign=busy), seed=3, days=SHORT_DAYS)
     s = res.summary
     assert s["recalled_in_flight"] + s["preempted_before_launch"] > 0
     aborted = [f for f in res.flights if f.extra.get("contingency") == "abort"]
@@ -114,8 +114,8 @@ def test_medical_requests_preempt_farm_sorties(prep):
 def test_strong_wind_grounds_the_sprayers(prep):
     c = prep.campaign
     windy = dataclasses.replace(c, weather=dataclasses.replace(c.weather, wind_c_mps=(60.0,) * 12))
-    res = run_prepared(dataclasses.replace(prep, campaign=windy), seed=1, days=5)
-    calm = run_prepared(prep, seed=1, days=5)
+    res = run_campaign(dataclasses.replace(prep, campaign=windy), seed=1, days=5)
+    calm = run_campaign(prep, seed=1, days=5)
 
     def sprays(r):
         return sum(f.aircraft_id.startswith("sprayer") for f in r.flights)
@@ -132,10 +132,10 @@ def test_flight_hours_match_records(year):
 
 
 def test_hazard_scale_raises_failures(prep):
-    base = run_prepared(prep, seed=5, days=SHORT_DAYS)
-    risky = run_prepared(dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(30.0)), seed=5,
+    base = run_campaign(prep, seed=5, days=SHORT_DAYS)
+    risky = run_campaign(dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(30.0)), seed=5,
                          days=SHORT_DAYS)
-    safe = run_prepared(dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(0.0)), seed=5,
+    safe = run_campaign(dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(0.0)), seed=5,
                         days=SHORT_DAYS)
 
     def failed(r):

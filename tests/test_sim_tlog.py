@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 import pytest
 from pymavlink import mavutil
 
-from uavsim.sim.campaign import prepared, run_prepared
+from uavsim.sim.campaign import plan_campaign, run_campaign
 from uavsim.sim.tlog_writer import write_logs, write_tlog
 
 
 @pytest.fixture(scope="module")
 def run():
-    return run_prepared(prepared(), seed=7, days=40)
+    return run_campaign(plan_campaign(), seed=7, days=40)
 
 
 def _read(path):
@@ -79,7 +79,7 @@ def test_write_logs_limits_and_names(run, tmp_path):
 def test_round_trip_through_the_importer_keeps_outcomes(run, tmp_path):
     """simulate -> .tlog -> ingest: the importer's classification agrees with the simulator's."""
     ingest = pytest.importorskip("uavsim.logs.ingest")
-    prep = prepared()
+    prep = plan_campaign()
     failed = [i for i, f in enumerate(run.flights) if "failure" in f.extra][:15]
     sample = failed + list(range(0, len(run.flights), max(1, len(run.flights) // 10)))
     assert len(failed) >= 5

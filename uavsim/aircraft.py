@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from uavsim._io import need, read_toml
 from uavsim.errors import ScenarioError
-from uavsim.scenario import need, read_toml
 
 if TYPE_CHECKING:
     from uavsim.scenario import Scenario

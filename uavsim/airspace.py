@@ -7,9 +7,11 @@ the point waives, or outside every permit area (PERMIT: a flight outside its per
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import shapely
@@ -17,13 +19,22 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import unary_union
 
 from uavsim import geo
+from uavsim._io import latlon, need, read_toml, ring
 from uavsim.errors import ScenarioError
 from uavsim.records import Event
-from uavsim.scenario import latlon, need, read_toml, ring
 
 if TYPE_CHECKING:
     from uavsim.safety.rules import Rules
-    from uavsim.scenario import Scenario
+
+
+class ScenarioLike(Protocol):
+    """What the airspace reads of a scenario (``uavsim.scenario.Scenario``), so that neither module imports
+    the other at load time."""
+
+    sites: Mapping[str, Any]
+    fields: Mapping[str, Any]
+
+    def file(self, name: str) -> Path: ...
 
 
 @dataclass(frozen=True)
@@ -60,7 +71,7 @@ class Airspace:
 
     # -- loading --------------------------------------------------------------------------------------------
     @classmethod
-    def from_scenario(cls, sc: Scenario) -> Airspace:
+    def from_scenario(cls, sc: ScenarioLike) -> Airspace:
         zones_path, permits_path = sc.file("zones.toml"), sc.file("permits.toml")
         z = read_toml(zones_path)
         rules = z.get("rules", {})

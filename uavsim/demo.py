@@ -27,7 +27,7 @@ def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = l
     from uavsim.logs.ingest import ingest
     from uavsim.planning import plan_network
     from uavsim.report import build_report
-    from uavsim.sim import run_campaign
+    from uavsim.sim.simulation import simulate
     from uavsim.sim.tlog_writer import write_tlog
 
     out = Path(out)
@@ -59,7 +59,7 @@ def run_demo(out: Path, seed: int | None = None, echo: Callable[[str], None] = l
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     with Store(db) as store, Store(logs_db) as logs_store:
         t1 = time.perf_counter()
-        res = run_campaign(sc, seed=seed, terrain=terrain, store=store)
+        res = simulate(sc, terrain, seed=seed, store=store).run
         s = res.summary
         echo(f"[3/6 simulate] {s['flights']} flights in {time.perf_counter() - t1:.1f} s: {s['unsafe']} unsafe, "
              f"safe rate {s['safety_rate']:.4f}, one-sided 95 % lower bound {s['lower_bound']:.4f}")

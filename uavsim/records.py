@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from uavsim.errors import InputError
+
 SOURCES = ("sim", "log")
 MISSION_TYPES = (
     "spray", "seed", "fertilise", "survey", "monitor", "cargo", "medical", "ferry", "test", "unknown",
@@ -88,7 +90,7 @@ class Telemetry:
         for name in TELEMETRY_FIELDS:
             arr = np.asarray(getattr(self, name), dtype=np.int16 if name == "mode" else np.float64).copy()
             if arr.shape != (n,):
-                raise ValueError(f"telemetry field {name} has shape {arr.shape}, expected ({n},)")
+                raise InputError(f"telemetry field {name} has shape {arr.shape}, expected ({n},)")
             setattr(self, name, arr)
 
     def __len__(self) -> int:
@@ -128,13 +130,13 @@ class Flight:
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
-            raise ValueError(f"flight {self.id}: source {self.source!r} not in {SOURCES}")
+            raise InputError(f"flight {self.id}: source {self.source!r} not in {SOURCES}")
         if self.mission_type not in MISSION_TYPES:
-            raise ValueError(f"flight {self.id}: mission_type {self.mission_type!r} not in {MISSION_TYPES}")
+            raise InputError(f"flight {self.id}: mission_type {self.mission_type!r} not in {MISSION_TYPES}")
         if self.severity not in SEVERITIES:
-            raise ValueError(f"flight {self.id}: severity {self.severity!r} not in {SEVERITIES}")
+            raise InputError(f"flight {self.id}: severity {self.severity!r} not in {SEVERITIES}")
         if self.outcome not in OUTCOMES:
-            raise ValueError(f"flight {self.id}: outcome {self.outcome!r} not in {OUTCOMES}")
+            raise InputError(f"flight {self.id}: outcome {self.outcome!r} not in {OUTCOMES}")
 
     def to_dict(self, telemetry: bool = False) -> dict[str, Any]:
         """The JSON form used by the command line (DESIGN.md keys)."""

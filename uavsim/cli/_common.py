@@ -36,11 +36,11 @@ def show_progress() -> bool:
 
 def statistics_options(fn: Callable) -> Callable:
     """The options that ``stats`` and ``report`` share, so that both compute the same headline."""
+    from uavsim.cli.options import db_option
     from uavsim.safety import stats as api
 
     options = [
-        click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-                     help="Flight store (SQLite)."),
+        db_option,
         click.option("--confidence", type=click.FloatRange(0.5, 1.0, max_open=True), default=api.DEFAULT_CONFIDENCE,
                      show_default=True, help="One-sided confidence of the lower bound."),
         click.option("--target", type=click.FloatRange(0.0, 1.0, min_open=True, max_open=True),

@@ -8,16 +8,15 @@ from pathlib import Path
 import click
 
 from uavsim.cli._common import echo_json
+from uavsim.cli.options import aircraft_option, dem_option, json_option, rules_option, scenario_option
 
 
 @click.command("check")
 @click.argument("mission_file", type=click.Path(path_type=Path))
-@click.option("--scenario", "scenario_dir", type=click.Path(path_type=Path), default=None,
-              help="Scenario folder (default: missions/dienbien).")
-@click.option("--dem", "dem", type=click.Path(path_type=Path), default=None,
-              help="DEM file GDAL reads (default: the embedded synthetic terrain).")
-@click.option("--aircraft", "aircraft_id", default=None,
-              help="Aircraft class id (default: the file's uavsim block, else delivery-2kg).")
+@scenario_option
+@dem_option
+@aircraft_option
+@rules_option
 @click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="ArduPilot parameter file (.param/.parm): RTL_ALT, WPNAV_SPEED, climb limits, ... over the "
                    "aircraft class's.")
@@ -35,15 +34,18 @@ from uavsim.cli._common import echo_json
 @click.option("--max-radio-shadow", "max_shadow_pct", type=click.FloatRange(0, 100), default=None,
               help="Fail above this % of the track without radio line of sight, unless the aircraft declares a "
                    "lost-link procedure (default: the rules table's).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def check(mission_file: Path, scenario_dir: Path | None, dem: Path | None, aircraft_id: str | None,
-          params_file: Path | None, wind_mps: float, wind_dir_deg: float, wind_bands: str | None,
+@json_option
+def check(mission_file: Path, scenario: Path | None, dem: str | None, aircraft_id: str | None,
+          rules_path: Path | None, params_file: Path | None, wind_mps: float, wind_dir_deg: float, wind_bands: str | None,
           min_clearance_m: float | None, plot: Path | None, reserve_pct: float | None, max_shadow_pct: float | None,
           as_json: bool) -> None:
-    """Check a mission file as its autopilot flies it: terrain, zones, 120 m rule, energy and reserve, radio."""
+    """Check a mission file as its autopilot flies it: terrain, zones, 120 m rule, energy and reserve, radio.
+
+    The aircraft defaults to the file's uavsim block, else delivery-2kg."""
     from uavsim.planning import Limits, Wind, check_mission
     from uavsim.planning.autopilot import read_params
     from uavsim.planning.conditions import parse_wind_bands
+    from uavsim.safety.rules import Rules
     from uavsim.scenario import Scenario
     from uavsim.terrain import open_dem
 
@@ -51,9 +53,9 @@ def check(mission_file: Path, scenario_dir: Path | None, dem: Path | None, aircr
         bands = parse_wind_bands(wind_bands) if wind_bands else ()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--wind-bands") from None
-    sc = Scenario.load(scenario_dir)
+    sc = Scenario.load(scenario)
     t = open_dem(dem)
-    limits = Limits.from_rules(reserve_frac=None if reserve_pct is None else reserve_pct / 100.0,
+    limits = Limits.from_rules(Rules.load(rules_path) if rules_path else None, reserve_frac=None if reserve_pct is None else reserve_pct / 100.0,
                                max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
     p = check_mission(mission_file, sc, t, aircraft_id, wind=Wind(wind_mps, wind_dir_deg, bands), limits=limits,
                       min_clearance_m=min_clearance_m, params=read_params(params_file) if params_file else None)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import click
 
 from uavsim.cli._common import echo_json
+from uavsim.cli.options import db_option, json_option
 
 
 @click.command()
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite).")
+@db_option
 @click.option("--source", type=click.Choice(["sim", "log"]), default=None, help="Only flights of this source.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option
 def flights(db: str, source: str | None, as_json: bool) -> None:
     """Flights with their verdict, in start-time order."""
     from uavsim.store import Store

@@ -7,24 +7,26 @@ from pathlib import Path
 import click
 
 from uavsim.cli._common import echo_json, show_progress
-from uavsim.errors import UavSimError
+from uavsim.cli.options import (
+    db_option,
+    dem_option,
+    json_option,
+    rules_option,
+    scenario_option,
+    workers_option,
+)
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
-              help="Flight store (SQLite).")
-@click.option("--scenario", "scenario", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Scenario folder whose zones are checked (default: missions/dienbien when present).")
-@click.option("--dem", "dem", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="DEM file GDAL reads (default: the embedded synthetic terrain).")
+@db_option
+@scenario_option
+@dem_option
 @click.option("--no-terrain", is_flag=True, help="Skip terrain and zone checks.")
-@click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Rules table TOML (default: the packaged one).")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Parse files in this many processes.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | None, no_terrain: bool,
+@rules_option
+@workers_option
+@json_option
+def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | None, no_terrain: bool,
            rules_path: Path | None, workers: int, as_json: bool) -> None:
     """Import .tlog, .bin/.BIN, .log and .ulg flight logs (folders are searched recursively).
 
@@ -33,17 +35,11 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: Path | 
     """
     from uavsim.logs import find_logs
     from uavsim.logs import ingest as api
+    from uavsim.scenario import DEFAULT_SCENARIO
     from uavsim.store import Store
 
-    if not no_terrain:
-        try:
-            import uavsim.airspace  # noqa: F401
-            import uavsim.terrain  # noqa: F401
-            from uavsim.scenario import DEFAULT_SCENARIO
-        except ImportError as exc:  # pragma: no cover - only while the terrain engine is missing
-            raise UavSimError(f"terrain/zone checks are not available in this build ({exc}); use --no-terrain") from exc
-        if scenario is None and DEFAULT_SCENARIO.is_dir():
-            scenario = DEFAULT_SCENARIO
+    if not no_terrain and scenario is None and DEFAULT_SCENARIO.is_dir():
+        scenario = DEFAULT_SCENARIO
     n_files = len(find_logs(paths))
     bar = None
     if show_progress() and not as_json and n_files > 1:

@@ -8,13 +8,11 @@ from pathlib import Path
 import click
 
 from uavsim.cli._common import echo_json, parse_latlon
+from uavsim.cli.options import aircraft_option, dem_option, json_option, rules_option, scenario_option
 
-scenario_option = click.option("--scenario", "scenario_dir", type=click.Path(path_type=Path), default=None,
-                               help="Scenario folder (default: missions/dienbien).")
-dem_option = click.option("--dem", "dem", type=click.Path(path_type=Path), default=None,
-                          help="DEM file GDAL reads (default: the embedded synthetic terrain).")
 common = [
-    click.option("--aircraft", "aircraft_id", default=None, help="Aircraft class id from aircraft.toml."),
+    aircraft_option,
+    rules_option,
     click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path), default=None,
                  help="Write the mission: .plan (QGroundControl) or .waypoints (QGC WPL 110)."),
     click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -23,7 +21,7 @@ common = [
                  help="Fail when the radio link to the launch point is lost for more than this % of the track "
                       "and the aircraft declares no lost-link procedure (default: the rules table's "
                       "radio_shadow_max_frac)."),
-    click.option("--json", "as_json", is_flag=True, help="Print one JSON document."),
+    json_option,
 ]
 
 
@@ -38,6 +36,16 @@ def _with(options):
 @click.group()
 def plan() -> None:
     """Plan delivery routes and field coverage."""
+
+
+def _limits(rules_path: Path | None, reserve_pct: float | None, max_shadow_pct: float | None):
+    """The plan's limits: the rules table (``--rules`` or the packaged one), with the options given over it."""
+    from uavsim.planning import Limits
+    from uavsim.safety.rules import Rules
+
+    return Limits.from_rules(Rules.load(rules_path) if rules_path else None,
+                             reserve_frac=None if reserve_pct is None else reserve_pct / 100.0,
+                             max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
 
 
 def _finish(p, terrain, scenario, export: Path | None, plot: Path | None, as_json: bool, title: str) -> None:
@@ -82,19 +90,19 @@ def _finish(p, terrain, scenario, export: Path | None, plot: Path | None, as_jso
                    "route_design_clearance_m).")
 @dem_option
 @_with(common)
-def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct, one_way, cruise_agl_m,
-          min_clearance_m, dem, aircraft_id, export, plot, max_shadow_pct, as_json) -> None:
+def route(scenario, origin, destination, wind_mps, wind_dir_deg, reserve_pct, one_way, cruise_agl_m,
+          min_clearance_m, dem, aircraft_id, rules_path, export, plot, max_shadow_pct, as_json) -> None:
     """Plan a delivery route between two sites, around the no-go zones and over the terrain."""
     from uavsim.planning import plan_route
     from uavsim.scenario import Scenario
     from uavsim.terrain import open_dem
 
-    sc = Scenario.load(scenario_dir)
+    sc = Scenario.load(scenario)
     t = open_dem(dem)
     ends = [parse_latlon(v, opt) if "," in v else v for v, opt in ((origin, "--from"), (destination, "--to"))]
-    p = plan_route(sc, ends[0], ends[1], aircraft_id, t, wind_mps, wind_dir_deg, None if reserve_pct is None else reserve_pct / 100.0,
-                   not one_way, cruise_agl_m=cruise_agl_m, min_clearance_m=min_clearance_m,
-                   max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
+    p = plan_route(sc, ends[0], ends[1], aircraft_id, t, wind_mps, wind_dir_deg, return_leg=not one_way,
+                   cruise_agl_m=cruise_agl_m, min_clearance_m=min_clearance_m,
+                   limits=_limits(rules_path, reserve_pct, max_shadow_pct))
     _finish(p, t, sc, export, plot, as_json, f"route {origin} -> {destination}")
 
 
@@ -110,16 +118,15 @@ def route(scenario_dir, origin, destination, wind_mps, wind_dir_deg, reserve_pct
               help="Battery reserve required at each landing, % (default: the rules table's).")
 @dem_option
 @_with(common)
-def field(scenario_dir, field_id, mission_type, angle_deg, wind_mps, wind_dir_deg, reserve_pct, dem, aircraft_id,
-          export, plot, max_shadow_pct, as_json) -> None:
+def field(scenario, field_id, mission_type, angle_deg, wind_mps, wind_dir_deg, reserve_pct, dem, aircraft_id,
+          rules_path, export, plot, max_shadow_pct, as_json) -> None:
     """Plan the coverage of a field: headland, lanes, sorties split by tank and battery."""
     from uavsim.planning import plan_field
     from uavsim.scenario import Scenario
     from uavsim.terrain import open_dem
 
-    sc = Scenario.load(scenario_dir)
+    sc = Scenario.load(scenario)
     t = open_dem(dem)
     p = plan_field(sc, field_id, aircraft_id, t, mission_type, angle_deg, wind_mps=wind_mps,
-                   wind_dir_deg=wind_dir_deg, reserve_frac=None if reserve_pct is None else reserve_pct / 100.0,
-                   max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
+                   wind_dir_deg=wind_dir_deg, limits=_limits(rules_path, reserve_pct, max_shadow_pct))
     _finish(p, t, sc, export, plot, as_json, f"field {field_id}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from uavsim.cli._common import echo_json, statistics_options
+from uavsim.cli.options import dem_option, json_option, scenario_option
 from uavsim.errors import InputError
 from uavsim.report import DEFAULT_FORMATS, FORMATS, build_report, split_choices
 from uavsim.report.i18n import LANGS
@@ -28,16 +31,14 @@ def _choices(allowed: tuple[str, ...], default: tuple[str, ...] | None = None):
 @click.option("--format", "formats", multiple=True, default=(",".join(DEFAULT_FORMATS),), show_default=True,
               callback=_choices(FORMATS, DEFAULT_FORMATS),
               help="html, pdf and/or png (each figure as a file in OUT/figures); comma-separated or repeated.")
-@click.option("--dem", type=click.Path(dir_okay=False), default=None,
-              help="DEM for the map's relief (default: the embedded synthetic terrain).")
-@click.option("--scenario", type=click.Path(file_okay=False), default=None,
-              help="Scenario folder whose places and zones the map shows (default: missions/dienbien).")
+@dem_option
+@scenario_option
 @click.option("--max-tracks", type=click.IntRange(1), default=None, help="Draw at most this many tracks.")
 @click.option("--dpi", type=click.IntRange(50, 300), default=100, show_default=True,
               help="Resolution of the figures embedded in the HTML.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document (files, headline, timings).")
+@json_option
 def report(db: str, out: str, langs: list[str], formats: list[str], confidence: float, target: float,
-           cluster: str, seed: int, dem: str | None, scenario: str | None, max_tracks: int | None, dpi: int,
+           cluster: str, seed: int, dem: str | None, scenario: Path | None, max_tracks: int | None, dpi: int,
            utc_offset_h: float, source: str | None, as_json: bool) -> None:
     """Write the safety report (figures, breakdowns, unsafe flights with evidence) into OUT."""
     result = build_report(db, out, langs, formats, confidence=confidence, target=target, cluster=cluster,

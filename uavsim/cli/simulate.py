@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
 import click
 
 from uavsim.cli._common import echo_json, show_progress
-from uavsim.scenario import DEFAULT_SCENARIO
+from uavsim.cli.options import dem_option, json_option, scenario_option, workers_option
 
 
 def _pct(x: float | None) -> str:
@@ -17,13 +16,12 @@ def _pct(x: float | None) -> str:
 
 
 @click.command()
-@click.option("--scenario", "scenario", default=str(DEFAULT_SCENARIO), show_default="missions/dienbien",
-              type=click.Path(file_okay=False), help="Scenario folder (with campaign.toml).")
-@click.option("--dem", "dem", default=None, type=click.Path(dir_okay=False), help="DEM file (default: embedded).")
-@click.option("--seed", type=int, default=None, help="Seed (default: the campaign's).")
-@click.option("--replications", type=click.IntRange(1), default=1, show_default=True,
-              help="Monte Carlo replications (child seeds of --seed).")
-@click.option("--workers", type=click.IntRange(1), default=1, show_default=True, help="Worker processes.")
+@scenario_option
+@dem_option
+@click.option("--seed", type=int, default=None, help="Seed, >= 0 (default: the campaign's).")
+@click.option("--replications", type=int, default=1, show_default=True,
+              help="Monte Carlo replications (child seeds of --seed), 1 to 100,000.")
+@workers_option
 @click.option("--db", "db", default="uavsim.db", show_default=True, type=click.Path(dir_okay=False),
               help="Flight store; the run (with replications, replication 0) is stored as one run.")
 @click.option("--no-store", is_flag=True, help="Do not write the flights to the store.")
@@ -31,10 +29,10 @@ def _pct(x: float | None) -> str:
 @click.option("--write-logs", "write_logs", default=None, type=click.Path(file_okay=False),
               help="Write each simulated flight as a MAVLink .tlog into this folder.")
 @click.option("--max-logs", type=click.IntRange(0), default=None, help="Write only the first N logs.")
-@click.option("--hazard-scale", type=click.FloatRange(0.0), default=1.0, show_default=True,
-              help="Multiply every failure rate of campaign.toml (sensitivity).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def simulate(scenario: str, dem: str | None, seed: int | None, replications: int, workers: int, db: str,
+@click.option("--hazard-scale", type=float, default=1.0, show_default=True,
+              help="Multiply every failure rate of campaign.toml (sensitivity); finite, >= 0.")
+@json_option
+def simulate(scenario: Path | None, dem: str | None, seed: int | None, replications: int, workers: int, db: str,
              no_store: bool, days: int | None, write_logs: str | None, max_logs: int | None, hazard_scale: float,
              as_json: bool) -> None:
     """Simulate the campaign: flights, unsafe flights, the safe rate and its lower bound.
@@ -43,46 +41,28 @@ def simulate(scenario: str, dem: str | None, seed: int | None, replications: int
     the safe rate and of its lower bound, and p_meets_target: the share of replications whose lower bound
     reaches the target.
     """
-    from uavsim.sim.campaign import prepared, run_prepared
+    from uavsim.sim.simulation import check_arguments
+    from uavsim.sim.simulation import simulate as run
 
-    prep = prepared(Path(scenario), dem)
-    if hazard_scale != 1.0:
-        prep = dataclasses.replace(prep, campaign=prep.campaign.with_hazard_scale(hazard_scale))
-    doc: dict[str, Any]
-    if replications == 1:
-        res = run_prepared(prep, seed, None, days)
-        doc, flights, run = dict(res.summary), res.flights, res
+    check_arguments(seed, replications, workers, hazard_scale)  # before any planning or store is touched
+    bar = None
+    if replications > 1 and show_progress() and not as_json:
+        from tqdm import tqdm
+
+        bar = tqdm(total=replications, unit="rep", file=click.get_text_stream("stderr"))
+    kwargs: dict[str, Any] = dict(seed=seed, replications=replications, workers=workers, days=days,
+                                  hazard_scale=hazard_scale, keep_flights=not no_store, write_logs=write_logs,
+                                  max_logs=max_logs, progress=bar.update if bar else None)
+    if no_store:
+        doc = run(scenario, dem, **kwargs).doc
     else:
-        from uavsim.sim.replicate import replicate
-
-        keep = not no_store or write_logs is not None
-        bar = None
-        if show_progress() and not as_json:
-            from tqdm import tqdm
-
-            bar = tqdm(total=replications, unit="rep", file=click.get_text_stream("stderr"))
-        reps = replicate(prep, replications, workers, seed, days, keep_first=keep,
-                         progress=bar.update if bar else None)
-        if bar:
-            bar.close()
-        doc = reps.summary()
-        run = reps.first
-        flights = run.flights if run else []
-        if run:
-            doc["run_id"] = run.run_id
-    doc["hazard_scale"] = hazard_scale
-    if not no_store and run is not None:
         from uavsim.store import Store
 
         with Store(db) as store:
-            store.add_run(run.run_id, flights, scenario=str(prep.scenario.root), seed=run.seed, summary=run.summary)
+            doc = run(scenario, dem, store=store, **kwargs).doc
         doc["db"] = db
-    if write_logs is not None:
-        from uavsim.sim.tlog_writer import write_logs as write
-
-        paths = write(flights, write_logs, max_logs, run.dense_telemetry if run is not None and run.logs else None)
-        doc["logs_written"] = len(paths)
-        doc["logs_dir"] = write_logs
+    if bar:
+        bar.close()
     if as_json:
         echo_json(doc)
         return

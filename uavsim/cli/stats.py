@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from uavsim.cli._common import echo_json, statistics_options
+from uavsim.cli.options import json_option
 from uavsim.safety import stats as api
 
 
@@ -15,7 +16,7 @@ def _pct(x: float | None) -> str:
 @click.command()
 @statistics_options
 @click.option("--by", "by", type=click.Choice(list(api.STRATA)), default=None, help="Break down by this stratum.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@json_option
 def stats(db: str, by: str | None, confidence: float, target: float, cluster: str, seed: int,
           utc_offset_h: float, source: str | None,
           as_json: bool) -> None:

@@ -8,11 +8,9 @@ import click
 import numpy as np
 
 from uavsim.cli._common import echo_json, parse_latlon
+from uavsim.cli.options import dem_option, json_option
 from uavsim.errors import OutOfTerrainError
 from uavsim.terrain import open_dem
-
-dem_option = click.option("--dem", "dem", type=click.Path(path_type=Path), default=None,
-                          help="DEM file GDAL reads (default: the embedded synthetic terrain).")
 
 
 @click.group()
@@ -22,8 +20,8 @@ def terrain() -> None:
 
 @terrain.command("info")
 @dem_option
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def info(dem: Path | None, as_json: bool) -> None:
+@json_option
+def info(dem: str | None, as_json: bool) -> None:
     """Extent, resolution, CRS and height range of the DEM."""
     doc = open_dem(dem).info()
     if as_json:
@@ -46,8 +44,8 @@ def info(dem: Path | None, as_json: bool) -> None:
 @dem_option
 @click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG of the elevation profile.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def profile(src: str, dst: str, step_m: float, dem: Path | None, plot: Path | None, as_json: bool) -> None:
+@json_option
+def profile(src: str, dst: str, step_m: float, dem: str | None, plot: Path | None, as_json: bool) -> None:
     """Elevation along the geodesic between two points."""
     lat1, lon1 = parse_latlon(src, "--from")
     lat2, lon2 = parse_latlon(dst, "--to")

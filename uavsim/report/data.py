@@ -17,6 +17,7 @@ import numpy as np
 
 from uavsim.errors import UavSimError
 from uavsim.records import SEVERITY_RANK, Flight
+from uavsim.report.i18n import public_name
 from uavsim.safety import stats
 from uavsim.safety.rules import default_rules
 from uavsim.store import Store
@@ -62,15 +63,13 @@ class MapContext:
 
 def load_context(scenario: str | Path | None) -> MapContext | None:
     """Sites, zones and permits of a scenario folder (default: missions/dienbien); None if unavailable."""
-    try:
-        from uavsim import geo
-        from uavsim.airspace import Airspace
-        from uavsim.scenario import Scenario
-    except ImportError:
-        return None
+    from uavsim import geo
+    from uavsim.airspace import Airspace
+    from uavsim.scenario import Scenario
+
     try:
         sc = Scenario.load(scenario)
-        sites = [(s.name, s.name_en or s.name, s.lat, s.lon) for s in sc.sites.values()]
+        sites = [(public_name(s.name), public_name(s.name_en or s.name), s.lat, s.lon) for s in sc.sites.values()]
         air = Airspace.from_scenario(sc)
     except (UavSimError, OSError) as exc:
         if scenario is not None:
@@ -174,10 +173,8 @@ def load_tracks(store: Store, flights: list[Flight], max_tracks: int | None, see
 
 def open_terrain(dem: str | Path | None) -> Any | None:
     """The DEM for the map background: ``dem``, else the embedded default; None if terrain is unavailable."""
-    try:
-        from uavsim.terrain import open_dem
-    except ImportError:  # terrain package absent: the map is drawn without relief
-        return None
+    from uavsim.terrain import open_dem
+
     if dem is not None:
         return open_dem(dem)  # an explicit DEM that fails is an error the user must see
     try:

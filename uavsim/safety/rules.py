@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -39,10 +40,13 @@ class Rules:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise DataFileError(where, f"invalid TOML: {exc}") from exc
-        return cls._from_mapping(data, where)
+        # A user's table is checked whole against the packaged one, so that a missing or mistyped threshold is
+        # one clear error at load time, never a KeyError deep in a detector.
+        required = None if path is None else frozenset(default_rules().thresholds)
+        return cls._from_mapping(data, where, required)
 
     @classmethod
-    def _from_mapping(cls, data: dict[str, Any], where: str) -> Rules:
+    def _from_mapping(cls, data: dict[str, Any], where: str, required: frozenset[str] | None = None) -> Rules:
         severity: dict[str, dict[str, str]] = {}
         sources: dict[str, str] = {}
         for kind, entry in data.get("severity", {}).items():
@@ -59,13 +63,7 @@ class Rules:
         missing = [k for k in EVENT_KINDS if k not in severity]
         if missing:
             raise DataFileError(where, f"[severity] missing event kinds: {', '.join(missing)}")
-        thresholds: dict[str, float] = {}
-        for name, entry in data.get("thresholds", {}).items():
-            try:
-                thresholds[name] = float(entry["value"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise DataFileError(where, f"[thresholds] {name}: needs a numeric 'value'") from exc
-            sources[name] = str(entry.get("source", ""))
+        thresholds = _thresholds(data.get("thresholds", {}), where, sources, required)
         unsafe_from = data.get("meta", {}).get("unsafe_from", "serious_incident")
         if unsafe_from not in SEVERITIES:
             raise DataFileError(where, f"[meta] unsafe_from: {unsafe_from!r} is not a severity")
@@ -97,3 +95,26 @@ class Rules:
 def default_rules() -> Rules:
     """The packaged rules table (cached; Rules is immutable)."""
     return Rules.load(None)
+
+
+def _thresholds(table: Any, where: str, sources: dict[str, str], required: frozenset[str] | None) -> dict[str, float]:
+    """The [thresholds] table, checked whole: every entry the packaged table has, no unknown (mistyped) name,
+    each a finite number. ``sources`` gains each entry's source."""
+    if not isinstance(table, dict):
+        raise DataFileError(where, "[thresholds] must be a table")
+    thresholds: dict[str, float] = {}
+    for name, entry in table.items():
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise DataFileError(where, f"[thresholds] {name}: needs a finite numeric 'value', got {value!r}")
+        thresholds[name] = float(value)
+        sources[name] = str(entry.get("source", ""))
+    if required is not None:  # None for the packaged table itself
+        missing = sorted(required - thresholds.keys())
+        if missing:
+            raise DataFileError(where, f"[thresholds] missing entries: {', '.join(missing)}")
+        unknown = sorted(thresholds.keys() - required)
+        if unknown:
+            raise DataFileError(where, f"[thresholds] unknown entries (mistyped?): {', '.join(unknown)}")
+    return thresholds
+

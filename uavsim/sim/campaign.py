@@ -1,7 +1,8 @@
 """One replication of a campaign: run the engine, build the flight records, classify them, summarise.
 
-``prepare`` plans the templates once per scenario (the slow part); ``run_prepared`` runs one replication
-from them, so that replications reuse the same templates.
+:func:`plan_campaign` plans the templates once per scenario and DEM (the slow part) into a
+:class:`CampaignPlan`; :func:`run_campaign` runs one replication of a plan, so that replications reuse the same
+templates. The headline statistics come from :mod:`uavsim.safety.stats`, as for every other headline.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 from uavsim.records import Flight, Telemetry
 from uavsim.safety.classify import Verdict
 from uavsim.safety.rules import Rules, default_rules
+from uavsim.safety.stats import clopper_pearson_lower
 from uavsim.scenario import Scenario
 from uavsim.sim.config import HOUR_S, Campaign, load_campaign
 from uavsim.sim.engine import CampaignModel, FlightLog
@@ -30,7 +32,7 @@ MINUTE_S = 60.0
 
 
 @dataclass
-class Prepared:
+class CampaignPlan:
     """Everything a replication needs that does not depend on the seed (picklable for worker processes)."""
 
     scenario: Scenario
@@ -53,6 +55,10 @@ class Prepared:
         path = d["terrain"]
         self.terrain = None if path is None else open_dem(path)
 
+    def with_hazard_scale(self, k: float) -> CampaignPlan:
+        """The same plan with every failure rate multiplied by ``k`` (templates shared, not re-planned)."""
+        return replace(self, campaign=self.campaign.with_hazard_scale(k))
+
 
 @dataclass
 class CampaignResult:
@@ -71,55 +77,69 @@ class CampaignResult:
         return self.dense_telemetry(int(flight.source_ref.rsplit(":", 1)[1]))
 
 
-def prepare(scenario: Scenario | str | Path | None = None, terrain: Any = None, rules: Rules | None = None,
-            use_planner: bool | None = None) -> Prepared:
+def plan_campaign(scenario: Scenario | str | Path | None = None, terrain: Any = None,
+                  rules: Rules | None = None) -> CampaignPlan:
+    """Plan the templates of ``scenario`` over ``terrain`` (default: the embedded DEM).
+
+    Planning is the slow part, so a plan over a DEM file with the default rules is made once per (scenario
+    folder, DEM file) in a process and shared: change a copy (``dataclasses.replace``), never the plan itself."""
+    from uavsim.scenario import DEFAULT_SCENARIO
+    from uavsim.terrain import open_dem
+
+    if rules is None and (terrain is None or _file_of(terrain) is not None):
+        if isinstance(scenario, Scenario):
+            root = scenario.root
+        else:
+            root = Path(scenario if scenario is not None else DEFAULT_SCENARIO)
+        dem = open_dem(_file_of(terrain)).path  # the embedded default has a file too: one key for both spellings
+        return _cached_plan(str(Path(root).resolve()), str(Path(dem).resolve()))
+    return _plan(scenario, terrain, rules or default_rules())
+
+
+def _file_of(terrain: Any) -> str | None:
+    """The DEM file behind ``terrain`` (a path, or an opened DEM with a file), else None."""
+    if terrain is None:
+        return None
+    if isinstance(terrain, str | Path):
+        return str(terrain)
+    path = getattr(terrain, "path", None)
+    return str(path) if path is not None and Path(path).is_file() else None
+
+
+@lru_cache(maxsize=4)
+def _cached_plan(root: str, terrain_path: str) -> CampaignPlan:
+    from uavsim.terrain import open_dem
+
+    return _plan(root, open_dem(terrain_path), default_rules())
+
+
+def _plan(scenario: Scenario | str | Path | None, terrain: Any, rules: Rules) -> CampaignPlan:
     sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
     if terrain is None:
         from uavsim.terrain import open_dem
 
         terrain = open_dem()
-    rules = rules or default_rules()
     camp = load_campaign(sc)
-    return Prepared(sc, camp, build_templates(sc, camp, terrain, rules, use_planner), rules, terrain)
+    return CampaignPlan(sc, camp, build_templates(sc, camp, terrain, rules), rules, terrain)
 
 
-def prepared(scenario_root: str | Path | None = None, terrain_path: str | Path | None = None) -> Prepared:
-    """:func:`prepare` once per (scenario folder, DEM) in this process: planning is the slow part.
-
-    The result is shared: change a copy (``dataclasses.replace``), never the object itself."""
-    from uavsim.scenario import DEFAULT_SCENARIO
-    from uavsim.terrain import open_dem
-
-    root = Path(scenario_root if scenario_root is not None else DEFAULT_SCENARIO).resolve()
-    dem = open_dem(terrain_path).path  # the embedded default has a file too: one key for both spellings
-    return _prepared(str(root), str(Path(dem).resolve()))
-
-
-@lru_cache(maxsize=4)
-def _prepared(root: str, terrain_path: str) -> Prepared:
-    from uavsim.terrain import open_dem
-
-    return prepare(root, open_dem(terrain_path))
-
-
-def run_prepared(prep: Prepared, seed: int | np.random.SeedSequence | None = None, run_id: str | None = None,
+def run_campaign(plan: CampaignPlan, seed: int | np.random.SeedSequence | None = None, run_id: str | None = None,
                  days: int | None = None, records: bool = True) -> CampaignResult:
-    """One replication. Without ``records`` no Flight objects are built (replications need only the
-    verdicts and the summary); the classification is the same either way."""
-    c = prep.campaign
+    """One replication of ``plan``. Without ``records`` no Flight objects are built (replications need only
+    the verdicts and the summary); the classification is the same either way."""
+    c = plan.campaign
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(c.seed if seed is None else seed)
     seed_int = int(seed) if isinstance(seed, int) else (c.seed if seed is None else None)
-    run_id = run_id or f"{prep.scenario.root.name}-{seed_int if seed_int is not None else ss.entropy}"
+    run_id = run_id or f"{plan.scenario.root.name}-{seed_int if seed_int is not None else ss.entropy}"
     with _one_numba_thread():
-        model = CampaignModel(c, prep.scenario, prep.templates, ss, prep.rules, prep.terrain, days)
+        model = CampaignModel(c, plan.scenario, plan.templates, ss, plan.rules, plan.terrain, days)
         model.run()
         logs = sorted(model.logs, key=lambda f: (f.launch_s, f.unit))
-        verdicts = [_verdict(fl, prep) for fl in logs]
+        verdicts = [_verdict(fl, plan) for fl in logs]
         flights = [_flight(run_id, i, fl, v, c) for i, (fl, v) in enumerate(zip(logs, verdicts, strict=True))] \
             if records else []
-    summary = summarize(logs, verdicts, model, c)
-    summary.update(run_id=run_id, seed=seed_int, days=model.days,
-                   templates=sorted({t.source for ts in prep.templates.values() for t in ts}))
+    summary = run_summary(logs, verdicts, model, c)
+    summary.update(run_id=run_id, seed=seed_int, days=model.days)
     return CampaignResult(run_id, seed_int, flights, summary, logs)
 
 
@@ -138,28 +158,11 @@ def _one_numba_thread() -> Iterator[None]:
         numba.set_num_threads(before)
 
 
-def run_campaign(scenario: Scenario | str | Path | None = None, seed: int | None = None, terrain: Any = None,
-                 store: Any = None, days: int | None = None, run_id: str | None = None) -> CampaignResult:
-    """One replication of the campaign of ``scenario``; with ``store``, its flights go in as one run.
-
-    Templates are planned once per (scenario folder, DEM file) in a process and reused."""
-    root = scenario.root if isinstance(scenario, Scenario) else scenario
-    path = getattr(terrain, "path", None) if terrain is not None else None
-    if terrain is None or (path is not None and Path(path).is_file()):
-        prep = prepared(root, path)
-    else:  # an in-memory DEM: plan for it alone
-        prep = prepare(scenario, terrain)
-    res = run_prepared(prep, seed, run_id, days)
-    if store is not None:
-        store.add_run(res.run_id, res.flights, scenario=str(prep.scenario.root), seed=res.seed, summary=res.summary)
-    return res
-
-
-def _verdict(fl: FlightLog, prep: Prepared) -> Verdict:
+def _verdict(fl: FlightLog, plan: CampaignPlan) -> Verdict:
     tpl, rp = fl.template, fl.replay
     if fl.failure is None and tpl.nominal is not None:
         return tpl.nominal  # same inputs as the template's own classification
-    return classify_track(tpl, rp.events, prep.terrain, prep.scenario.airspace, prep.rules,
+    return classify_track(tpl, rp.events, plan.terrain, plan.scenario.airspace, plan.rules,
                           rp.t_s, rp.lat, rp.lon, rp.alt_msl_m)
 
 
@@ -177,7 +180,7 @@ def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -
     tpl, rp = fl.template, fl.replay
     start = datetime.combine(c.start, time(0), tzinfo=UTC) + timedelta(seconds=fl.launch_s - c.utc_offset_s)
     tel = telemetry_of(fl, thin(rp.t_s.size, must=(rp.cut, rp.cut + 1)))
-    extra = {"demand": fl.demand, "template": tpl.key, "template_source": tpl.source,
+    extra = {"demand": fl.demand, "template": tpl.key,
              "wait_s": round(fl.wait_s, 1), "shadowed_fraction": round(tpl.shadowed_fraction, 4)}
     if fl.failure is not None:
         extra.update(failure=fl.failure.mode, contingency=fl.failure.action)
@@ -190,20 +193,11 @@ def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -
         events=list(verdict.events), telemetry=tel, extra=extra)
 
 
-def lower_bound(safe: int, n: int, confidence: float) -> float:
-    try:
-        from uavsim.safety.stats import clopper_pearson_lower
-    except ImportError:  # pragma: no cover - stats lands in another issue
-        from scipy.stats import beta
-
-        return 0.0 if n == 0 or safe == 0 else float(beta.ppf(1.0 - confidence, safe, n - safe + 1))
-    return clopper_pearson_lower(safe, n, confidence)
-
-
-def summarize(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignModel, c: Campaign) -> dict[str, Any]:
+def run_summary(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignModel, c: Campaign) -> dict[str, Any]:
+    """One replication's figures as a plain dict (the ``simulate --json`` document)."""
     n = len(logs)
     unsafe = sum(v.outcome == "unsafe" for v in verdicts)
-    lb = lower_bound(n - unsafe, n, c.confidence)
+    lb = clopper_pearson_lower(n - unsafe, n, c.confidence)
     by_type: dict[str, int] = {}
     sev: dict[str, int] = {}
     fail: dict[str, int] = {}

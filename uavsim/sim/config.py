@@ -11,9 +11,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from uavsim.errors import ScenarioError
+from uavsim._io import need, read_toml
+from uavsim.errors import InputError, ScenarioError
 from uavsim.records import MISSION_TYPES
-from uavsim.scenario import Scenario, need, read_toml
+from uavsim.scenario import Scenario
 
 HOUR_S = 3600.0
 MINUTE_S = 60.0
@@ -97,7 +98,6 @@ class Campaign:
     calendar: tuple[CalendarDemand, ...]
     weather: Weather
     hazards: tuple[Hazard, ...]
-    aircraft_fallback: dict[str, dict[str, float]]
 
     @property
     def days(self) -> int:
@@ -105,8 +105,8 @@ class Campaign:
 
     def with_hazard_scale(self, k: float) -> Campaign:
         """The same campaign with every failure rate multiplied by ``k`` (a sensitivity knob)."""
-        if not k >= 0:
-            raise ValueError(f"hazard scale must be >= 0, got {k}")
+        if not 0 <= k < float("inf"):
+            raise InputError(f"hazard scale must be a finite number >= 0, got {k}")
         hz = tuple(replace(h, per_fh=h.per_fh * k, shadow_per_fh=h.shadow_per_fh * k) for h in self.hazards)
         return replace(self, hazards=hz)
 
@@ -179,7 +179,16 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
     daylight = (_hour(dl, "start_h", path, "daylight"), _hour(dl, "end_h", path, "daylight"))
     if daylight[1] <= daylight[0]:
         raise ScenarioError(path, "daylight: field 'end_h' must be after 'start_h'")
+    bases = _bases(d, path, scenario)
+    fleet = _fleet(d, path, bases)
+    medical, calendar = _demand(d, path, scenario, {f.aircraft for f in fleet})
+    return Campaign(path, start, end, _num(c, "utc_offset_h", path, "campaign", -14, 14) * HOUR_S,
+                    _int(c, "seed", path, "campaign"), _num(c, "target", path, "campaign", 0, 1),
+                    _num(c, "confidence", path, "campaign", 0, 1), daylight, bases, fleet, medical,
+                    calendar, _weather(d, path), _hazards(d, path))
 
+
+def _bases(d: dict[str, Any], path: Path, scenario: Scenario) -> dict[str, Base]:
     bases: dict[str, Base] = {}
     for i, e in enumerate(_section(d, "base", path, list)):
         w = f"base[{i}]"
@@ -191,7 +200,10 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
         if b.shift_s[1] <= b.shift_s[0]:
             raise ScenarioError(path, f"{w}: field 'shift_end_h' must be after 'shift_start_h'")
         bases[b.id] = b
+    return bases
 
+
+def _fleet(d: dict[str, Any], path: Path, bases: dict[str, Base]) -> tuple[FleetEntry, ...]:
     fleet = []
     for i, e in enumerate(_section(d, "fleet", path, list)):
         w = f"fleet[{i}]"
@@ -201,7 +213,11 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
         if f.base not in bases:
             raise ScenarioError(path, f"{w}: field 'base' names unknown base '{f.base}'")
         fleet.append(f)
+    return tuple(fleet)
 
+
+def _demand(d: dict[str, Any], path: Path, scenario: Scenario,
+            classes: set[str]) -> tuple[tuple[MedicalDemand, ...], tuple[CalendarDemand, ...]]:
     dem = _section(d, "demand", path, dict)
     medical = []
     for i, e in enumerate(_section(dem, "medical", path, list, "demand.")):
@@ -210,32 +226,42 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
         if m.route not in scenario.routes:
             raise ScenarioError(path, f"{w}: field 'route' names unknown route '{m.route}'")
         medical.append(m)
-    calendar = []
-    for i, e in enumerate(_section(dem, "calendar", path, list, "demand.")):
-        w = f"demand.calendar[{i}]"
-        mt = need(e, "mission_type", path, w, str)
-        if mt not in MISSION_TYPES:
-            raise ScenarioError(path, f"{w}: field 'mission_type' = {mt!r} is not one of {MISSION_TYPES}")
-        fid, rid = e.get("field"), e.get("route")
-        if (fid is None) == (rid is None):
-            raise ScenarioError(path, f"{w}: needs exactly one of the fields 'field' or 'route'")
-        if fid is not None and fid not in scenario.fields:
-            raise ScenarioError(path, f"{w}: field 'field' names unknown field '{fid}'")
-        if rid is not None and rid not in scenario.routes:
-            raise ScenarioError(path, f"{w}: field 'route' names unknown route '{rid}'")
-        wins = need(e, "windows", path, w, list)
-        if not wins or not all(isinstance(x, list) and len(x) == 2 for x in wins):
-            raise ScenarioError(path, f"{w}: field 'windows' needs [[start, end], ...] pairs")
-        windows = tuple((_window_day(a, path, w), _window_day(b, path, w)) for a, b in wins)
-        calendar.append(CalendarDemand(need(e, "id", path, w, str), mt, need(e, "aircraft", path, w, str), fid, rid,
-                                       windows, _num(e, "per_day", path, w)))
+    calendar = [_calendar_entry(e, path, f"demand.calendar[{i}]", scenario)
+                for i, e in enumerate(_section(dem, "calendar", path, list, "demand."))]
+    for cd in calendar:
+        if cd.aircraft not in classes:
+            raise ScenarioError(path, f"demand.calendar '{cd.id}': field 'aircraft' = '{cd.aircraft}' has no [[fleet]] entry")
+    return tuple(medical), tuple(calendar)
 
+
+def _calendar_entry(e: dict[str, Any], path: Path, w: str, scenario: Scenario) -> CalendarDemand:
+    mt = need(e, "mission_type", path, w, str)
+    if mt not in MISSION_TYPES:
+        raise ScenarioError(path, f"{w}: field 'mission_type' = {mt!r} is not one of {MISSION_TYPES}")
+    fid, rid = e.get("field"), e.get("route")
+    if (fid is None) == (rid is None):
+        raise ScenarioError(path, f"{w}: needs exactly one of the fields 'field' or 'route'")
+    if fid is not None and fid not in scenario.fields:
+        raise ScenarioError(path, f"{w}: field 'field' names unknown field '{fid}'")
+    if rid is not None and rid not in scenario.routes:
+        raise ScenarioError(path, f"{w}: field 'route' names unknown route '{rid}'")
+    wins = need(e, "windows", path, w, list)
+    if not wins or not all(isinstance(x, list) and len(x) == 2 for x in wins):
+        raise ScenarioError(path, f"{w}: field 'windows' needs [[start, end], ...] pairs")
+    windows = tuple((_window_day(a, path, w), _window_day(b, path, w)) for a, b in wins)
+    return CalendarDemand(need(e, "id", path, w, str), mt, need(e, "aircraft", path, w, str), fid, rid,
+                          windows, _num(e, "per_day", path, w))
+
+
+def _weather(d: dict[str, Any], path: Path) -> Weather:
     wx = _section(d, "weather", path, dict)
-    weather = Weather(_monthly(wx, "rain_days", path, "weather", 31), _monthly(wx, "heavy_rain_hour_prob", path, "weather", 1),
-                      _monthly(wx, "fog_morning_prob", path, "weather", 1), _hour(wx, "fog_clear_h", path, "weather"),
-                      _num(wx, "wind_weibull_k", path, "weather", 0.1, 20), _monthly(wx, "wind_weibull_c_mps", path, "weather"),
-                      _num(wx, "wind_hourly_corr", path, "weather", 0.0, 0.999))
+    return Weather(_monthly(wx, "rain_days", path, "weather", 31), _monthly(wx, "heavy_rain_hour_prob", path, "weather", 1),
+                   _monthly(wx, "fog_morning_prob", path, "weather", 1), _hour(wx, "fog_clear_h", path, "weather"),
+                   _num(wx, "wind_weibull_k", path, "weather", 0.1, 20), _monthly(wx, "wind_weibull_c_mps", path, "weather"),
+                   _num(wx, "wind_hourly_corr", path, "weather", 0.0, 0.999))
 
+
+def _hazards(d: dict[str, Any], path: Path) -> tuple[Hazard, ...]:
     hz = _section(d, "hazards", path, dict)
     hazards = []
     for mode in HAZARD_MODES:
@@ -246,14 +272,4 @@ def load_campaign(scenario: Scenario, name: str = "campaign.toml") -> Campaign:
             raise ScenarioError(path, f"{w}: fields 'rtl' + 'land' + 'crash' must sum to 1, got {sum(p):.4f}")
         hazards.append(Hazard(mode, _num(e, "per_fh", path, w), float(e.get("shadow_per_fh", 0.0)), p,  # type: ignore[arg-type]
                               need(e, "source", path, w, str)))
-
-    fallback = {k: {kk: float(vv) for kk, vv in v.items() if isinstance(vv, int | float)}
-                for k, v in d.get("aircraft_fallback", {}).items()}
-    classes = {f.aircraft for f in fleet}
-    for cd in calendar:
-        if cd.aircraft not in classes:
-            raise ScenarioError(path, f"demand.calendar '{cd.id}': field 'aircraft' = '{cd.aircraft}' has no [[fleet]] entry")
-    return Campaign(path, start, end, _num(c, "utc_offset_h", path, "campaign", -14, 14) * HOUR_S,
-                    _int(c, "seed", path, "campaign"), _num(c, "target", path, "campaign", 0, 1),
-                    _num(c, "confidence", path, "campaign", 0, 1), daylight, bases, tuple(fleet), tuple(medical),
-                    tuple(calendar), weather, tuple(hazards), fallback)
+    return tuple(hazards)

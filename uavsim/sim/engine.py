@@ -121,7 +121,7 @@ class CampaignModel:
         for tpls in self.templates.values():
             if tpls[0].aircraft == cls:
                 return tpls[0].wind_limit_mps
-        return float(self.c.aircraft_fallback.get(cls, {}).get("wind_limit_mps", 0.0))
+        return 0.0  # a class with no planned mission has nothing to fly
 
     def _nearest_base(self, launch: tuple[float, float], cls: str) -> str:
         best, best_d = None, math.inf

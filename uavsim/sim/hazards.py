@@ -16,7 +16,7 @@ import numpy as np
 from uavsim.records import Event
 from uavsim.safety.rules import Rules
 from uavsim.sim.config import CONTINGENCIES, HOUR_S, Hazard
-from uavsim.sim.missions import CLIMB_MPS, DENSE_DT_S, Template
+from uavsim.sim.missions import DENSE_DT_S, Template
 
 # Event kinds of each failure mode, in the order they are raised (the first is the failure itself).
 MODE_EVENTS = {
@@ -98,13 +98,13 @@ def replay(tpl: Template, f: Failure, rules: Rules, evidence: str = "") -> Repla
         ret_alt = max(al_f, ground0 + float(np.max(tpl.rel_alt_m)))
         x, y = _local_m(la_f, lo_f, np.array([tpl.launch[0]]), np.array([tpl.launch[1]]))
         dist_after = float(math.hypot(x[0], y[0]))
-        t1 = tf + (ret_alt - al_f) / CLIMB_MPS
+        t1 = tf + (ret_alt - al_f) / tpl.climb_mps
         t2 = t1 + dist_after / tpl.cruise_mps
         knots = [(tf, la_f, lo_f, al_f), (t1, la_f, lo_f, ret_alt), (t2, *tpl.launch, ret_alt),
-                 (t2 + (ret_alt - ground0) / CLIMB_MPS, *tpl.launch, ground0)]
+                 (t2 + (ret_alt - ground0) / tpl.descent_mps, *tpl.launch, ground0)]
         mode_after = MODE_RTL
     elif f.action == "land":
-        knots = [(tf, la_f, lo_f, al_f), (tf + max(al_f - ground_here, 0.0) / CLIMB_MPS, la_f, lo_f, ground_here)]
+        knots = [(tf, la_f, lo_f, al_f), (tf + max(al_f - ground_here, 0.0) / tpl.descent_mps, la_f, lo_f, ground_here)]
         mode_after, dist_after = MODE_LAND, 0.0
     else:  # crash
         knots = [(tf, la_f, lo_f, al_f), (tf + FALL_S, la_f, lo_f, ground_here)]

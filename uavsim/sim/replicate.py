@@ -1,6 +1,7 @@
 """Monte Carlo replications of a campaign in separate processes (ProcessPoolExecutor).
 
-The templates are planned once in the parent and shipped to each worker once (pool initializer). Each
+The templates are planned once in the parent and shipped to each worker process once (pool initializer: the
+plan lives only in the worker processes, never as state changed in the parent). Each
 replication k runs with child k of ``SeedSequence(seed).spawn(n)``, so that the result of a replication
 depends on (seed, k) only, never on the number of workers or on scheduling.
 """
@@ -17,11 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from uavsim.sim.campaign import CampaignResult, Prepared, run_prepared
+from uavsim.errors import InputError
+from uavsim.sim.campaign import CampaignPlan, CampaignResult, run_campaign
 
 log = logging.getLogger(__name__)
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-_PREP: Prepared | None = None  # the worker's copy of the templates (set by the pool initializer)
+MAX_REPLICATIONS = 100_000  # a bound on what one command may ask for (each replication is ~1 s of CPU)
+_WORKER_PLAN: dict[str, CampaignPlan] = {}  # filled by the pool initializer inside each worker process only
 _KEEP = ("flights", "unsafe", "safety_rate", "lower_bound", "meets_target", "flight_hours", "weather_groundings",
          "medical_wait_min", "flights_by_type")
 
@@ -60,17 +63,19 @@ class Replications:
         }
 
 
-def _init(prep: Prepared) -> None:
-    global _PREP
-    _PREP = prep
+def _init_worker(plan: CampaignPlan) -> None:
+    """Pool initializer: runs in the worker process, where the plan arrives once."""
+    _WORKER_PLAN["plan"] = plan
 
 
-def _one(args: tuple[np.random.SeedSequence, str, int, int | None, bool]) -> tuple[dict[str, Any], CampaignResult | None]:
-    ss, run_id, k, days, keep = args
-    if _PREP is None:
-        raise RuntimeError("replication worker used before its initializer ran")
+def _one_in_worker(job: tuple[np.random.SeedSequence, str, int, int | None, bool]) -> tuple[dict[str, Any], CampaignResult | None]:
+    return _one(_WORKER_PLAN["plan"], job)
+
+
+def _one(plan: CampaignPlan, job: tuple[np.random.SeedSequence, str, int, int | None, bool]) -> tuple[dict[str, Any], CampaignResult | None]:
+    ss, run_id, k, days, keep = job
     c0, w0 = time.process_time(), time.perf_counter()
-    res = run_prepared(_PREP, ss, run_id, days, records=keep)
+    res = run_campaign(plan, ss, run_id, days, records=keep)
     row = {key: res.summary[key] for key in _KEEP}
     row.update(run_id=run_id, index=k, cpu_s=time.process_time() - c0, wall_s=time.perf_counter() - w0)
     if not keep:
@@ -78,29 +83,33 @@ def _one(args: tuple[np.random.SeedSequence, str, int, int | None, bool]) -> tup
     return row, res  # with its logs: the .tlog writer needs the full tracks
 
 
-def replicate(prep: Prepared, n: int, workers: int = 1, seed: int | None = None, days: int | None = None,
+def replicate(plan: CampaignPlan, n: int, workers: int = 1, seed: int | None = None, days: int | None = None,
               keep_first: bool = False, progress: Callable[[int], None] | None = None) -> Replications:
     """Run ``n`` replications on ``workers`` processes (1: in this process)."""
-    seed = prep.campaign.seed if seed is None else int(seed)
+    if not 1 <= n <= MAX_REPLICATIONS:
+        raise InputError(f"replications must be between 1 and {MAX_REPLICATIONS:,}, got {n}")
+    seed = plan.campaign.seed if seed is None else int(seed)
+    if seed < 0:
+        raise InputError(f"seed must be >= 0, got {seed}")
     children = np.random.SeedSequence(seed).spawn(n)
-    name = prep.scenario.root.name
-    jobs = [(children[k], f"{name}-{seed}-r{k:04d}", k, days, keep_first and k == 0) for k in range(n)]
+    name = plan.scenario.root.name
+    jobs = ((children[k], f"{name}-{seed}-r{k:04d}", k, days, keep_first and k == 0) for k in range(n))
     rows: list[dict[str, Any] | None] = [None] * n
     first: CampaignResult | None = None
     if workers <= 1:
-        _init(prep)
-        results = map(_one, jobs)
+        results: Any = (_one(plan, job) for job in jobs)
+        pool = None
+    else:
+        ctx = mp.get_context("spawn")  # no fork of a process holding numba threads and open files
+        pool = cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(plan,))
+        results = pool.map(_one_in_worker, jobs, chunksize=1)
+    try:
         for row, res in results:
             rows[row["index"]] = row
             first = first or res
             if progress:
                 progress(1)
-    else:
-        ctx = mp.get_context("spawn")  # no fork of a process holding numba threads and open files
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(prep,)) as ex:
-            for row, res in ex.map(_one, jobs, chunksize=1):
-                rows[row["index"]] = row
-                first = first or res
-                if progress:
-                    progress(1)
-    return Replications(seed, [r for r in rows if r is not None], prep.campaign.target, first)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return Replications(seed, [r for r in rows if r is not None], plan.campaign.target, first)

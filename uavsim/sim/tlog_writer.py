@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from pymavlink.dialects.v20 import ardupilotmega as mav
 
+from uavsim.errors import InputError
 from uavsim.records import Flight, Telemetry
 
 PAD_S = 3  # seconds of disarmed heartbeats before arming and after disarming
@@ -66,24 +67,11 @@ def write_tlog(flight: Flight, path: str | Path, track: Telemetry | None = None)
     """
     tel = track if track is not None else flight.telemetry
     if tel is None or len(tel) < 2 or flight.start_utc is None:
-        raise ValueError(f"flight {flight.id} has no telemetry or start time to write")
+        raise InputError(f"flight {flight.id} has no telemetry or start time to write")
     path = Path(path)
     t0_us = _unix_us(flight.start_utc)
-    if track is not None:
-        grid = tel.t_s
-    else:
-        grid = np.arange(0.0, float(tel.t_s[-1]) + 1e-9, 1.0)
-        if grid[-1] < tel.t_s[-1]:
-            grid = np.append(grid, tel.t_s[-1])
-    lat, lon, alt, rel, gs, bat = (np.interp(grid, tel.t_s, v) for v in (
-        tel.lat, tel.lon, tel.alt_msl_m, tel.rel_alt_m, tel.ground_speed_mps, tel.battery_pct))
-    mode_i = tel.mode[np.clip(np.searchsorted(tel.t_s, grid, side="right") - 1, 0, len(tel) - 1)]
+    grid, (lat, lon, alt, rel, gs, bat), hdg, mode_at = _resampled(tel, track is not None)
     names = tel.mode_names or ["AUTO"]
-    hdg = np.zeros(grid.size)
-    if grid.size > 1:
-        dy = np.diff(lat) * 111_320.0
-        dx = np.diff(lon) * 111_320.0 * math.cos(math.radians(float(lat[0])))
-        hdg[1:] = (np.degrees(np.arctan2(dx, dy)) + 360.0) % 360.0
     degraded = np.zeros(grid.size, bool)
     for e in flight.events:
         if e.kind in ("GPS_DEGRADED", "FAILSAFE_GPS"):
@@ -113,7 +101,7 @@ def write_tlog(flight: Flight, path: str | Path, track: Telemetry | None = None)
             t_us = t0_us + int(round(t * 1e6))
             boot_ms = (boot_us + int(round(t * 1e6))) // 1000
             last = i == grid.size - 1
-            heartbeat(t_us, not (last and crashed), names[int(mode_i[i])] if 0 <= mode_i[i] < len(names) else "AUTO")
+            heartbeat(t_us, not (last and crashed), _mode_name(names, mode_at[i]))
             la, lo = int(round(lat[i] * 1e7)), int(round(lon[i] * 1e7))
             vx = int(round(gs[i] * 100 * math.cos(math.radians(hdg[i]))))
             vy = int(round(gs[i] * 100 * math.sin(math.radians(hdg[i]))))
@@ -138,8 +126,33 @@ def write_tlog(flight: Flight, path: str | Path, track: Telemetry | None = None)
             w.put(end_us + 4000, mav.MAVLink_statustext_message(sev, text.encode("ascii")))
             ti += 1
         for k in range(1, PAD_S + 1):
-            heartbeat(end_us + k * 1_000_000, False, names[int(mode_i[-1])] if 0 <= mode_i[-1] < len(names) else "AUTO")
+            heartbeat(end_us + k * 1_000_000, False, _mode_name(names, mode_at[-1]))
     return path
+
+
+def _resampled(tel: Telemetry, dense: bool) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """(time grid, (lat, lon, alt MSL, rel alt, ground speed, battery), heading deg, mode index) to write:
+    a dense track sample for sample, a thinned one resampled to 1 Hz."""
+    if dense:
+        grid = tel.t_s
+    else:
+        grid = np.arange(0.0, float(tel.t_s[-1]) + 1e-9, 1.0)
+        if grid[-1] < tel.t_s[-1]:
+            grid = np.append(grid, tel.t_s[-1])
+    cols = tuple(np.interp(grid, tel.t_s, v) for v in (
+        tel.lat, tel.lon, tel.alt_msl_m, tel.rel_alt_m, tel.ground_speed_mps, tel.battery_pct))
+    mode_at = tel.mode[np.clip(np.searchsorted(tel.t_s, grid, side="right") - 1, 0, len(tel) - 1)]
+    lat, lon = cols[0], cols[1]
+    hdg = np.zeros(grid.size)
+    if grid.size > 1:
+        dy = np.diff(lat) * 111_320.0
+        dx = np.diff(lon) * 111_320.0 * math.cos(math.radians(float(lat[0])))
+        hdg[1:] = (np.degrees(np.arctan2(dx, dy)) + 360.0) % 360.0
+    return grid, cols, hdg, mode_at
+
+
+def _mode_name(names: list[str], index: int) -> str:
+    return names[int(index)] if 0 <= index < len(names) else "AUTO"
 
 
 def write_logs(flights: list[Flight], out_dir: str | Path, max_logs: int | None = None,
