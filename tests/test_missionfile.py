@@ -47,7 +47,7 @@ def test_route_round_trip(route, sc, terrain, tmp_path, suffix, frame):
 
 def test_field_sorties_round_trip(sc, terrain, tmp_path):
     p = plan_field(sc, "bc-macadamia-1", terrain=terrain)
-    files = export_plan(p, tmp_path / "mac.plan", terrain)
+    files = export_plan(p, tmp_path / "mac.plan", terrain, frame=0)
     assert [f.name for f in files] == [f"mac-{k:02d}.plan" for k in range(1, len(p.sorties) + 1)]
     for s, f in zip(p.sorties, files, strict=True):
         c = check_mission(f, sc, terrain)
@@ -58,7 +58,7 @@ def test_field_sorties_round_trip(sc, terrain, tmp_path):
 def test_wpl_sortie_without_load_assumes_a_full_tank(sc, terrain, tmp_path):
     p = plan_field(sc, "bc-macadamia-1", terrain=terrain)
     last = p.sorties[-1]
-    [f] = export_plan(last, tmp_path / "last.waypoints", terrain)
+    [f] = export_plan(last, tmp_path / "last.waypoints", terrain, frame=0)
     c = check_mission(f, sc, terrain, "sprayer-t40")
     _same(last, c, energy=False)
     assert last.extra["payload_kg"] < 40.0 and c.energy_wh > last.energy_wh  # conservative

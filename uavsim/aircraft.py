@@ -74,6 +74,7 @@ class AircraftClass:
     profile_frac: float = 0.0  # multirotor: share of hover power that is blade profile power
     tip_speed_mps: float = 100.0  # multirotor: rotor tip speed (profile power rises with (V/U_tip)²)
     lost_link: str = ""  # "return" | "continue" | "" (none declared): what the aircraft does on radio loss
+    terrain_following: bool = False  # flies terrain-frame missions (terrain data or a downward radar)
     sources: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -139,11 +140,15 @@ def _wing_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, 
 
 
 def power_w(ac: AircraftClass, mass_kg: float, airspeed_mps: float, climb_mps: float = 0.0,
-            alt_msl_m: float = 0.0) -> float:
-    """Electrical power (W) at a steady airspeed and climb rate (negative: descent)."""
+            alt_msl_m: float = 0.0, wing: bool | None = None) -> float:
+    """Electrical power (W) at a steady airspeed and climb rate (negative: descent).
+
+    A VTOL flies on its wing at or above its transition speed unless ``wing`` says which mode it is in."""
     rho = air_density(alt_msl_m)
     v = max(float(airspeed_mps), 0.0)
-    if ac.kind == "vtol" and ac.lift_to_drag > 0 and v >= ac.transition_mps:
+    on_wing = v >= ac.transition_mps if wing is None else wing
+    if ac.kind == "vtol" and ac.lift_to_drag > 0 and on_wing:
+        v = max(v, ac.transition_mps)
         level = _wing_power(ac, mass_kg, v, rho, ac.lift_to_drag)
         eta = ac.prop_efficiency
     else:
@@ -249,7 +254,10 @@ def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
     if not vals["profile_frac"] < 1 or not vals["tip_speed_mps"] > 0:
         raise ScenarioError(path, f"{where}: profile_frac must be in [0, 1) and tip_speed_mps positive")
     sources = e.get("sources", {})
-    ac = AircraftClass(lost_link=lost_link,
+    follow = e.get("terrain_following", False)
+    if not isinstance(follow, bool):
+        raise ScenarioError(path, f"{where}: terrain_following must be true or false, got {follow!r}")
+    ac = AircraftClass(lost_link=lost_link, terrain_following=follow,
         id=need(e, "id", path, where, str), name=need(e, "name", path, where, str), kind=kind,
         camera_width_px=int(e.get("camera_width_px", 0)),
         hover_points=_points(e, "hover_points", 2, path, where),

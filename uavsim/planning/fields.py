@@ -21,6 +21,7 @@ from uavsim.planning.assess import Conditions, Flight, assess, height_limits
 from uavsim.planning.check import mass_schedule
 from uavsim.planning.conditions import Limits, Wind
 from uavsim.planning.coverage import M2_PER_HA, Coverage, plan_coverage
+from uavsim.planning.mavcmd import FRAME_TERRAIN
 from uavsim.planning.plan import Plan, rejected
 from uavsim.planning.profile import densify_utm, ground_speed, lowest_profile, runs, simplify_profile
 from uavsim.planning.routes import profile_over, profile_points
@@ -290,6 +291,8 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
              "hectares": float(sum(p.new_m2 for p in pieces) / M2_PER_HA), "work_agl_m": work_agl,
              "payload_kg": payload, "spray_on_index": on, "spray_off_index": off, "spray_pairs": pairs,
              "turns": int(turn_at.sum()), "hole_crossings": len(runs(over_hole)), "hole_agl_m": hole_agl}
+    if ac.terrain_following and rate > 0:
+        extra["export_frame"] = FRAME_TERRAIN
     flight = Flight("sortie", wp, mtype, site, mass, speeds, hold, step_m=WORK_STEP_M, extra=extra)
     return assess(flight, scenario, t, ac, cond)
 

@@ -176,8 +176,10 @@ def read_mission(path: str | Path, terrain: Terrain | None = None, ac: AircraftC
 
 
 # -- writing ------------------------------------------------------------------------------------------------
-def _items(plan: Plan, frame: int) -> tuple[list[tuple[int, int, list[float]]], tuple[float, float, float]]:
-    """(command, frame, [p1..p4, lat, lon, alt]) rows for a plan; home is its first waypoint."""
+def _items(plan: Plan, frame: int, terrain: Terrain | None = None
+           ) -> tuple[list[tuple[int, int, list[float]]], tuple[float, float, float]]:
+    """(command, frame, [p1..p4, lat, lon, alt]) rows for a plan; home is its first waypoint. In the terrain
+    frame the waypoints carry their height above the DEM; take-off and landing stay relative to home."""
     wp = np.asarray(plan.waypoints, float)
     if len(wp) < 3:
         raise MissionFileError("<export>", f"a {plan.kind} plan needs at least 3 waypoints to export")
@@ -190,19 +192,25 @@ def _items(plan: Plan, frame: int) -> tuple[list[tuple[int, int, list[float]]], 
     spray_on = {a for a, _ in pairs}
     spray_off = {b for _, b in pairs if b is not None}
 
-    def alt(a: float) -> float:
-        return float(a) if frame == FRAME_MSL else float(a) - home[2]
+    ground = terrain.elevation(wp[:, 0], wp[:, 1]) if frame == FRAME_TERRAIN else None
+
+    def alt(i: int) -> float:
+        a = float(wp[i, 2])
+        return a if frame == FRAME_MSL else a - float(ground[i]) if ground is not None else a - home[2]
 
     # TAKEOFF climbs at home to the first waypoint's height; if that waypoint is right above home it is the
     # take-off item itself. Each leg's speed is set after the waypoint it starts from (the reader's order).
-    rows: list[tuple[int, int, list[float]]] = [(CMD_TAKEOFF, frame, [0, 0, 0, math.nan, home[0], home[1], alt(wp[1, 2])])]
+    end_frame = FRAME_REL if frame == FRAME_TERRAIN else frame
+    rows: list[tuple[int, int, list[float]]] = [(CMD_TAKEOFF, end_frame, [0, 0, 0, math.nan, home[0], home[1],
+                                                                          float(wp[1, 2]) - home[2] if ground is not None
+                                                                          else alt(1)])]
     vertical = float(geo.geodesic_distance(wp[0, 0], wp[0, 1], wp[1, 0], wp[1, 1])) <= SAME_POINT_M
     last = len(wp) - 1
     cur_speed = math.nan
     for i in range(1, last):
         if i >= (2 if vertical else 1):
             rows.append((CMD_WAYPOINT, frame, [float(hold[i]), 0, 0, math.nan, float(wp[i, 0]), float(wp[i, 1]),
-                                               alt(wp[i, 2])]))
+                                               alt(i)]))
         if release is not None and i == release:
             rows.append((CMD_GRIPPER, 2, [1, 0, 0, 0, 0, 0, 0]))
         if i in spray_off:  # the sprayer goes off at each lane's end and on at the next lane's start
@@ -212,17 +220,17 @@ def _items(plan: Plan, frame: int) -> tuple[list[tuple[int, int, list[float]]], 
         if speeds is not None and np.isfinite(speeds[i]) and speeds[i] != cur_speed:
             cur_speed = float(speeds[i])
             rows.append((CMD_CHANGE_SPEED, 2, [1, cur_speed, -1, 0, 0, 0, 0]))
-    rows.append((CMD_LAND, frame, [0, 0, 0, math.nan, float(wp[last, 0]), float(wp[last, 1]), 0.0]))
+    rows.append((CMD_LAND, end_frame, [0, 0, 0, math.nan, float(wp[last, 0]), float(wp[last, 1]), 0.0]))
     return rows, home  # type: ignore[return-value]
 
 
-def write_qgc_plan(plan: Plan, path: str | Path, frame: int = FRAME_MSL) -> Path:
-    rows, home = _items(plan, frame)
+def write_qgc_plan(plan: Plan, path: str | Path, frame: int = FRAME_MSL, terrain: Terrain | None = None) -> Path:
+    rows, home = _items(plan, frame, terrain)
     items = []
     for k, (cmd, fr, params) in enumerate(rows, start=1):
         items.append({"type": "SimpleItem", "autoContinue": True, "command": cmd, "doJumpId": k, "frame": fr,
                       "params": [None if isinstance(v, float) and math.isnan(v) else v for v in params],
-                      **({"Altitude": params[6], "AltitudeMode": 2 if fr == FRAME_MSL else 1,
+                      **({"Altitude": params[6], "AltitudeMode": {FRAME_MSL: 2, FRAME_TERRAIN: 3}.get(fr, 1),
                           "AMSLAltAboveTerrain": None} if fr != 2 else {})})
     doc = {"fileType": "Plan", "version": 1, "groundStation": "uavsim",
            "mission": {"version": 2, "firmwareType": 3, "vehicleType": 2 if plan.aircraft_id != "medical-vtol" else 20,
@@ -236,8 +244,8 @@ def write_qgc_plan(plan: Plan, path: str | Path, frame: int = FRAME_MSL) -> Path
     return p
 
 
-def write_wpl(plan: Plan, path: str | Path, frame: int = FRAME_MSL) -> Path:
-    rows, home = _items(plan, frame)
+def write_wpl(plan: Plan, path: str | Path, frame: int = FRAME_MSL, terrain: Terrain | None = None) -> Path:
+    rows, home = _items(plan, frame, terrain)
     out = [WPL_HEADER, "\t".join(["0", "1", "0", "16", "0", "0", "0", "0", f"{home[0]:.9f}", f"{home[1]:.9f}",
                                   f"{home[2]:.4f}", "1"])]
     for k, (cmd, fr, params) in enumerate(rows, start=1):
@@ -252,14 +260,26 @@ def write_wpl(plan: Plan, path: str | Path, frame: int = FRAME_MSL) -> Path:
 WRITERS = {".plan": write_qgc_plan, ".waypoints": write_wpl, ".txt": write_wpl}
 
 
-def export_plan(plan: Plan, path: str | Path, terrain: Terrain | None = None, frame: int = FRAME_MSL) -> list[Path]:
-    """Write a plan by the file's suffix; a field of several sorties writes one file each (name-01.plan, ...)."""
+def export_plan(plan: Plan, path: str | Path, terrain: Terrain | None = None, frame: int | None = None) -> list[Path]:
+    """Write a plan by the file's suffix; a field of several sorties writes one file each (name-01.plan, ...).
+
+    ``frame`` None takes each plan's own choice: the terrain frame for spray sorties of an aircraft that follows
+    the terrain (``extra["export_frame"]``), else absolute (MSL). The terrain frame needs the DEM."""
     p = Path(path)
     writer = WRITERS.get(p.suffix.lower())
     if writer is None:
         raise MissionFileError(p, f"unknown mission format '{p.suffix}' (use .plan or .waypoints)")
+
+    def one(pl: Plan, target: Path) -> Path:
+        fr = frame if frame is not None else int(pl.extra.get("export_frame", FRAME_MSL))
+        if fr == FRAME_TERRAIN and terrain is None:
+            if frame is not None:
+                raise MissionFileError(target, "the terrain frame needs the DEM the plan was made on")
+            fr = FRAME_MSL
+        return writer(pl, target, fr, terrain)
+
     if len(plan.sorties) == 1:
-        return [writer(plan.sorties[0], p, frame)]
+        return [one(plan.sorties[0], p)]
     if plan.sorties:
-        return [writer(s, p.with_name(f"{p.stem}-{k:02d}{p.suffix}"), frame) for k, s in enumerate(plan.sorties, 1)]
-    return [writer(plan, p, frame)]
+        return [one(s, p.with_name(f"{p.stem}-{k:02d}{p.suffix}")) for k, s in enumerate(plan.sorties, 1)]
+    return [one(plan, p)]

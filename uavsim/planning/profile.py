@@ -1,6 +1,8 @@
 """Flight physics of a waypoint list (time and energy with wind) and vertical profiles over terrain.
 
-Wind is meteorological: ``wind_dir_deg`` is where the wind blows FROM (clockwise from true north).
+Wind is meteorological (:class:`~uavsim.planning.conditions.Wind`: where it blows FROM, clockwise from true north,
+optionally by height band). A rotor-borne leg is never credited with less power than in still air (translational
+lift from a gusty wind is not banked on), so wind never lowers a flight's energy below its still-air value.
 A multirotor holds its commanded ground speed unless that needs more than its maximum airspeed; a VTOL on
 its wing holds its cruise airspeed. Legs shorter than ``VERTICAL_LEG_M`` horizontally are vertical
 (take-off, landing): flown at the climb or descent rate in hover.
@@ -25,7 +27,7 @@ class Flown:
     leg_t_s: np.ndarray
     leg_wh: np.ndarray
     leg_airspeed_mps: np.ndarray
-    legground_speed_mps: np.ndarray
+    leg_ground_speed_mps: np.ndarray
     hold_wh: float
     reasons: list[str]
 
@@ -64,6 +66,17 @@ def ground_speed(ac: AircraftClass, speed: float, we: float, wn: float, ue: floa
     return along + math.sqrt(vmax * vmax - cross * cross) if abs(cross) < vmax else math.nan
 
 
+def _on_wing(ac: AircraftClass, speed: float, h: float, dz: float) -> bool | None:
+    """A VTOL's mode on a leg as the mission flies it (ArduPlane keeps the mode whatever the wind): on its wing
+    unless, in still air, the climb or descent limit would slow it below its transition speed. None for a
+    multirotor."""
+    if not (ac.kind == "vtol" and ac.lift_to_drag > 0):
+        return None
+    air = min(max(speed, ac.transition_mps), ac.max_speed_mps)
+    rate = ac.climb_mps if dz >= 0 else ac.descent_mps
+    return h / max(h / air, abs(dz) / rate) >= ac.transition_mps - 1e-9
+
+
 def fly(ac: AircraftClass, waypoints: np.ndarray, mass_kg: np.ndarray | float, speed_mps: np.ndarray | float | None = None,
         wind: Wind | None = None, hold_s: np.ndarray | None = None, labels: list[str] | None = None,
         crs: str = geo.UTM48N) -> Flown:
@@ -84,7 +97,9 @@ def fly(ac: AircraftClass, waypoints: np.ndarray, mass_kg: np.ndarray | float, s
         if h[i] < VERTICAL_LEG_M:
             t[i] = max(abs(dz[i]) / rate, 1e-3)
             air = math.hypot(we, wn)  # hovering in wind: the wind is the airspeed
-            p = power_w(ac, mass[i], air if ac.kind != "vtol" else 0.0, dz[i] / t[i], alt_mid)
+            vz = dz[i] / t[i]
+            p = max(power_w(ac, mass[i], air if ac.kind != "vtol" else 0.0, vz, alt_mid),
+                    power_w(ac, mass[i], 0.0, vz, alt_mid))
             va[i], gs[i] = air, 0.0
         else:
             g = ground_speed(ac, float(speed[i]), we, wn, float(ue[i]), float(un[i]))
@@ -92,10 +107,15 @@ def fly(ac: AircraftClass, waypoints: np.ndarray, mass_kg: np.ndarray | float, s
                 where = labels[i] if labels else f"leg {i}"
                 reasons.append(f"{where}: the aircraft cannot make headway against the wind ({wind.describe()})")
                 g = 0.1
+            wing = _on_wing(ac, float(speed[i]), h[i], dz[i])
+            if wing is False:  # a VTOL leg too steep for its wing flies in hover mode at its still-air speed
+                g = min(g, h[i] / max(abs(dz[i]) / rate, 1e-9))
             t[i] = max(h[i] / g, abs(dz[i]) / rate)
             g = h[i] / t[i]
             air = math.hypot(g * ue[i] - we, g * un[i] - wn)
-            p = power_w(ac, mass[i], air, dz[i] / t[i], alt_mid)
+            p = power_w(ac, mass[i], air, dz[i] / t[i], alt_mid, wing)
+            if wing is not True:  # rotor-borne: no credit for translational lift from the wind (gusts, shear)
+                p = max(p, power_w(ac, mass[i], g, dz[i] / t[i], alt_mid, wing))
             va[i], gs[i] = air, g
         e[i] = p * t[i] / JOULES_PER_WH
     return Flown(t, e, va, gs, _hold_wh(ac, wp, mass, mass_kg, hold_s, wind), reasons)
@@ -111,7 +131,8 @@ def _hold_wh(ac: AircraftClass, wp: np.ndarray, mass: np.ndarray, mass_kg, hold_
     for i in np.flatnonzero(np.asarray(hold_s) > 0):
         m = float(max(mass[max(i - 1, 0)], mass[min(i, n - 1)])) if n else float(np.asarray(mass_kg).ravel()[0])
         air = wind.at(wp[i, 2] - wp[0, 2])[0] if ac.kind != "vtol" else 0.0
-        total += power_w(ac, m, air, 0.0, wp[i, 2]) * float(hold_s[i]) / JOULES_PER_WH
+        p = max(power_w(ac, m, air, 0.0, wp[i, 2]), power_w(ac, m, 0.0, 0.0, wp[i, 2]))
+        total += p * float(hold_s[i]) / JOULES_PER_WH
     return total
 
 

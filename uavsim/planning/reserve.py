@@ -1,8 +1,9 @@
 """Battery reserve: at landing, and for a return home from the end of every leg against the wind.
 
-"Home" for the return is the nearer of the launch point and the planned landing point (a one-way delivery may
-divert forward to its destination). The return flies straight at the height it is at and descends there:
-the energy a return-to-launch needs at least.
+"Home" for the return is the launch point or the planned landing point, whichever costs less (a one-way
+delivery may divert forward to its destination). The return flies straight at the height it is at and descends
+there, with what the aircraft arrived with (a release planned at that waypoint may fail): the energy a
+return-to-launch needs at least.
 """
 
 from __future__ import annotations
@@ -46,6 +47,14 @@ def reserve_reasons(ac: AircraftClass, flight: Flight, flown: Flown, mass, wind:
             "reserve"]
 
 
+def _return_wh(ac: AircraftClass, here: np.ndarray, home: np.ndarray, mass: float, wind: Wind, crs: str) -> float:
+    if float(geo.geodesic_distance(here[0], here[1], home[0], home[1])) < 1.0:
+        path = np.array([here, home])
+    else:
+        path = np.array([here, [home[0], home[1], here[2]], home])
+    return fly(ac, path, mass, None, wind, None, None, crs).energy_wh
+
+
 def first_unreturnable_leg(ac: AircraftClass, flight: Flight, flown: Flown, mass, wind: Wind, reserve_frac: float
                            ) -> tuple[int, float, float] | None:
     """(waypoint index, return Wh, Wh used) of the first waypoint from which no return home keeps the reserve."""
@@ -63,10 +72,7 @@ def first_unreturnable_leg(ac: AircraftClass, flight: Flight, flown: Flown, mass
     if len(idx) > MAX_RETURN_CHECKS:
         idx = [idx[k] for k in np.linspace(0, len(idx) - 1, MAX_RETURN_CHECKS).astype(int)]
     for i in idx:
-        d = [float(geo.geodesic_distance(wp[i, 0], wp[i, 1], e[0], e[1])) for e in ends]
-        home = ends[int(np.argmin(d))]
-        path = np.array([wp[i], [home[0], home[1], wp[i, 2]], home])
-        need = fly(ac, path, leg_mass[min(i, n - 2)], None, wind, None, None, flight.crs).energy_wh
+        need = min(_return_wh(ac, wp[i], e, leg_mass[i - 1], wind, flight.crs) for e in ends)
         if used[i] + need > budget + 1e-6:
             return i, need, float(used[i])
     return None

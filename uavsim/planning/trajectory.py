@@ -111,7 +111,7 @@ def autopilot_trajectory(m: Mission, terrain: Terrain, ac: AircraftClass, ap: Au
     pts, labels, hold, ground, speeds, vertex = [wp[0]], [m.labels[0]], [m.hold_s[0]], [bool(m.on_ground[0])], [], [0]
     followed, slowest = 0, math.inf
     for i in range(n - 1):
-        a, b = wp[i], wp[i + 1]
+        a, b = np.asarray(pts[-1], float), wp[i + 1]  # from where the aircraft actually is (a plane may lag)
         path = None
         if math.isfinite(m.terrain_agl[i + 1]) and not m.on_ground[i + 1]:
             o0 = m.terrain_agl[i] if math.isfinite(m.terrain_agl[i]) else a[2] - float(terrain.elevation(a[0], a[1])[0])
