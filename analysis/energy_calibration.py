@@ -176,7 +176,7 @@ def log_rows(logs: Path, ref: AircraftClass) -> list[str]:
             rows.append(f"| {path.parent.name}/{path.name} | {hover:.0f} | " + " | ".join(cells)
                         + f" | {math.sqrt(np.mean(np.square(errs))):.1%} |")
     if errs_all:
-        rows.append(f"| **all logs** | | " + " | " * (len(SPEED_BANDS) - 2)
+        rows.append("| **all logs** | | " + " | " * (len(SPEED_BANDS) - 2)
                     + f" | **{math.sqrt(np.mean(np.square(errs_all))):.1%}** ({len(errs_all)} bands) |")
     return rows
 
