@@ -14,11 +14,14 @@ import numpy as np
 
 from uavsim.aircraft import AircraftClass, get_aircraft
 from uavsim.planning.assess import Conditions, Flight, assess, height_limits
-from uavsim.planning.missionfile import DEFAULT_CHECK_AIRCRAFT
-from uavsim.planning.profile import legs_utm
+from uavsim.planning.autopilot import autopilot_for
+from uavsim.planning.conditions import Limits, Wind
+from uavsim.planning.items import DEFAULT_CHECK_AIRCRAFT, read_items
+from uavsim.planning.missionfile import read_mission
+from uavsim.planning.profile import legs_utm, local_crs
+from uavsim.planning.trajectory import autopilot_trajectory
 
 if TYPE_CHECKING:
-    from uavsim.planning.conditions import Limits, Wind
     from uavsim.planning.plan import Plan
     from uavsim.scenario import Scenario
     from uavsim.terrain import Terrain
@@ -63,16 +66,10 @@ def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: T
     """Read a QGC .plan or WPL 110 .waypoints file, fly it as its autopilot would and assess it (kind "mission").
 
     ``params`` are autopilot parameters (:func:`uavsim.planning.autopilot.read_params`) over the class's."""
-    from uavsim.planning.autopilot import autopilot_for
-    from uavsim.planning.conditions import Limits as _Limits
-    from uavsim.planning.conditions import Wind as _Wind
-    from uavsim.planning.mission import local_crs
-    from uavsim.planning.missionfile import read_items, read_mission
-    from uavsim.planning.trajectory import autopilot_trajectory
-    from uavsim.scenario import Scenario as _Scenario
+    from uavsim.scenario import Scenario
     from uavsim.terrain import open_dem
 
-    sc = scenario if scenario is not None else _Scenario.load()
+    sc = scenario if scenario is not None else Scenario.load()
     t = terrain if terrain is not None else open_dem()
     _, _, _, meta = read_items(path)
     ac_id = aircraft_id or meta.get("aircraft_id") or DEFAULT_CHECK_AIRCRAFT
@@ -93,7 +90,7 @@ def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: T
         "mission_waypoints": len(m.waypoints), "ground_wait_s": m.ground_wait_s}
     flight = Flight("mission", traj.waypoints, str(m.meta.get("mission_type", "unknown")), m.meta.get("site"),
                     mass, traj.speed_mps, traj.hold_s, traj.labels, traj.on_ground, crs=crs, extra=extra)
-    cond = Conditions(limits or _Limits.from_rules(), wind or _Wind(), min_clearance_m)
+    cond = Conditions(limits or Limits.from_rules(), wind or Wind(), min_clearance_m)
     plan = assess(flight, sc, t, ac, cond)
     plan.duration_s += m.ground_wait_s
     plan.extra["warnings"] = m.warnings + traj.notes + plan.extra.get("warnings", [])

@@ -24,7 +24,7 @@ from uavsim.planning.coverage import M2_PER_HA, Coverage, plan_coverage
 from uavsim.planning.mavcmd import FRAME_TERRAIN
 from uavsim.planning.plan import Plan, rejected
 from uavsim.planning.profile import densify_utm, ground_speed, lowest_profile, runs, simplify_profile
-from uavsim.planning.routes import profile_over, profile_points
+from uavsim.planning.routes import PREFERRED_GRADIENT_SHARE, profile_over, profile_points
 from uavsim.records import MISSION_TYPES
 
 if TYPE_CHECKING:
@@ -205,7 +205,8 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
         splits = _split(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, lim.reserve_frac, wind)
     except PlanningError as exc:
         return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: {exc}")
-    smooth = (0.8 * ac.climb_mps / ac.cruise_mps, 0.8 * ac.descent_mps / ac.cruise_mps)
+    smooth = (PREFERRED_GRADIENT_SHARE * ac.climb_mps / ac.cruise_mps,
+              PREFERRED_GRADIENT_SHARE * ac.descent_mps / ac.cruise_mps)
     sorties = []
     for k, (i, j, amount) in enumerate(splits):
         sorties.append(_sortie(k, cov.pieces[i:j], amount, t, scenario, ac, mtype, fa.site, launch, ground0,

@@ -23,13 +23,14 @@ import numpy as np
 from uavsim import geo
 from uavsim.errors import MissionFileError
 from uavsim.planning import mavcmd as mc
-from uavsim.planning.missionfile import Item
+from uavsim.planning.items import SAME_POINT_M, Item
+from uavsim.planning.mission_cmds import HANDLERS, jump, return_to_launch
+from uavsim.planning.profile import local_crs
 
 if TYPE_CHECKING:
     from uavsim.planning.autopilot import Autopilot
     from uavsim.terrain import Terrain
 
-SAME_POINT_M = 0.5
 UNSET_HOME_M = 50.0  # a home altitude of exactly 0 over terrain higher than this is taken as unset
 LOITER_SEGMENTS = 36  # chords per full circle (0.13 % shorter than the circle)
 MAX_STEPS = 200_000  # items executed (after unrolling) before the walk is refused as runaway
@@ -176,17 +177,9 @@ class _Walk:
             self.go(float(la[j]), float(lo[j]), alt, f"{label}: circling" if j else f"{label}: circle entry")
 
 
-def local_crs(lat: float, lon: float) -> str:
-    """The UTM zone of a point (EPSG code): metric geometry anywhere a mission lies."""
-    zone = int((lon + 180.0) // 6.0) % 60 + 1
-    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
-
-
 def walk(path: Path, fmt: str, items: list[Item], home: tuple[float, float, float], meta: dict[str, Any],
          terrain: Terrain | None, ap: Autopilot, multirotor: bool, max_reach_m: float) -> Mission:
     """Fly the items in order; see the module's docstring."""
-    from uavsim.planning.mission_cmds import HANDLERS, jump
-
     home = _home(path, items, home, terrain, max_reach_m, meta)
     w = _Walk(path, home[0], ap, terrain, multirotor)
     w.warnings.extend(home[1])
@@ -246,8 +239,6 @@ def _home(path: Path, items: list[Item], home: tuple[float, float, float], terra
 
 
 def _finish(w: _Walk, path: Path, fmt: str, meta: dict[str, Any]) -> Mission:
-    from uavsim.planning.mission_cmds import return_to_launch
-
     if len(w.wps) == 1:
         raise MissionFileError(path, "the mission has no navigation items")
     if w.airborne:

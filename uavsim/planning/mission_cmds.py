@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 
 from uavsim import geo
 from uavsim.planning import mavcmd as mc
+from uavsim.planning.items import SAME_POINT_M
+from uavsim.planning.profile import local_crs
 
 if TYPE_CHECKING:
+    from uavsim.planning.items import Item
     from uavsim.planning.mission import _Walk
-    from uavsim.planning.missionfile import Item
 
 # DO commands that change nothing the check judges (camera, mount, ROI, relay, fence, engine, ...): no warning
 QUIET_DO = {176, 179, 181, 182, 184, 187, 188, 190, 191, 192, 193, 194, 195, 196, 197, 198, 200, 201, 202, 203,
@@ -94,8 +96,6 @@ def continue_and_change_alt(w: _Walk, it: Item) -> None:
 
 def arc_waypoint(w: _Walk, it: Item) -> None:
     """ARC_WAYPOINT: p1 degrees of arc from here to the point (positive clockwise), as chords."""
-    from uavsim.planning.mission import local_crs
-
     lat, lon = w.position(it)
     alt, agl = w.altitude(it, lat, lon)
     theta = math.radians(it.params[0]) if math.isfinite(it.params[0]) else 0.0
@@ -171,8 +171,6 @@ def ignored_nav(w: _Walk, it: Item) -> None:
 
 def return_to_launch(w: _Walk, it: Item | None) -> None:
     """RTL with the autopilot's altitude rules (Autopilot.rtl_altitude_rel), then land at home."""
-    from uavsim.planning.mission import SAME_POINT_M
-
     if not w.airborne:
         w.warnings.append(f"{w.name}: RTL while on the ground, ignored")
         return

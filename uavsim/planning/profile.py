@@ -40,6 +40,12 @@ class Flown:
         return float(np.sum(self.leg_wh) + self.hold_wh)
 
 
+def local_crs(lat: float, lon: float) -> str:
+    """The UTM zone of a point (EPSG code): metric geometry anywhere a mission lies."""
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
 def legs_utm(waypoints: np.ndarray, crs: str = geo.UTM48N) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per leg: horizontal length (m), height change (m) and the unit track vector (east, north)."""
     wp = np.asarray(waypoints, float)

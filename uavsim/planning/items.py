@@ -1,0 +1,147 @@
+"""Reading mission files into items: QGroundControl ``.plan`` (JSON) and ``QGC WPL 110`` ``.waypoints``.
+
+WPL rows are 12 fields separated by tabs or spaces (Mission Planner writes both); ``#`` starts a comment. A
+malformed or truncated file raises :class:`MissionFileError` naming the file and the line or item.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from uavsim._io import read_text
+from uavsim.errors import MissionFileError
+from uavsim.planning import mavcmd as mc
+
+WPL_HEADER = "QGC WPL 110"
+CMD_WAYPOINT, CMD_LAND, CMD_TAKEOFF = mc.NAV_WAYPOINT, mc.NAV_LAND, mc.NAV_TAKEOFF
+CMD_CHANGE_SPEED, CMD_GRIPPER, CMD_SPRAYER = mc.DO_CHANGE_SPEED, mc.DO_GRIPPER, mc.DO_SPRAYER
+FRAME_MSL, FRAME_REL, FRAME_TERRAIN = mc.FRAME_GLOBAL, mc.FRAME_RELATIVE, mc.FRAME_TERRAIN
+SAME_POINT_M = 0.5
+DEFAULT_CHECK_AIRCRAFT = "delivery-2kg"  # when neither --aircraft nor the file's uavsim block names one
+WPL_FIELDS = 12
+FIRMWARE_TYPES = {mc.C.MAV_AUTOPILOT_PX4: "PX4", mc.C.MAV_AUTOPILOT_ARDUPILOTMEGA: "ArduPilot"}
+
+
+@dataclass
+class Item:
+    """One mission item, as in the file (params 1-4, lat, lon, alt)."""
+
+    where: str  # "mission.items[3]" or "line 5 (seq 4)"
+    seq: int
+    frame: int
+    command: int
+    params: tuple[float, ...]
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+def _num(path: Path, where: str, name: str, v: Any, allow_null: bool = True) -> float:
+    if v is None and allow_null:
+        return math.nan
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise MissionFileError(path, f"{where}: {name} must be a number, got {v!r}")
+    return float(v)
+
+
+def _read_plan(path: Path, text: str) -> tuple[list[Item], tuple[float, float, float], dict[str, Any]]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise MissionFileError(path, f"not valid JSON at line {exc.lineno} column {exc.colno} ({exc.msg}); "
+                                     "is the file truncated?") from exc
+    if not isinstance(doc, dict) or doc.get("fileType") != "Plan":
+        raise MissionFileError(path, "not a QGroundControl plan (expected an object with \"fileType\": \"Plan\")")
+    mission = doc.get("mission")
+    if not isinstance(mission, dict):
+        raise MissionFileError(path, "missing the \"mission\" object")
+    home = mission.get("plannedHomePosition")
+    if not isinstance(home, list) or len(home) < 3:
+        raise MissionFileError(path, "mission.plannedHomePosition: expected [lat, lon, alt MSL]")
+    hlat, hlon, halt = (_num(path, "mission.plannedHomePosition", n, v) for n, v in zip(("lat", "lon", "alt"), home[:3],
+                                                                                          strict=True))
+    raw = mission.get("items")
+    if not isinstance(raw, list):
+        raise MissionFileError(path, "mission.items: expected a list")
+    items: list[Item] = []
+
+    def simple(e: Any, where: str) -> None:
+        if not isinstance(e, dict):
+            raise MissionFileError(path, f"{where}: expected an object")
+        kind = e.get("type")
+        if kind == "ComplexItem":
+            inner = (e.get("TransectStyleComplexItem") or {}).get("Items")
+            if not isinstance(inner, list):
+                raise MissionFileError(path, f"{where}: complex item '{e.get('complexItemType')}' without its "
+                                             "generated items; save the plan from QGroundControl again")
+            for j, sub in enumerate(inner):
+                simple(sub, f"{where}.TransectStyleComplexItem.Items[{j}]")
+            return
+        if kind != "SimpleItem":
+            raise MissionFileError(path, f"{where}: unknown item type {kind!r}")
+        cmd = e.get("command")
+        frame = e.get("frame")
+        params = e.get("params")
+        if not isinstance(cmd, int) or isinstance(cmd, bool):
+            raise MissionFileError(path, f"{where}: command must be an integer, got {cmd!r}")
+        if not isinstance(frame, int) or isinstance(frame, bool):
+            raise MissionFileError(path, f"{where}: frame must be an integer, got {frame!r}")
+        if not isinstance(params, list) or len(params) != 7:
+            raise MissionFileError(path, f"{where}: params must be a list of 7 values")
+        p = tuple(_num(path, where, f"params[{k}]", v) for k, v in enumerate(params))
+        seq = e.get("doJumpId", len(items) + 1)
+        items.append(Item(where, int(seq) if isinstance(seq, int) else len(items) + 1, frame, cmd, p))
+
+    for i, e in enumerate(raw):
+        simple(e, f"mission.items[{i}]")
+    meta = dict(doc.get("uavsim")) if isinstance(doc.get("uavsim"), dict) else {}
+    meta.setdefault("stack", FIRMWARE_TYPES.get(mission.get("firmwareType"), "ArduPilot"))
+    return items, (hlat, hlon, halt), meta
+
+
+def _read_wpl(path: Path, text: str) -> tuple[list[Item], tuple[float, float, float], dict[str, Any]]:
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].strip() != WPL_HEADER:
+        first = lines[0][:40] if lines else ""
+        raise MissionFileError(path, f"line 1: expected '{WPL_HEADER}', got {first!r}")
+    rows: list[Item] = []
+    for ln, line in enumerate(lines[1:], start=2):
+        body = line.split("#", 1)[0].strip()  # Mission Planner allows comments and blank lines
+        if body:
+            rows.append(_wpl_row(path, ln, body))
+    if not rows:
+        raise MissionFileError(path, "no items after the header (truncated?)")
+    home = rows[0]
+    if home.seq != 0:
+        raise MissionFileError(path, f"{home.where}: the first item must be home (seq 0)")
+    return rows[1:], (home.params[4], home.params[5], home.params[6]), {}
+
+
+def _wpl_row(path: Path, ln: int, body: str) -> Item:
+    """One WPL row: 12 fields separated by tabs or spaces (Mission Planner writes both)."""
+    f = body.split()
+    where = f"line {ln}"
+    if len(f) != WPL_FIELDS:
+        raise MissionFileError(path, f"{where}: expected {WPL_FIELDS} fields (seq, current, frame, command, "
+                                     f"p1-p4, lat, lon, alt, autocontinue), got {len(f)}"
+                                     + (" (truncated?)" if len(f) < WPL_FIELDS else ""))
+    try:
+        seq, _cur, frame, cmd = (int(float(v)) for v in f[:4])
+        vals = tuple(float(v) for v in f[4:11])
+        int(float(f[11]))
+    except ValueError as exc:
+        raise MissionFileError(path, f"{where}: not a number ({exc})") from exc
+    return Item(f"{where} (seq {seq})", seq, frame, cmd, vals)
+
+
+def read_items(path: str | Path) -> tuple[str, list[Item], tuple[float, float, float], dict[str, Any]]:
+    """(format, items after home, home (lat, lon, alt MSL), the file's uavsim block) of a .plan or WPL file."""
+    p = Path(path)
+    text = read_text(p, MissionFileError)
+    if not text.strip():
+        raise MissionFileError(p, "empty file")
+    fmt = "waypoints" if text.lstrip("\ufeff").startswith("QGC WPL") else "plan"
+    items, home, meta = (_read_wpl if fmt == "waypoints" else _read_plan)(p, text)
+    return fmt, items, home, meta
