@@ -216,6 +216,12 @@ def test_copter_rtl_uses_rtl_alt_and_the_cone(sc, tmp_path):
     from uavsim.planning.autopilot import read_params
 
     assert read_params(params) == {"RTL_ALT": 5000.0, "WPNAV_SPEED": 500.0}
+    qgc = tmp_path / "px4.params"  # QGroundControl's format: vehicle, component, name, value, type
+    qgc.write_text("# Onboard parameters for Vehicle 1\n1\t1\tMPC_XY_CRUISE\t5.0\t9\n1\t1\tRTL_RETURN_ALT\t40\t9\n")
+    from uavsim.planning.autopilot import autopilot_for
+
+    px4 = autopilot_for(ac, read_params(qgc), "PX4")
+    assert px4.wp_speed_mps == 5.0 and px4.rtl_altitude_rel(10.0, 500.0) == 40.0
     (tmp_path / "bad.param").write_text("RTL_ALT,abc\n")
     with pytest.raises(Exception, match=r"bad.param: line 1: RTL_ALT: value 'abc' is not a number"):
         read_params(tmp_path / "bad.param")

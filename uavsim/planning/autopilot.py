@@ -31,6 +31,8 @@ COPTER_DEFAULTS = {"RTL_ALT": 1500.0, "RTL_CONE_SLOPE": 3.0, "RTL_CLIMB_MIN": 0.
 # PX4 defaults (rtl_params.c): return 60 m above home, descend to 30 m, cone half-angle 45 degrees
 PX4_DEFAULTS = {"RTL_RETURN_ALT": 60.0, "RTL_DESCEND_ALT": 30.0, "RTL_CONE_ANG": 45.0, "RTL_LAND_DELAY": 0.0}
 PLANE_DEFAULTS = {"ALT_HOLD_RTL": 10000.0, "RTL_AUTOLAND": 0.0, "Q_RTL_MODE": 1.0, "WP_LOITER_RAD": 60.0}
+PX4_ALIASES = {"MPC_XY_CRUISE": ("WPNAV_SPEED", 100.0), "MPC_Z_V_AUTO_UP": ("WPNAV_SPEED_UP", 100.0),
+               "MPC_Z_V_AUTO_DN": ("WPNAV_SPEED_DN", 100.0)}
 # parameter -> (attribute of the aircraft class it defaults to, scale from the class's SI value to the file's unit)
 FROM_CLASS = {"WPNAV_SPEED": ("cruise_mps", 100.0), "WPNAV_SPEED_UP": ("climb_mps", 100.0),
               "WPNAV_SPEED_DN": ("descent_mps", 100.0), "TECS_CLMB_MAX": ("climb_mps", 1.0),
@@ -124,17 +126,23 @@ def firmware_for(ac: AircraftClass, stack: str | None = None) -> str:
 
 
 def autopilot_for(ac: AircraftClass, params: dict[str, float] | None = None, stack: str | None = None) -> Autopilot:
-    """The autopilot of an aircraft class, with a user's parameters (from :func:`read_params`) on top."""
+    """The autopilot of an aircraft class, with a user's parameters (from :func:`read_params`) on top. PX4's
+    multicopter speeds (MPC_XY_CRUISE, MPC_Z_V_AUTO_UP/DN, m/s) stand for WPNAV_SPEED/_UP/_DN."""
     values = dict(COPTER_DEFAULTS) | dict(PLANE_DEFAULTS) | dict(PX4_DEFAULTS)
     for pname, (attr, scale) in FROM_CLASS.items():
         values[pname] = float(getattr(ac, attr)) * scale
-    given = {k for k in (params or {}) if k in values}
-    values.update({k: float(v) for k, v in (params or {}).items()})
+    user = {k: float(v) for k, v in (params or {}).items()}
+    for px4, (ap, scale) in PX4_ALIASES.items():
+        if px4 in user and ap not in user:
+            user[ap] = user[px4] * scale
+    given = {k for k in user if k in values}
+    values.update(user)
     return Autopilot(firmware_for(ac, stack), values, frozenset(given))
 
 
 def read_params(path: str | Path) -> dict[str, float]:
-    """An ArduPilot parameter file (Mission Planner .param, MAVProxy .parm): NAME,VALUE or NAME VALUE lines."""
+    """A parameter file: ArduPilot (Mission Planner .param, MAVProxy .parm: NAME,VALUE or NAME VALUE lines) or
+    QGroundControl's (vehicle id, component id, NAME, VALUE, type per line)."""
     p = Path(path)
     out: dict[str, float] = {}
     for ln, raw in enumerate(read_text(p, DataFileError).splitlines(), start=1):
@@ -142,6 +150,8 @@ def read_params(path: str | Path) -> dict[str, float]:
         if not line:
             continue
         parts = line.replace(",", " ").replace("\t", " ").split()
+        if len(parts) >= 4 and parts[0].isdigit() and parts[1].isdigit():  # QGC: sysid compid NAME VALUE type
+            parts = parts[2:]
         if len(parts) < 2:
             raise DataFileError(p, f"line {ln}: expected NAME,VALUE, got {raw.strip()!r}")
         try:

@@ -7,6 +7,7 @@ the result goes through the same assessment as every plan (:func:`uavsim.plannin
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,7 @@ def check_mission(path: str | Path, scenario: Scenario | None = None, terrain: T
     ac = get_aircraft(sc, str(ac_id))
     m = read_mission(path, t, ac, params)
     ap = autopilot_for(ac, params, m.meta.get("stack"))
+    ac = replace(ac, climb_mps=ap.climb_mps, descent_mps=ap.descent_mps)  # the legs are timed at its limits
     crs = local_crs(float(np.mean(m.waypoints[:, 0])), float(np.mean(m.waypoints[:, 1])))
     traj = autopilot_trajectory(m, t, ac, ap, crs)
     payload = m.meta.get("payload_kg")

@@ -100,11 +100,12 @@ class Plan:
                 times.append(t)
                 idx.append(i + 1)
         kt = np.array(times)
-        kx, ky = geo.to_utm(wp[np.array(idx), 0], wp[np.array(idx), 1])
+        crs = str(self.extra.get("crs", geo.UTM48N))  # a checked mission file lies in its own UTM zone
+        kx, ky = geo.to_utm(wp[np.array(idx), 0], wp[np.array(idx), 1], crs)
         kz = wp[np.array(idx), 2]
         ts = np.arange(0.0, kt[-1] + 1e-9, dt_s) if kt[-1] > 0 else np.zeros(1)
         xs, ys, zs = (np.interp(ts, kt, np.asarray(v, float)) for v in (kx, ky, kz))
-        lat, lon = geo.from_utm(xs, ys)
+        lat, lon = geo.from_utm(xs, ys, crs)
         gs = np.zeros_like(ts)
         if ts.size > 1:
             gs[1:] = np.hypot(np.diff(xs), np.diff(ys)) / np.diff(ts)
