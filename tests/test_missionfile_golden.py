@@ -253,3 +253,29 @@ def test_bad_input_is_one_line_naming_file_and_item(tmp_path, terrain, text, mat
     with pytest.raises(MissionFileError, match=match) as err:
         read_mission(f, terrain)
     assert str(err.value).startswith(str(f)) and "\n" not in str(err.value)
+
+
+def test_qgc_landing_pattern_is_generated_as_qgc_does(sc, tmp_path):
+    """QGC saves a fixed-wing landing pattern as its settings only: DO_LAND_START, LOITER_TO_ALT at the approach
+    point (radius, direction), then LAND."""
+    doc = {"fileType": "Plan", "version": 1, "mission": {"firmwareType": 12, "plannedHomePosition": [47.39, 8.54, 490],
+           "items": [{"type": "SimpleItem", "command": 84, "frame": 3, "doJumpId": 1,
+                      "params": [0, 0, 0, None, 47.39, 8.54, 40]},
+                     {"type": "SimpleItem", "command": 16, "frame": 3, "doJumpId": 2,
+                      "params": [0, 0, 0, None, 47.40, 8.56, 80]},
+                     {"type": "ComplexItem", "complexItemType": "vtolLandingPattern", "altitudesAreRelative": True,
+                      "landCoordinate": [47.391, 8.541, 0], "landingApproachCoordinate": [47.395, 8.545, 40],
+                      "loiterClockwise": False, "loiterRadius": 80, "useLoiterToAlt": True, "version": 2}]}}
+    f = tmp_path / "land.plan"
+    f.write_text(json.dumps(doc))
+    terrain = flat_dem(47.395, 8.55, 490.0)
+    m = read_mission(f, terrain, get_aircraft(sc, "medical-vtol"))
+    assert m.land_start is not None and m.on_ground[-1]
+    assert m.waypoints[-1, :2].tolist() == pytest.approx([47.391, 8.541])
+    circling = [i for i, lab in enumerate(m.labels) if "landing pattern: approach" in lab and "circling" in lab]
+    assert circling and m.waypoints[circling[-1], 2] == pytest.approx(490.0 + 40.0)
+    bad = dict(doc)
+    bad["mission"] = dict(doc["mission"], items=[{"type": "ComplexItem", "complexItemType": "fwLandingPattern"}])
+    f.write_text(json.dumps(bad))
+    with pytest.raises(MissionFileError, match=r"mission.items\[0\]: landing pattern without landCoordinate"):
+        read_mission(f, terrain)

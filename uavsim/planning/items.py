@@ -46,6 +46,30 @@ def _num(path: Path, where: str, name: str, v: Any, allow_null: bool = True) -> 
     return float(v)
 
 
+LANDING_PATTERNS = {"fwLandingPattern": mc.NAV_LAND, "vtolLandingPattern": mc.NAV_VTOL_LAND}
+
+
+def _landing_pattern(path: Path, e: dict[str, Any], where: str, n: int) -> list[Item]:
+    """The items QGroundControl generates from a landing pattern (they are not saved in the file): DO_LAND_START,
+    then LOITER_TO_ALT (or a waypoint) at the approach point at its height, then LAND at the landing point."""
+    land = e.get("landCoordinate")
+    approach = e.get("landingApproachCoordinate") or e.get("loiterCoordinate")
+    if not (isinstance(land, list) and len(land) >= 2 and isinstance(approach, list) and len(approach) >= 3):
+        raise MissionFileError(path, f"{where}: landing pattern without landCoordinate and its approach point")
+    la, lo, _ = (_num(path, where, "landCoordinate", v) for v in (list(land) + [0.0])[:3])
+    aa, ao, az = (_num(path, where, "landingApproachCoordinate", v) for v in approach[:3])
+    frame = mc.FRAME_RELATIVE if e.get("altitudesAreRelative", True) else mc.FRAME_GLOBAL
+    radius = abs(_num(path, where, "loiterRadius", e.get("loiterRadius", 0.0) or 0.0))
+    radius = radius if e.get("loiterClockwise", True) else -radius
+    nav = mc.NAV_LOITER_TO_ALT if e.get("useLoiterToAlt", True) else mc.NAV_WAYPOINT
+    cmd = LANDING_PATTERNS[e["complexItemType"]]
+    return [Item(f"{where} (landing pattern: DO_LAND_START)", n + 1, mc.FRAME_MISSION, mc.DO_LAND_START,
+                 (0.0, 0.0, 0.0, 0.0, la, lo, 0.0)),
+            Item(f"{where} (landing pattern: approach)", n + 2, frame, nav,
+                 (0.0, radius, 0.0, 0.0, aa, ao, az) if nav == mc.NAV_LOITER_TO_ALT else (0.0, 0.0, 0.0, 0.0, aa, ao, az)),
+            Item(f"{where} (landing pattern: land)", n + 3, frame, cmd, (0.0, 0.0, 0.0, 0.0, la, lo, 0.0))]
+
+
 def _read_plan(path: Path, text: str) -> tuple[list[Item], tuple[float, float, float], dict[str, Any]]:
     try:
         doc = json.loads(text)
@@ -72,7 +96,10 @@ def _read_plan(path: Path, text: str) -> tuple[list[Item], tuple[float, float, f
             raise MissionFileError(path, f"{where}: expected an object")
         kind = e.get("type")
         if kind == "ComplexItem":
-            inner = (e.get("TransectStyleComplexItem") or {}).get("Items")
+            if e.get("complexItemType") in LANDING_PATTERNS:
+                items.extend(_landing_pattern(path, e, where, len(items)))
+                return
+            inner = (e.get("TransectStyleComplexItem") or {}).get("Items") or e.get("Items")  # StructureScan
             if not isinstance(inner, list):
                 raise MissionFileError(path, f"{where}: complex item '{e.get('complexItemType')}' without its "
                                              "generated items; save the plan from QGroundControl again")

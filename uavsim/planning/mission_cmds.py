@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from uavsim.planning.mission import _Walk
 
 # DO commands that change nothing the check judges (camera, mount, ROI, relay, fence, engine, ...): no warning
-QUIET_DO = {176, 179, 181, 182, 184, 187, 188, 190, 191, 192, 193, 194, 195, 196, 197, 198, 200, 201, 202, 203,
-            204, 205, 206, 207, 209, 212, 214, 220, 222, 223, 224, 530, 531, 1000, 1001, 2000, 2001, 2003, 2004,
-            2500, 2501, 2502, 2503, 2504, 3000, 42006, 5300}
+QUIET_DO = {179, 181, 182, 184, 187, 188, 190, 191, 192, 193, 194, 195, 196, 197, 198, 200, 201, 202, 203,
+            204, 205, 206, 207, 209, 212, 214, 215, 217, 218, 220, 222, 223, 224, 530, 531, 1000, 1001, 2000, 2001,
+            2003, 2004, 2500, 2501, 2502, 2503, 2504, 3000, 42006, 5300}
+NAV_ALTITUDE_WAIT = 83  # ArduPlane-specific (ardupilotmega.xml): wait for an altitude (balloon launch)
 
 
 # -- navigation ----------------------------------------------------------------------------------------------
@@ -164,9 +165,20 @@ def timed_nav(w: _Walk, it: Item) -> None:
 
 
 def ignored_nav(w: _Walk, it: Item) -> None:
-    """NAV commands that set a mode but not a position (ROI, GUIDED_ENABLE, SET_YAW_SPEED)."""
+    """NAV commands that set a mode but not a position (ROI, GUIDED_ENABLE, SET_YAW_SPEED, ALTITUDE_WAIT)."""
     if it.command == mc.NAV_GUIDED_ENABLE:
         w.warnings.append(f"{w.name}: a companion computer may fly the aircraft from here; its path is not known")
+    elif it.command == NAV_ALTITUDE_WAIT:
+        w.warnings.append(f"{w.name}: waits for an altitude it does not fly to itself (a balloon launch); "
+                          "the wait is not modelled")
+
+
+def abort(w: _Walk, it: Item) -> None:
+    """DO commands that end or change the flight against the plan: a warning, the rest is still checked."""
+    what = {mc.C.MAV_CMD_DO_FLIGHTTERMINATION: "terminates the flight", mc.C.MAV_CMD_DO_PARACHUTE:
+            "may release the parachute", mc.C.MAV_CMD_DO_SET_MODE: "changes the flight mode (the path after it "
+            "is the mode's, not the mission's)", mc.C.MAV_CMD_DO_SET_PARAMETER: "changes a parameter in flight"}
+    w.warnings.append(f"{w.name}: {what.get(it.command, 'acts against the plan')}")
 
 
 def return_to_launch(w: _Walk, it: Item | None) -> None:
@@ -275,11 +287,13 @@ NAV: dict[int, Handler] = {
     mc.NAV_CONTINUE_AND_CHANGE_ALT: continue_and_change_alt, mc.NAV_LOITER_TO_ALT: loiter_to_alt,
     mc.NAV_ARC_WAYPOINT: arc_waypoint, mc.NAV_DELAY: delay, mc.NAV_PAYLOAD_PLACE: payload_place,
     mc.NAV_ATTITUDE_TIME: timed_nav, mc.NAV_SCRIPT_TIME: timed_nav, mc.NAV_ROI: ignored_nav,
-    mc.NAV_GUIDED_ENABLE: ignored_nav, mc.NAV_SET_YAW_SPEED: ignored_nav,
+    mc.NAV_GUIDED_ENABLE: ignored_nav, mc.NAV_SET_YAW_SPEED: ignored_nav, NAV_ALTITUDE_WAIT: ignored_nav,
 }
 DO: dict[int, Handler] = {
     mc.DO_CHANGE_SPEED: change_speed, mc.DO_GRIPPER: gripper, mc.DO_WINCH: winch, mc.DO_SET_SERVO: servo,
     mc.DO_REPEAT_SERVO: servo, mc.DO_SPRAYER: sprayer, mc.DO_LAND_START: land_start, mc.DO_SET_HOME: set_home,
+    mc.C.MAV_CMD_DO_FLIGHTTERMINATION: abort, mc.C.MAV_CMD_DO_PARACHUTE: abort, mc.C.MAV_CMD_DO_SET_MODE: abort,
+    mc.C.MAV_CMD_DO_SET_PARAMETER: abort,
 }
 CONDITION: dict[int, Handler] = {c: condition for c in (mc.CONDITION_DELAY, mc.CONDITION_DISTANCE,
                                                         mc.CONDITION_YAW, mc.CONDITION_CHANGE_ALT,
