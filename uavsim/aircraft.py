@@ -3,8 +3,9 @@
 Multirotor power is momentum theory (Stolaroff 2018) plus the blade profile power: the rotors carry
 T = sqrt(W² + D²) where D is parasitic drag. Hover power T^1.5 / (η·sqrt(2ρA)) (η calibrated per class from
 published hover times) splits into an induced share, T·(V sin α + v_i) in forward flight, and a profile share
-``profile_frac`` that grows as 1 + 3·(V/U_tip)² (Zeng et al. 2019; Bramwell). For fixed-pitch rotors both shares
-scale as T^1.5, so the split does not change the hover calibration. ``range_points`` (mass, km, speed) fit the
+``profile_frac`` that grows as 1 + 3·(V/U_tip)² (Zeng et al. 2019; Bramwell). The share is what η leaves once the
+drive (motor and ESC, ``drive_efficiency``) has taken its part: 1 − η / η_drive. For fixed-pitch rotors both
+shares scale as T^1.5, so the split does not change the hover calibration. ``range_points`` (mass, km, speed) fit the
 drag area where a forward-flight figure is published. A VTOL cruising on its wing uses P = D·V / η_prop with a drag polar around its best
 lift-to-drag speed, calibrated from its published range. Air density follows the ISA troposphere.
 """
@@ -71,7 +72,8 @@ class AircraftClass:
     survey_gsd_m: float = 0.03
     hover_points: tuple[tuple[float, float], ...] = ()  # (mass kg, minutes)
     range_points: tuple[tuple[float, float, float], ...] = ()  # (mass kg, km, airspeed m/s)
-    profile_frac: float = 0.0  # multirotor: share of hover power that is blade profile power
+    profile_frac: float = 0.0  # multirotor: share of hover power that is blade profile power (see _parse)
+    drive_efficiency: float = 0.85  # motor and ESC: what the calibrated figure of merit leaves to the rotor
     tip_speed_mps: float = 100.0  # multirotor: rotor tip speed (profile power rises with (V/U_tip)²)
     lost_link: str = ""  # "return" | "continue" | "" (none declared): what the aircraft does on radio loss
     terrain_following: bool = False  # flies terrain-frame missions (terrain data or a downward radar)
@@ -216,7 +218,8 @@ _FLOATS = ("empty_kg", "battery_kg", "max_takeoff_kg", "payload_kg", "battery_wh
            "efficiency")
 _OPTIONAL = {"usable_frac": 0.95, "tank_l": 0.0, "swath_m": 0.0, "spray_speed_mps": 0.0, "spray_agl_m": 2.5,
              "transition_mps": 0.0, "prop_efficiency": 0.7, "lift_to_drag": 0.0, "gsd_per_m": 0.0,
-             "side_overlap": 0.7, "survey_gsd_m": 0.03, "profile_frac": 0.0, "tip_speed_mps": 100.0}
+             "side_overlap": 0.7, "survey_gsd_m": 0.03, "profile_frac": -1.0, "tip_speed_mps": 100.0,
+             "drive_efficiency": 0.85}
 LOST_LINK = ("", "return", "continue")
 _POSITIVE = ("max_takeoff_kg", "battery_wh", "cruise_mps", "max_speed_mps", "climb_mps", "descent_mps",
              "rotor_area_m2", "efficiency")
@@ -231,11 +234,26 @@ def _points(e: dict[str, Any], key: str, width: int, path: Path, where: str) -> 
     return tuple(tuple(float(v) for v in p) for p in raw)
 
 
+def _profile_share(ac: AircraftClass, path: Path, where: str) -> float:
+    """The blade profile share of hover power: what the calibrated figure of merit leaves once the drive
+    (motor, ESC) has taken its share, 1 - efficiency / drive_efficiency, unless aircraft.toml gives it. It may
+    not exceed that bound: the rest of the rotor would then work better than ideal."""
+    if ac.kind != "multirotor":
+        return 0.0
+    bound = max(0.0, 1.0 - ac.efficiency / ac.drive_efficiency)
+    if ac.profile_frac < 0:
+        return bound
+    if ac.profile_frac > bound + 1e-9:
+        raise ScenarioError(path, f"{where}: profile_frac {ac.profile_frac:.2f} exceeds 1 - efficiency / "
+                                  f"drive_efficiency = {bound:.2f} (efficiency {ac.efficiency:.2f})")
+    return ac.profile_frac
+
+
 def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
     vals: dict[str, Any] = {k: float(need(e, k, path, where, float)) for k in _FLOATS}
     for k, default in _OPTIONAL.items():
         v = e.get(k, default)
-        if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
+        if not isinstance(v, int | float) or isinstance(v, bool) or (v < 0 and k in e):
             raise ScenarioError(path, f"{where}: field '{k}' has invalid value {v!r}")
         vals[k] = float(v)
     bad = [k for k in _POSITIVE if not vals[k] > 0]
@@ -251,8 +269,9 @@ def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
     lost_link = e.get("lost_link", "")
     if lost_link not in LOST_LINK:
         raise ScenarioError(path, f"{where}: lost_link must be 'return' or 'continue', got {lost_link!r}")
-    if not vals["profile_frac"] < 1 or not vals["tip_speed_mps"] > 0:
-        raise ScenarioError(path, f"{where}: profile_frac must be in [0, 1) and tip_speed_mps positive")
+    if not vals["profile_frac"] < 1 or not vals["tip_speed_mps"] > 0 or not 0 < vals["drive_efficiency"] <= 1:
+        raise ScenarioError(path, f"{where}: profile_frac must be in [0, 1), tip_speed_mps positive and "
+                                  "drive_efficiency in (0, 1]")
     sources = e.get("sources", {})
     follow = e.get("terrain_following", False)
     if not isinstance(follow, bool):
@@ -265,6 +284,7 @@ def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
         sources={str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}, **vals)
     if ac.hover_points:
         ac = replace(ac, efficiency=calibrate_efficiency(ac))
+    ac = replace(ac, profile_frac=_profile_share(ac, path, where))
     if ac.range_points and kind == "vtol":
         ac = replace(ac, lift_to_drag=calibrate_lift_to_drag(ac))
     elif ac.range_points:
