@@ -165,3 +165,12 @@ def test_check_bad_params_and_wind_bands_are_one_line(runner, tmp_path):
     assert r.exit_code == 1 and f"Error: {bad}: line 1: expected NAME,VALUE" in r.stderr
     r = runner.invoke(cli, ["check", str(f), "--wind-bands", "50:fast"])
     assert r.exit_code == 2 and "TOP_M:SPEED_MPS@FROM_DEG" in r.output + r.stderr
+
+
+def test_plan_route_wind_bands(runner):
+    args = ["plan", "route", "--from", "ttyt-muong-ang", "--to", "tyt-ang-to", "--json"]
+    calm = json.loads(runner.invoke(cli, args).stdout)
+    banded = json.loads(runner.invoke(cli, [*args, "--wind-bands", "20:1@0,400:7@90"]).stdout)
+    assert banded["energy_wh"] > calm["energy_wh"] and banded["wind_mps"] == 0.0
+    r = runner.invoke(cli, [*args, "--wind-bands", "400:7@90,20:1@0"])
+    assert r.exit_code == 2 and "band tops increasing" in r.output + r.stderr

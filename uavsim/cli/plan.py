@@ -13,6 +13,8 @@ from uavsim.cli.options import aircraft_option, dem_option, json_option, rules_o
 common = [
     aircraft_option,
     rules_option,
+    click.option("--wind-bands", "wind_bands", default=None,
+                 help="Wind by height above the launch point: TOP_M:SPEED@FROM,... (overrides --wind, --wind-from)."),
     click.option("--export", "export", type=click.Path(dir_okay=False, path_type=Path), default=None,
                  help="Write the mission: .plan (QGroundControl) or .waypoints (QGC WPL 110)."),
     click.option("--plot", "plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -46,6 +48,17 @@ def _limits(rules_path: Path | None, reserve_pct: float | None, max_shadow_pct: 
     return Limits.from_rules(Rules.load(rules_path) if rules_path else None,
                              reserve_frac=None if reserve_pct is None else reserve_pct / 100.0,
                              max_shadowed_frac=None if max_shadow_pct is None else max_shadow_pct / 100.0)
+
+
+def _wind(speed: float, from_deg: float, bands: str | None):
+    """The wind of the options; a malformed --wind-bands is a usage error (exit 2)."""
+    from uavsim.planning import Wind
+    from uavsim.planning.conditions import parse_wind_bands
+
+    try:
+        return Wind(speed, from_deg, parse_wind_bands(bands) if bands else ())
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--wind-bands") from None
 
 
 def _finish(p, terrain, scenario, export: Path | None, plot: Path | None, as_json: bool, title: str) -> None:
@@ -91,7 +104,7 @@ def _finish(p, terrain, scenario, export: Path | None, plot: Path | None, as_jso
 @dem_option
 @_with(common)
 def route(scenario, origin, destination, wind_mps, wind_dir_deg, reserve_pct, one_way, cruise_agl_m,
-          min_clearance_m, dem, aircraft_id, rules_path, export, plot, max_shadow_pct, as_json) -> None:
+          min_clearance_m, dem, aircraft_id, rules_path, wind_bands, export, plot, max_shadow_pct, as_json) -> None:
     """Plan a delivery route between two sites, around the no-go zones and over the terrain."""
     from uavsim.planning import plan_route
     from uavsim.scenario import Scenario
@@ -102,7 +115,7 @@ def route(scenario, origin, destination, wind_mps, wind_dir_deg, reserve_pct, on
     ends = [parse_latlon(v, opt) if "," in v else v for v, opt in ((origin, "--from"), (destination, "--to"))]
     p = plan_route(sc, ends[0], ends[1], aircraft_id, t, wind_mps, wind_dir_deg, return_leg=not one_way,
                    cruise_agl_m=cruise_agl_m, min_clearance_m=min_clearance_m,
-                   limits=_limits(rules_path, reserve_pct, max_shadow_pct))
+                   limits=_limits(rules_path, reserve_pct, max_shadow_pct), wind=_wind(wind_mps, wind_dir_deg, wind_bands))
     _finish(p, t, sc, export, plot, as_json, f"route {origin} -> {destination}")
 
 
@@ -119,7 +132,7 @@ def route(scenario, origin, destination, wind_mps, wind_dir_deg, reserve_pct, on
 @dem_option
 @_with(common)
 def field(scenario, field_id, mission_type, angle_deg, wind_mps, wind_dir_deg, reserve_pct, dem, aircraft_id,
-          rules_path, export, plot, max_shadow_pct, as_json) -> None:
+          rules_path, wind_bands, export, plot, max_shadow_pct, as_json) -> None:
     """Plan the coverage of a field: headland, lanes, sorties split by tank and battery."""
     from uavsim.planning import plan_field
     from uavsim.scenario import Scenario
@@ -128,5 +141,6 @@ def field(scenario, field_id, mission_type, angle_deg, wind_mps, wind_dir_deg, r
     sc = Scenario.load(scenario)
     t = open_dem(dem)
     p = plan_field(sc, field_id, aircraft_id, t, mission_type, angle_deg, wind_mps=wind_mps,
-                   wind_dir_deg=wind_dir_deg, limits=_limits(rules_path, reserve_pct, max_shadow_pct))
+                   wind_dir_deg=wind_dir_deg, limits=_limits(rules_path, reserve_pct, max_shadow_pct),
+                   wind=_wind(wind_mps, wind_dir_deg, wind_bands))
     _finish(p, t, sc, export, plot, as_json, f"field {field_id}")
