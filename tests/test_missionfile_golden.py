@@ -148,6 +148,8 @@ def test_every_mission_parses_and_flies_the_walked_distance(path, sc):
     assert plan.extra["landings"] == landings
     assert plan.duration_s > 0 and math.isfinite(plan.energy_wh)
     assert plan.max_agl_m is not None  # flat terrain is known everywhere the mission flies
+    # take-off and landing areas (terminal_radius_m) are judged against the ground only, as the classifier does
+    assert not any("TAKEOFF" in r and "above the terrain" in r for r in plan.reasons)
     assert not any(r.startswith("terrain unknown") for r in plan.reasons)
 
 

@@ -71,6 +71,8 @@ class Track:
     elev: np.ndarray
     wp_elev: np.ndarray
     airborne: np.ndarray
+    terminal: np.ndarray  # within the terminal radius of a take-off or landing point (clearance not judged)
+    wp_terminal: np.ndarray
 
     @property
     def agl(self) -> np.ndarray:
@@ -121,7 +123,14 @@ def ground_legs(h: np.ndarray, on_ground: np.ndarray) -> np.ndarray:
     return g
 
 
-def sample(flight: Flight, terrain: Terrain, h: np.ndarray, on_ground: np.ndarray) -> Track:
+def _near(lat: np.ndarray, lon: np.ndarray, points: np.ndarray, radius_m: float, crs: str) -> np.ndarray:
+    x, y = geo.to_utm(lat, lon, crs)
+    px, py = geo.to_utm(points[:, 0], points[:, 1], crs)
+    d2 = (np.asarray(x)[:, None] - np.asarray(px)[None, :]) ** 2 + (np.asarray(y)[:, None] - np.asarray(py)[None, :]) ** 2
+    return np.any(d2 <= radius_m * radius_m, axis=1)
+
+
+def sample(flight: Flight, terrain: Terrain, h: np.ndarray, on_ground: np.ndarray, terminal_m: float) -> Track:
     """Points every ~step_m along each leg, and the terrain under them and under the waypoints (one kernel call)."""
     wp = np.asarray(flight.waypoints, float)
     x, y = geo.to_utm(wp[:, 0], wp[:, 1], flight.crs)
@@ -144,7 +153,9 @@ def sample(flight: Flight, terrain: Terrain, h: np.ndarray, on_ground: np.ndarra
                                                                     / flight.step_m)), 1)
                                                 for i in range(len(wp) - 1)])])
     airborne[wp_index[on_ground]] = False  # the touch-down and take-off points themselves
-    return Track(lat, lon, np.concatenate(zs), leg, np.concatenate(ds), both[: lat.size], both[lat.size:], airborne)
+    ends = wp[on_ground]
+    return Track(lat, lon, np.concatenate(zs), leg, np.concatenate(ds), both[: lat.size], both[lat.size:], airborne,
+                 _near(lat, lon, ends, terminal_m, flight.crs), _near(wp[:, 0], wp[:, 1], ends, terminal_m, flight.crs))
 
 
 def terrain_reasons(flight: Flight, tr: Track, labels: list[str], min_clearance: float) -> list[str]:
@@ -162,19 +173,21 @@ def terrain_reasons(flight: Flight, tr: Track, labels: list[str], min_clearance:
         c = wp[i, 2] - tr.wp_elev[i]
         if on_ground is not None and on_ground[i]:
             continue
-        if np.isfinite(c) and c < min_clearance:
+        need = 0.0 if tr.wp_terminal[i] else min_clearance  # near a take-off or landing only the ground itself
+        if np.isfinite(c) and c < need - 1e-6:
             rel = f"{-c:.1f} m below the terrain" if c < 0 else f"only {c:.1f} m above the terrain"
             msgs.append(f"{labels[i]} at {_fmt(wp[i, 0], wp[i, 1])} is {rel} (alt {wp[i, 2]:.1f} m MSL, terrain "
-                        f"{tr.wp_elev[i]:.1f} m; minimum clearance {min_clearance:.1f} m)")
+                        f"{tr.wp_elev[i]:.1f} m; minimum clearance {need:.1f} m)")
     reasons += limited(msgs, "waypoints too low")
     agl = tr.agl
-    low = tr.airborne & np.isfinite(agl) & (agl < min_clearance)
+    need = np.where(tr.terminal, 0.0, min_clearance)
+    low = tr.airborne & np.isfinite(agl) & (agl < need - 1e-6)
     msgs = []
     for a, b in runs(low):
         j = a + int(np.argmin(agl[a:b + 1]))
         li = int(tr.leg[j])
         msgs.append(f"leg {labels[li]} -> {labels[li + 1]}: clearance {agl[j]:.1f} m, below the minimum "
-                    f"{min_clearance:.1f} m from {tr.dist[a] / 1000:.2f} to {tr.dist[b] / 1000:.2f} km, lowest at "
+                    f"{need[j]:.1f} m from {tr.dist[a] / 1000:.2f} to {tr.dist[b] / 1000:.2f} km, lowest at "
                     f"{_fmt(tr.lat[j], tr.lon[j])}")
     return reasons + limited(msgs, "low sections")
 
@@ -241,7 +254,7 @@ def assess(flight: Flight, scenario: Scenario, terrain: Terrain, ac: AircraftCla
     on_ground[[0, -1]] = True
     flight.on_ground = on_ground
     h, _, _, _ = legs_utm(wp, flight.crs)
-    tr = sample(flight, terrain, h, on_ground)
+    tr = sample(flight, terrain, h, on_ground, lim.terminal_radius_m)
     reasons += terrain_reasons(flight, tr, labels, min_clear)
     zr, zones, extra["zone_sections"] = zone_reasons(scenario, ac, tr, labels)
     reasons += zr
@@ -258,7 +271,7 @@ def assess(flight: Flight, scenario: Scenario, terrain: Terrain, ac: AircraftCla
     extra["warnings"] = warnings + extra.get("warnings", [])
     extra.setdefault("min_clearance_required_m", min_clear)
     extra.setdefault("wind", wind.describe())
-    known = tr.airborne & np.isfinite(tr.agl)
+    known = tr.airborne & ~tr.terminal & np.isfinite(tr.agl)
     speeds = np.broadcast_to(np.asarray(ac.cruise_mps if flight.speed_mps is None else flight.speed_mps, float),
                              (n - 1,)).copy()
     return Plan(flight.kind, flight.mission_type, flight.site, ac.id, not reasons, reasons, wp, float(np.sum(h)),

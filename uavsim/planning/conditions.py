@@ -27,6 +27,7 @@ class Limits:
     antenna_agl_m: float  # ground-station antenna above the launch point
     max_shadowed_frac: float | None
     route_design_clearance_m: float  # what the route planner designs its legs with
+    terminal_radius_m: float = 150.0  # around each take-off and landing, low height is the procedure
 
     @classmethod
     def from_rules(cls, rules: Rules | None = None, **overrides: Any) -> Limits:
@@ -37,7 +38,8 @@ class Limits:
                    reserve_frac=r.threshold("battery_reserve_frac"),
                    antenna_agl_m=r.threshold("gcs_antenna_height_m"),
                    max_shadowed_frac=r.threshold("radio_shadow_max_frac"),
-                   route_design_clearance_m=r.threshold("route_design_clearance_m"))
+                   route_design_clearance_m=r.threshold("route_design_clearance_m"),
+                   terminal_radius_m=r.threshold("terminal_radius_m"))
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
     def clearance_for(self, ac: AircraftClass) -> float:
