@@ -249,7 +249,8 @@ def _profile_share(ac: AircraftClass, path: Path, where: str) -> float:
     return ac.profile_frac
 
 
-def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
+def _numbers(e: dict[str, Any], path: Path, where: str) -> dict[str, float]:
+    """The class's numeric fields, each checked (required, optional with its default, ranges)."""
     vals: dict[str, Any] = {k: float(need(e, k, path, where, float)) for k in _FLOATS}
     for k, default in _OPTIONAL.items():
         v = e.get(k, default)
@@ -259,39 +260,49 @@ def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
     bad = [k for k in _POSITIVE if not vals[k] > 0]
     if bad:
         raise ScenarioError(path, f"{where}: field(s) {bad} must be positive")
-    kind = need(e, "kind", path, where, str)
-    if kind not in KINDS:
-        raise ScenarioError(path, f"{where}: kind must be one of {KINDS}, got '{kind}'")
     if not 0 < vals["usable_frac"] <= 1:
         raise ScenarioError(path, f"{where}: usable_frac must be in (0, 1]")
     if vals["empty_kg"] + vals["battery_kg"] > vals["max_takeoff_kg"]:
         raise ScenarioError(path, f"{where}: empty_kg + battery_kg exceeds max_takeoff_kg")
-    lost_link = e.get("lost_link", "")
-    if lost_link not in LOST_LINK:
-        raise ScenarioError(path, f"{where}: lost_link must be 'return' or 'continue', got {lost_link!r}")
     if not vals["profile_frac"] < 1 or not vals["tip_speed_mps"] > 0 or not 0 < vals["drive_efficiency"] <= 1:
         raise ScenarioError(path, f"{where}: profile_frac must be in [0, 1), tip_speed_mps positive and "
                                   "drive_efficiency in (0, 1]")
-    sources = e.get("sources", {})
-    follow = e.get("terrain_following", False)
-    if not isinstance(follow, bool):
-        raise ScenarioError(path, f"{where}: terrain_following must be true or false, got {follow!r}")
-    ac = AircraftClass(lost_link=lost_link, terrain_following=follow,
-        id=need(e, "id", path, where, str), name=need(e, "name", path, where, str), kind=kind,
-        camera_width_px=int(e.get("camera_width_px", 0)),
-        hover_points=_points(e, "hover_points", 2, path, where),
-        range_points=_points(e, "range_points", 3, path, where),
-        sources={str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}, **vals)
+    return vals
+
+
+def _calibrated(ac: AircraftClass, path: Path, where: str) -> AircraftClass:
+    """Figure of merit from hover times, the profile share, then the wing's L/D or the drag area from ranges."""
     if ac.hover_points:
         ac = replace(ac, efficiency=calibrate_efficiency(ac))
     ac = replace(ac, profile_frac=_profile_share(ac, path, where))
-    if ac.range_points and kind == "vtol":
+    if ac.range_points and ac.kind == "vtol":
         ac = replace(ac, lift_to_drag=calibrate_lift_to_drag(ac))
     elif ac.range_points:
         ac = replace(ac, drag_area_m2=calibrate_drag_area(ac))
-    if kind == "vtol" and not ac.lift_to_drag > 0:
+    if ac.kind == "vtol" and not ac.lift_to_drag > 0:
         raise ScenarioError(path, f"{where}: a vtol needs lift_to_drag or range_points")
     return ac
+
+
+def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
+    vals = _numbers(e, path, where)
+    kind = need(e, "kind", path, where, str)
+    if kind not in KINDS:
+        raise ScenarioError(path, f"{where}: kind must be one of {KINDS}, got '{kind}'")
+    lost_link = e.get("lost_link", "")
+    if lost_link not in LOST_LINK:
+        raise ScenarioError(path, f"{where}: lost_link must be 'return' or 'continue', got {lost_link!r}")
+    follow = e.get("terrain_following", False)
+    if not isinstance(follow, bool):
+        raise ScenarioError(path, f"{where}: terrain_following must be true or false, got {follow!r}")
+    sources = e.get("sources", {})
+    ac = AircraftClass(
+        id=need(e, "id", path, where, str), name=need(e, "name", path, where, str), kind=kind,
+        camera_width_px=int(e.get("camera_width_px", 0)), lost_link=lost_link, terrain_following=follow,
+        hover_points=_points(e, "hover_points", 2, path, where),
+        range_points=_points(e, "range_points", 3, path, where),
+        sources={str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}, **vals)
+    return _calibrated(ac, path, where)
 
 
 def load_catalogue(source: str | Path | Scenario | None = None) -> dict[str, AircraftClass]:

@@ -9,13 +9,12 @@ Seeding rates are kg/ha and the tank's litres are taken as its kg capacity (a sp
 from __future__ import annotations
 
 import logging
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from uavsim import geo
-from uavsim.aircraft import JOULES_PER_WH, LIQUID_KG_PER_L, AircraftClass, get_aircraft, power_w
+from uavsim.aircraft import LIQUID_KG_PER_L, AircraftClass, get_aircraft
 from uavsim.errors import PlanningError
 from uavsim.planning.assess import Conditions, Flight, assess, height_limits
 from uavsim.planning.check import mass_schedule
@@ -23,8 +22,9 @@ from uavsim.planning.conditions import Limits, Wind
 from uavsim.planning.coverage import M2_PER_HA, Coverage, plan_coverage
 from uavsim.planning.mavcmd import FRAME_TERRAIN
 from uavsim.planning.plan import Plan, rejected
-from uavsim.planning.profile import densify_utm, ground_speed, lowest_profile, runs, simplify_profile
+from uavsim.planning.profile import densify_utm, lowest_profile, runs, simplify_profile
 from uavsim.planning.routes import PREFERRED_GRADIENT_SHARE, profile_over, profile_points
+from uavsim.planning.split import TURN_S, split_sorties, turns
 from uavsim.records import MISSION_TYPES
 
 if TYPE_CHECKING:
@@ -37,14 +37,12 @@ SURVEY_TYPES = ("survey", "monitor")
 APPLY_TYPES = ("spray", "seed", "fertilise")
 DEFAULT_AIRCRAFT = {"survey": "survey-quad", "monitor": "survey-quad"}
 DEFAULT_APPLY_AIRCRAFT = "sprayer-t40"
-ESTIMATE_MARGIN = 1.08  # the sortie split allows this much more energy than its quick estimate (profile, wind)
 SPRAY_TOL_M = 1.0  # terrain following: waypoints' straight lines stay 0..SPRAY_TOL_M above the working height
 SURVEY_TOL_M = 8.0
 CEILING_MARGIN_M = 5.0  # survey height stays this far below the height limit
 WORK_STEP_M = 10.0
 HOLE_GRADIENT = 1.0  # climb and descent over a hole (m per m): a multirotor slows down to climb this steeply
 HOLE_MARGIN_M = 5.0  # horizontal margin around a hole (house, pond) flown at the safe height
-TURN_S = 4.0  # a working multirotor stops and turns at each lane end (assumption; waypoints without splines)
 
 
 def _utm_polygon(vertices, holes):
@@ -68,93 +66,6 @@ def _work_waypoints(lat: np.ndarray, lon: np.ndarray, ds: np.ndarray, vidx: np.n
         ok = lowest_profile(ds, ok, HOLE_GRADIENT, HOLE_GRADIENT)
     keep = np.union1d(simplify_profile(ds, ok, ok + tol_m), vidx)
     return lat[keep], lon[keep], ok[keep], keep
-
-
-def _turns(pieces) -> np.ndarray:
-    """True for each piece that starts in a new direction (the aircraft stops and turns before it)."""
-    out = np.zeros(len(pieces), bool)
-    for k in range(1, len(pieces)):
-        a, b = pieces[k - 1], pieces[k]
-        out[k] = abs((b.x1 - b.x0) * (a.y1 - a.y0) - (b.y1 - b.y0) * (a.x1 - a.x0)) > 1e-6 * a.length * b.length
-    return out
-
-
-def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: float, work_speed: float,
-           work_agl: float, transit_agl: float, alt_msl: float, reserve_frac: float, wind: Wind | None = None
-           ) -> list[tuple[int, int, float]]:
-    """Sorties as (first piece, end piece, amount) by tank and battery (quick energy estimate).
-
-    The wind acts on every piece and transit in its real direction (head, tail and cross components).
-    """
-    wind = wind or Wind()
-    we, wn = wind.vector(work_agl)
-    pieces = cov.pieces
-    amount = np.array([p.new_m2 / M2_PER_HA * rate for p in pieces])
-    turn = _turns(pieces)
-    budget = ac.battery_wh * (1.0 - reserve_frac) / ESTIMATE_MARGIN
-    cap = ac.tank_l if rate > 0 else math.inf
-    vert_s = 2 * (transit_agl / ac.climb_mps + transit_agl / ac.descent_mps)  # take-off/landing, into/out of work
-
-    def wh_per_m(mass: float, v: float, dx: float, dy: float) -> float:
-        """Energy per metre flown along (dx, dy) in the wind, as profile.fly flies it."""
-        d = math.hypot(dx, dy)
-        ue, un = (dx / d, dy / d) if d > 0 else (1.0, 0.0)
-        g = ground_speed(ac, v, we, wn, ue, un)
-        if not g > 0.1:
-            return math.inf
-        air = math.hypot(g * ue - we, g * un - wn)
-        return power_w(ac, mass, air, 0.0, alt_msl) / g / JOULES_PER_WH
-
-    def transit_wh(a: tuple[float, float], b: tuple[float, float], mass: float) -> float:
-        return (wh_per_m(mass, ac.cruise_mps, b[0] - a[0], b[1] - a[1]) * math.dist(a, b)
-                + power_w(ac, mass, 0.0, 0.0, alt_msl) * vert_s / JOULES_PER_WH)
-
-    def reach(i: int, load: float) -> tuple[int, bool]:
-        """End piece of a sortie that starts at piece i with ``load`` in the tank, and whether the battery
-        (not the tank or the field's end) ended it."""
-        left = load
-        e = transit_wh(launch, (pieces[i].x0, pieces[i].y0), ac.operating_kg + load * LIQUID_KG_PER_L)
-        j = i
-        while j < len(pieces):
-            p = pieces[j]
-            if amount[j] > left + 1e-9:
-                return j, False
-            mass = ac.operating_kg + left * LIQUID_KG_PER_L
-            e_p = wh_per_m(mass, work_speed, p.x1 - p.x0, p.y1 - p.y0) * p.length
-            if turn[j] and j > i:
-                e_p += power_w(ac, mass, 0.0, 0.0, alt_msl) * TURN_S / JOULES_PER_WH
-            e_back = transit_wh((p.x1, p.y1), launch, mass - amount[j] * LIQUID_KG_PER_L)
-            if e + e_p + e_back > budget:
-                return j, True
-            e += e_p
-            left -= amount[j]
-            j += 1
-        return j, False
-
-    out: list[tuple[int, int, float]] = []
-    i = 0
-    max_load = min(cap, (ac.max_takeoff_kg - ac.operating_kg) / LIQUID_KG_PER_L)
-    while i < len(pieces):
-        # The crew loads what the sortie will spray: the largest load the battery can carry out and spray
-        # (a heavier load costs more to carry, so search it).
-        hi_load = min(max_load, float(amount[i:].sum())) if rate > 0 else 0.0
-        j, battery = reach(i, hi_load)
-        if rate > 0 and battery:
-            lo_load, j_lo = 0.0, i
-            for _ in range(20):
-                mid = 0.5 * (lo_load + hi_load)
-                jm, battery = reach(i, mid)
-                if battery:
-                    hi_load = mid
-                else:
-                    lo_load, j_lo = mid, jm
-            j = max(j, j_lo)
-        if j == i:
-            raise PlanningError(f"the {ac.id} cannot reach and work the field from its launch point on one "
-                                f"battery with a {100 * reserve_frac:.0f} % reserve")
-        out.append((i, j, float(amount[i:j].sum())))
-        i = j
-    return out
 
 
 def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None, terrain: Terrain | None = None,
@@ -202,7 +113,8 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
         work_agl, swath, speed, rate, tol = ac.spray_agl_m, ac.swath_m, ac.spray_speed_mps, fa.rate_l_per_ha, SPRAY_TOL_M
     cov = plan_coverage(poly, swath, angle_deg, start=launch)
     try:
-        splits = _split(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, lim.reserve_frac, wind)
+        splits = split_sorties(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, lim.reserve_frac,
+                               wind)
     except PlanningError as exc:
         return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: {exc}")
     smooth = (PREFERRED_GRADIENT_SHARE * ac.climb_mps / ac.cruise_mps,
@@ -244,14 +156,14 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
             tol: float, speed: float, transit_agl: float, smooth, ceiling: float, rate: float, cond: Conditions,
             hole_agl: float, holes) -> Plan:
     # corners of the work path: where the direction (a stop and turn) or the spraying state changes
-    turns = _turns(pieces)
+    corner = turns(pieces)
     xy = [(pieces[0].x0, pieces[0].y0)]
     is_turn = [False]
     seg_spray = [pieces[0].spraying]  # sprayer state from each corner to the next
     for q in range(1, len(pieces)):
-        if turns[q] or pieces[q - 1].spraying != pieces[q].spraying:
+        if corner[q] or pieces[q - 1].spraying != pieces[q].spraying:
             xy.append((pieces[q].x0, pieces[q].y0))
-            is_turn.append(bool(turns[q]))
+            is_turn.append(bool(corner[q]))
             seg_spray.append(pieces[q].spraying)
     xy.append((pieces[-1].x1, pieces[-1].y1))
     is_turn.append(False)

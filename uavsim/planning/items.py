@@ -70,7 +70,8 @@ def _landing_pattern(path: Path, e: dict[str, Any], where: str, n: int) -> list[
             Item(f"{where} (landing pattern: land)", n + 3, frame, cmd, (0.0, 0.0, 0.0, 0.0, la, lo, 0.0))]
 
 
-def _read_plan(path: Path, text: str) -> tuple[list[Item], tuple[float, float, float], dict[str, Any]]:
+def _plan_mission(path: Path, text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(document, its "mission" object) of a QGC plan, or a clear error."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -81,48 +82,55 @@ def _read_plan(path: Path, text: str) -> tuple[list[Item], tuple[float, float, f
     mission = doc.get("mission")
     if not isinstance(mission, dict):
         raise MissionFileError(path, "missing the \"mission\" object")
+    if not isinstance(mission.get("items"), list):
+        raise MissionFileError(path, "mission.items: expected a list")
+    return doc, mission
+
+
+def _int_field(path: Path, where: str, e: dict[str, Any], key: str) -> int:
+    v = e.get(key)
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise MissionFileError(path, f"{where}: {key} must be an integer, got {v!r}")
+    return v
+
+
+def _plan_items(path: Path, e: Any, where: str, items: list[Item]) -> None:
+    """Append the items of one plan entry: a SimpleItem, or the items a ComplexItem generated."""
+    if not isinstance(e, dict):
+        raise MissionFileError(path, f"{where}: expected an object")
+    kind = e.get("type")
+    if kind == "ComplexItem":
+        if e.get("complexItemType") in LANDING_PATTERNS:
+            items.extend(_landing_pattern(path, e, where, len(items)))
+            return
+        inner = (e.get("TransectStyleComplexItem") or {}).get("Items") or e.get("Items")  # StructureScan
+        if not isinstance(inner, list):
+            raise MissionFileError(path, f"{where}: complex item '{e.get('complexItemType')}' without its "
+                                         "generated items; save the plan from QGroundControl again")
+        for j, sub in enumerate(inner):
+            _plan_items(path, sub, f"{where}.TransectStyleComplexItem.Items[{j}]", items)
+        return
+    if kind != "SimpleItem":
+        raise MissionFileError(path, f"{where}: unknown item type {kind!r}")
+    cmd, frame = _int_field(path, where, e, "command"), _int_field(path, where, e, "frame")
+    params = e.get("params")
+    if not isinstance(params, list) or len(params) != 7:
+        raise MissionFileError(path, f"{where}: params must be a list of 7 values")
+    p = tuple(_num(path, where, f"params[{k}]", v) for k, v in enumerate(params))
+    seq = e.get("doJumpId", len(items) + 1)
+    items.append(Item(where, int(seq) if isinstance(seq, int) else len(items) + 1, frame, cmd, p))
+
+
+def _read_plan(path: Path, text: str) -> tuple[list[Item], tuple[float, float, float], dict[str, Any]]:
+    doc, mission = _plan_mission(path, text)
     home = mission.get("plannedHomePosition")
     if not isinstance(home, list) or len(home) < 3:
         raise MissionFileError(path, "mission.plannedHomePosition: expected [lat, lon, alt MSL]")
-    hlat, hlon, halt = (_num(path, "mission.plannedHomePosition", n, v) for n, v in zip(("lat", "lon", "alt"), home[:3],
-                                                                                          strict=True))
-    raw = mission.get("items")
-    if not isinstance(raw, list):
-        raise MissionFileError(path, "mission.items: expected a list")
+    hlat, hlon, halt = (_num(path, "mission.plannedHomePosition", n, v)
+                        for n, v in zip(("lat", "lon", "alt"), home[:3], strict=True))
     items: list[Item] = []
-
-    def simple(e: Any, where: str) -> None:
-        if not isinstance(e, dict):
-            raise MissionFileError(path, f"{where}: expected an object")
-        kind = e.get("type")
-        if kind == "ComplexItem":
-            if e.get("complexItemType") in LANDING_PATTERNS:
-                items.extend(_landing_pattern(path, e, where, len(items)))
-                return
-            inner = (e.get("TransectStyleComplexItem") or {}).get("Items") or e.get("Items")  # StructureScan
-            if not isinstance(inner, list):
-                raise MissionFileError(path, f"{where}: complex item '{e.get('complexItemType')}' without its "
-                                             "generated items; save the plan from QGroundControl again")
-            for j, sub in enumerate(inner):
-                simple(sub, f"{where}.TransectStyleComplexItem.Items[{j}]")
-            return
-        if kind != "SimpleItem":
-            raise MissionFileError(path, f"{where}: unknown item type {kind!r}")
-        cmd = e.get("command")
-        frame = e.get("frame")
-        params = e.get("params")
-        if not isinstance(cmd, int) or isinstance(cmd, bool):
-            raise MissionFileError(path, f"{where}: command must be an integer, got {cmd!r}")
-        if not isinstance(frame, int) or isinstance(frame, bool):
-            raise MissionFileError(path, f"{where}: frame must be an integer, got {frame!r}")
-        if not isinstance(params, list) or len(params) != 7:
-            raise MissionFileError(path, f"{where}: params must be a list of 7 values")
-        p = tuple(_num(path, where, f"params[{k}]", v) for k, v in enumerate(params))
-        seq = e.get("doJumpId", len(items) + 1)
-        items.append(Item(where, int(seq) if isinstance(seq, int) else len(items) + 1, frame, cmd, p))
-
-    for i, e in enumerate(raw):
-        simple(e, f"mission.items[{i}]")
+    for i, e in enumerate(mission["items"]):
+        _plan_items(path, e, f"mission.items[{i}]", items)
     meta = dict(doc.get("uavsim")) if isinstance(doc.get("uavsim"), dict) else {}
     meta.setdefault("stack", FIRMWARE_TYPES.get(mission.get("firmwareType"), "ArduPilot"))
     return items, (hlat, hlon, halt), meta

@@ -2,7 +2,8 @@
 
 A track whose shadowed share exceeds ``radio_shadow_max_frac`` (rules table) fails, unless the aircraft class
 declares a lost-link procedure (``lost_link`` in aircraft.toml), which the check then flies from the start of
-every shadow: "return" climbs to the autopilot's RTL height and flies straight home; it must clear the terrain and keep the
+every shadow: "return" climbs to the autopilot's RTL height and flies straight home (above the terrain for an aircraft that
+follows it, ArduCopter RTL_ALT_TYPE 1); it must clear the terrain and keep the
 reserve; "continue" flies the rest of the mission, which must end on the ground (it already is checked).
 """
 
@@ -54,23 +55,33 @@ def shadow(terrain: Terrain, ac: AircraftClass, wp: np.ndarray, tr: Track, anten
     return float(blocked.mean()), segs
 
 
-def fly_return(terrain: Terrain, ac: AircraftClass, flight: Flight, tr: Track, seg: dict[str, Any], mass: float,
-               wind: Wind, used_wh: float, limits: Limits, min_clearance: float) -> list[str]:
-    """Problems of a lost-link return begun at a shadow's start: terrain on the straight way home, reserve."""
+def fly_return(terrain: Terrain, ac: AircraftClass, flight: Flight, seg: dict[str, Any], mass: float, wind: Wind,
+               used_wh: float, limits: Limits, min_clearance: float) -> list[str]:
+    """Problems of a lost-link return begun at a shadow's start: terrain on the straight way home, reserve.
+
+    An aircraft that follows the terrain returns at RTL_ALT above it (ArduCopter RTL_ALT_TYPE 1); any other
+    at RTL_ALT above home (or higher, as ModeRTL's rules say) in a straight line."""
     wp = np.asarray(flight.waypoints, float)
     lat, lon, alt = seg["lat"], seg["lon"], seg["alt_msl_m"]
     home_alt = float(wp[0, 2])
     d = float(geo.geodesic_distance(lat, lon, wp[0, 0], wp[0, 1]))
-    ret = home_alt + autopilot_for(ac).rtl_altitude_rel(alt - home_alt, d)  # the autopilot's RTL height
     la, lo, _ = geo.geodesic_points(lat, lon, float(wp[0, 0]), float(wp[0, 1]), RETURN_STEP_M)
     ground = terrain.elevation(la, lo)
-    margin = ret - ground[: max(la.size - 3, 1)]  # the last samples descend to the launch point
     out = []
-    if not np.isfinite(margin).all():
-        out.append("terrain unknown on the way home")
-    elif margin.min() < min_clearance:
-        out.append(f"the straight way home passes {margin.min():.0f} m above the terrain (minimum {min_clearance:.0f} m)")
-    path = np.array([[lat, lon, alt], [lat, lon, ret], [wp[0, 0], wp[0, 1], ret], wp[0]])
+    if not np.isfinite(ground).all():
+        return ["terrain unknown on the way home"]
+    if ac.terrain_following:
+        rel = autopilot_for(ac).rtl_altitude_rel(alt - float(ground[0]), d)
+        height = ground + rel
+        if rel < min_clearance:
+            out.append(f"the return at {rel:.0f} m above the terrain is below the minimum {min_clearance:.0f} m")
+    else:
+        height = np.full(la.size, home_alt + autopilot_for(ac).rtl_altitude_rel(alt - home_alt, d))
+        margin = height - ground
+        if margin[: max(la.size - 3, 1)].min() < min_clearance:  # the last samples descend to the launch point
+            out.append(f"the straight way home passes {margin[: max(la.size - 3, 1)].min():.0f} m above the "
+                       f"terrain (minimum {min_clearance:.1f} m)")
+    path = np.vstack([[lat, lon, alt], np.column_stack([la, lo, height]), wp[0]])
     need = fly(ac, path, mass, None, wind, None, None, flight.crs).energy_wh
     if used_wh + need > ac.battery_wh * (1 - limits.reserve_frac):
         out.append(f"the return needs {need:.0f} Wh after {used_wh:.0f} Wh used, below the reserve")
@@ -105,7 +116,7 @@ def radio_decision(flight: Flight, terrain: Terrain, ac: AircraftClass, tr: Trac
     problems = []
     for s in segs:
         leg = int(tr.leg[s["sample"]])
-        got = fly_return(terrain, ac, flight, tr, s, float(leg_mass[leg]), wind, float(cum[leg]), limits,
+        got = fly_return(terrain, ac, flight, s, float(leg_mass[leg]), wind, float(cum[leg]), limits,
                          limits.clearance_for(ac))
         problems += [f"lost-link return from {_fmt(s['lat'], s['lon'])} ({s['from_m'] / 1000:.2f} km): {p}" for p in got]
     warnings.append(f"{text}; the {ac.id} returns home on link loss (declared): flown from each shadow's start")
