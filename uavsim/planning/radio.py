@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 LOS_MAX_SAMPLES = 600
 RETURN_STEP_M = 25.0
 PROCEDURES = ("return", "continue")
+MAX_RETURNS_FLOWN = 20
 
 
 def _fmt(lat: float, lon: float) -> str:
@@ -114,7 +115,7 @@ def radio_decision(flight: Flight, terrain: Terrain, ac: AircraftClass, tr: Trac
     cum = np.concatenate([[0.0], np.cumsum(flown.leg_wh)])
     leg_mass = np.broadcast_to(np.asarray(mass, float), (len(wp) - 1,))
     problems = []
-    for s in segs:
+    for s in segs[:: max(1, len(segs) // MAX_RETURNS_FLOWN)]:  # spread over the track on a long, broken link
         leg = int(tr.leg[s["sample"]])
         got = fly_return(terrain, ac, flight, s, float(leg_mass[leg]), wind, float(cum[leg]), limits,
                          limits.clearance_for(ac))
