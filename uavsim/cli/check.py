@@ -64,10 +64,11 @@ def check(mission_file: Path, scenario: Path | None, dem: str | None, aircraft_i
 
         save_plan_figure(p, t, plot, sc, mission_file.name)
     if as_json:
-        echo_json(p.to_dict())
+        echo_json({**p.to_dict(), "dem": t.summary()})
     else:
         for line in p.summary_lines(str(mission_file)):
             click.echo(line)
+        click.echo(f"  DEM {t.label()}")
         if plot is not None:
             click.echo(f"plot written to {plot}")
     if not p.feasible:

@@ -22,6 +22,12 @@ COMMANDS = {
     "flights": "uavsim.cli.flights:flights",
     "stats": "uavsim.cli.stats:stats",
     "report": "uavsim.cli.report:report",
+    # web workbench, reviews and the per-flight view
+    "serve": "uavsim.cli.serve:serve",
+    "user": "uavsim.cli.user:user",
+    "review": "uavsim.cli.review:review",
+    "reviews": "uavsim.cli.review:reviews",
+    "flight": "uavsim.cli.flight:flight",
 }
 
 

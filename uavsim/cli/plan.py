@@ -74,10 +74,11 @@ def _finish(p, terrain, scenario, export: Path | None, plot: Path | None, as_jso
     if as_json:
         doc = p.to_dict()
         doc["exported"] = written
-        echo_json(doc)
+        echo_json({**doc, "dem": terrain.summary()})
     else:
         for line in p.summary_lines(title):
             click.echo(line)
+        click.echo(f"  DEM {terrain.label()}")
         for w in written:
             click.echo(f"mission written to {w}")
         if plot is not None:

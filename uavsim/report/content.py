@@ -157,7 +157,7 @@ def source_lines(data: ReportData, lang: str) -> list[str]:
     elif getattr(terr, "synthetic", False):
         lines.append(t("src_terrain_synth", lang, path=getattr(terr, "path", "")))
     else:
-        lines.append(t("src_terrain_real", lang, path=getattr(terr, "path", "")))
+        lines.append(t("src_terrain_real", lang, path=terr.label() if hasattr(terr, "label") else terr.path))
     if data.context is not None:
         lines.append(t("src_scenario", lang, path=data.context.source))
     lines.append(t("src_rules", lang, path=data.rules_path))
