@@ -18,8 +18,8 @@ from uavsim.cli.options import aircraft_option, dem_option, json_option, rules_o
 @aircraft_option
 @rules_option
 @click.option("--params", "params_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="ArduPilot parameter file (.param/.parm): RTL_ALT, WPNAV_SPEED, climb limits, ... over the "
-                   "aircraft class's.")
+              help="Parameter file (ArduPilot .param/.parm, or QGroundControl's): RTL_ALT, WPNAV_SPEED, climb "
+                   "limits, PX4's MPC_XY_CRUISE, ... over the aircraft class's.")
 @click.option("--wind", "wind_mps", type=float, default=0.0, show_default=True, help="Wind speed, m/s.")
 @click.option("--wind-from", "wind_dir_deg", type=float, default=0.0, show_default=True,
               help="Direction the wind blows from, degrees true.")
