@@ -77,9 +77,9 @@ def walk_distance(path: Path, plane: bool) -> tuple[float, int]:
         _, _, cmd, p = rows[pc]
         target = pos if (p[4] == 0 and p[5] == 0) or not math.isfinite(p[4]) else (p[4], p[5])
         if cmd == 177:
-            if p[1] < 0:
-                pc += 1
-            elif jumps.get(pc, 0) < p[1]:
+            if p[1] < 0:  # forever: one lap, the items after the jump are never reached
+                break
+            if jumps.get(pc, 0) < p[1]:
                 jumps[pc] = jumps.get(pc, 0) + 1
                 pc = seqs[int(p[0])]
             else:
@@ -281,3 +281,14 @@ def test_qgc_landing_pattern_is_generated_as_qgc_does(sc, tmp_path):
     f.write_text(json.dumps(bad))
     with pytest.raises(MissionFileError, match=r"mission.items\[0\]: landing pattern without landCoordinate"):
         read_mission(f, terrain)
+
+
+def test_forever_jump_checks_one_lap_and_never_reaches_what_follows(sc):
+    path = SHARED / "ardupilot" / "CMAC-grid.txt"
+    if not path.exists():
+        pytest.skip("../shared/data/missions is absent (a fresh clone)")
+    m = read_mission(path, _dem_for(path), get_aircraft(sc, "medical-vtol"))
+    assert sum(lab.startswith("mission item 2 ") for lab in m.labels) == 1  # one lap
+    assert not any(lab.startswith("mission item 17 ") for lab in m.labels)  # after the jump: never reached
+    assert any("repeats forever; one lap checked" in w for w in m.warnings)
+    assert m.labels[-1] == "RTL (assumed)" and m.on_ground[-1]

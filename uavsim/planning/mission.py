@@ -2,7 +2,9 @@
 
 One walk for QGC ``.plan`` and WPL 110 alike (:mod:`uavsim.planning.missionfile` reads both into items). A program
 counter steps through the items so that DO_JUMP is unrolled with its repeat count (a repeat of -1 loops forever:
-a warning, one lap checked). Every NAV command of ArduPilot's and PX4's mission sets moves the aircraft; several
+a warning, one lap checked, and the items after it are never reached). A mission that ends in the air is
+checked with an RTL (ArduPlane's documented mission end; ArduCopter and PX4 would hover, so the return that
+must follow is assumed, never left out of the energy). Every NAV command of ArduPilot's and PX4's mission sets moves the aircraft; several
 landings and take-offs in one mission are flown (LAND, VTOL_LAND, PAYLOAD_PLACE, then TAKEOFF or a PX4-style
 climb to the next waypoint). Position 0, 0 means "here"; on a multirotor an altitude of 0 keeps the current one
 (ArduCopter ``loc_from_cmd``). Loiters are flown as circles (``LOITER_*_SEGMENTS`` chords per turn). The home
@@ -194,7 +196,10 @@ def walk(path: Path, fmt: str, items: list[Item], home: tuple[float, float, floa
         w.where = it.where
         w.name = f"mission item {it.seq} ({mc.name(it.command)}, {it.where})"
         if it.command == mc.DO_JUMP:
-            pc = jump(w, it, pc, by_seq, jumps_done)
+            nxt = jump(w, it, pc, by_seq, jumps_done)
+            if nxt is None:  # a forever loop: one lap flown, the rest never reached
+                break
+            pc = nxt
             continue
         handler = HANDLERS.get(it.command)
         if handler is not None:

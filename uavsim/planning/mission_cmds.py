@@ -262,17 +262,17 @@ def quiet(w: _Walk, it: Item) -> None:
     """A DO command that changes nothing the check judges (camera, mount, relay, fence, ...)."""
 
 
-def jump(w: _Walk, it: Item, pc: int, by_seq: dict[int, int], done: dict[int, int]) -> int:
-    """DO_JUMP p1 = target item, p2 = repeats (-1 forever: one lap checked); returns the next item's index."""
+def jump(w: _Walk, it: Item, pc: int, by_seq: dict[int, int], done: dict[int, int]) -> int | None:
+    """DO_JUMP p1 = target item, p2 = repeats; returns the next item's index, or None for a forever-repeat
+    (p2 -1): the aircraft would circle the loop until someone stops it, so one lap is checked and the items
+    after the jump, which it never reaches, are not."""
     target, repeat = int(it.params[0]) if math.isfinite(it.params[0]) else -1, it.params[1]
     if target not in by_seq:
         raise w.fail(f"DO_JUMP to item {target}, which the mission does not have")
     if not math.isfinite(repeat) or repeat < 0:
-        if pc not in done:
-            w.warnings.append(f"{w.name}: DO_JUMP to item {target} repeats forever; one lap checked, then the "
-                              "items after it")
-            done[pc] = 0
-        return pc + 1
+        w.warnings.append(f"{w.name}: DO_JUMP to item {target} repeats forever; one lap checked (the items after "
+                          "it are never reached)")
+        return None
     if done.get(pc, 0) < int(repeat):  # AP_Mission keeps each jump's count for the whole mission: an outer
         done[pc] = done.get(pc, 0) + 1  # loop does not re-run an inner jump that has completed
         return by_seq[target]
