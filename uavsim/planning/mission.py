@@ -1,16 +1,17 @@
 """The mission model: a mission file's items flown in order, as the autopilot executes them.
 
-One walk for QGC ``.plan`` and WPL 110 alike (:mod:`uavsim.planning.missionfile` reads both into items). A program
-counter steps through the items so that DO_JUMP is unrolled with its repeat count (a repeat of -1 loops forever:
-a warning, one lap checked, and the items after it are never reached). A mission that ends in the air is
-checked with an RTL (ArduPlane's documented mission end; ArduCopter and PX4 would hover, so the return that
-must follow is assumed, never left out of the energy). Every NAV command of ArduPilot's and PX4's mission sets moves the aircraft; several
-landings and take-offs in one mission are flown (LAND, VTOL_LAND, PAYLOAD_PLACE, then TAKEOFF or a PX4-style
-climb to the next waypoint). Position 0, 0 means "here"; on a multirotor an altitude of 0 keeps the current one
-(ArduCopter ``loc_from_cmd``). Loiters are flown as circles (``LOITER_*_SEGMENTS`` chords per turn). The home
-of the file is the autopilot's only until it arms: ArduPilot and PX4 set home where the aircraft arms, so a
-saved home farther from the first waypoint than the aircraft could fly is stale and the flight starts at the
-first waypoint's position instead (a warning).
+One walk for QGC ``.plan`` and WPL 110 alike (:mod:`uavsim.planning.items` reads both into items).
+- A program counter steps through the items, so DO_JUMP is unrolled with its repeat count; a repeat of -1 loops
+  forever: a warning, one lap checked, and the items after it are never reached.
+- Every NAV command of ArduPilot's and PX4's mission sets moves the aircraft. Several landings and take-offs in
+  one mission are flown (LAND, VTOL_LAND, PAYLOAD_PLACE, then TAKEOFF or a PX4-style climb to the next waypoint).
+- Position 0, 0 means "here"; on a multirotor an altitude of 0 keeps the current one (ArduCopter
+  ``loc_from_cmd``). Loiters are flown as circles of ``LOITER_SEGMENTS`` chords per turn.
+- A mission that ends in the air is checked with an RTL: ArduPlane's documented mission end. ArduCopter and PX4
+  would hover, so the return that must follow is assumed and never left out of the energy.
+- The file's home is the autopilot's only until it arms: ArduPilot and PX4 set home where the aircraft arms. A
+  saved home farther from the first waypoint than the aircraft could fly is stale, and the flight starts at the
+  first waypoint's position instead (a warning).
 """
 
 from __future__ import annotations
