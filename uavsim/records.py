@@ -29,7 +29,11 @@ EVENT_KINDS = (
     "MOTOR_FAILURE", "LINK_LOSS", "PAYLOAD_DROP", "EMERGENCY_LANDING", "MISSION_ABORTED", "BATTERY_LOW",
     "ATTITUDE_ERROR", "ACCEL_CLIPPING", "SENSOR_ERROR", "BIRD_STRIKE", "WEATHER",
     "FAILSAFE_OTHER", "SYSTEM_ERROR",
+    # issue 14: flown against its plan (uavsim.context.conformance)
+    "ROUTE_DEVIATION", "ALTITUDE_DEVIATION",
 )
+# issue 14: how a context field (site, mission type, aircraft, pilot) was found
+CONTEXT_HOW = ("manifest", "inferred", "simulated", "unknown")
 
 
 def worse(a: str, b: str) -> str:
@@ -127,6 +131,10 @@ class Flight:
     events: list[Event] = field(default_factory=list)
     telemetry: Telemetry | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # issue 14: who flew it, how each context field was found, and how it flew against its plan
+    pilot: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)  # {field: {"how": CONTEXT_HOW, "rule", "evidence"}}
+    conformance: dict[str, Any] | None = None  # None: no plan matched
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -158,6 +166,9 @@ class Flight:
             "severity": self.severity,
             "events": [e.to_dict() for e in self.events],
             "extra": {k: _jsonable(v) for k, v in self.extra.items()},
+            "pilot": self.pilot,
+            "context": _jsonable(self.context),
+            "conformance": _jsonable(self.conformance),
         }
         if telemetry and self.telemetry is not None:
             d["telemetry"] = {k: [_jsonable(x) for x in v.tolist()] for k, v in self.telemetry.to_arrays().items()}

@@ -23,13 +23,14 @@ import numpy as np
 from uavsim.errors import StoreError
 from uavsim.records import TELEMETRY_FIELDS, Event, Flight, Telemetry
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _FLIGHT_COLUMNS = (
     "id", "source", "source_ref", "mission_type", "site", "aircraft_id", "start_utc", "duration_s",
     "distance_m", "max_agl_m", "min_terrain_clearance_m", "energy_used_wh", "battery_end_pct", "outcome",
-    "severity",
+    "severity", "pilot",
 )
+_JSON_COLUMNS = ("extra", "context", "conformance")  # stored as JSON text
 _EVENT_COLUMNS = ("kind", "severity", "t_s", "lat", "lon", "alt", "value", "threshold", "detail", "evidence", "level")
 
 # Each migration brings the schema from version i to i+1; index 0 creates version 1.
@@ -66,6 +67,22 @@ _MIGRATIONS: tuple[str, ...] = (
         flight_id TEXT NOT NULL REFERENCES flights(id) ON DELETE CASCADE, reviewer TEXT NOT NULL,
         at_utc TEXT NOT NULL, severity TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL
     );
+    """,
+    # 1 -> 2 (issue 14): who flew, how the context was found, conformance; manifests and context changes
+    """
+    ALTER TABLE flights ADD COLUMN pilot TEXT;
+    ALTER TABLE flights ADD COLUMN context TEXT;
+    ALTER TABLE flights ADD COLUMN conformance TEXT;
+    CREATE INDEX flights_pilot ON flights(pilot);
+    CREATE TABLE manifests (
+        sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, n_rows INTEGER NOT NULL, who TEXT NOT NULL,
+        imported_utc TEXT NOT NULL, rows TEXT NOT NULL
+    );
+    CREATE TABLE context_changes (
+        flight_id TEXT NOT NULL REFERENCES flights(id) ON DELETE CASCADE, who TEXT NOT NULL, at_utc TEXT NOT NULL,
+        field TEXT NOT NULL, old TEXT, new TEXT, manifest_sha256 TEXT, reason TEXT NOT NULL
+    );
+    CREATE INDEX context_changes_flight ON context_changes(flight_id);
     """,
 )
 
@@ -204,9 +221,9 @@ class Store:
     def _insert_flight(self, c: sqlite3.Connection, f: Flight, file_sha256: str | None, run_id: str | None) -> None:
         d = f.to_dict()
         c.execute(
-            f"INSERT INTO flights ({', '.join(_FLIGHT_COLUMNS)}, file_sha256, run_id, extra) "
-            f"VALUES ({', '.join('?' * (len(_FLIGHT_COLUMNS) + 3))})",
-            [d[k] for k in _FLIGHT_COLUMNS] + [file_sha256, run_id, json.dumps(d["extra"])],
+            f"INSERT INTO flights ({', '.join(_FLIGHT_COLUMNS)}, file_sha256, run_id, {', '.join(_JSON_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * (len(_FLIGHT_COLUMNS) + 2 + len(_JSON_COLUMNS)))})",
+            [d[k] for k in _FLIGHT_COLUMNS] + [file_sha256, run_id] + [json.dumps(d[k]) for k in _JSON_COLUMNS],
         )
         c.executemany(
             f"INSERT INTO events (flight_id, seq, {', '.join(_EVENT_COLUMNS)}) "
@@ -247,7 +264,7 @@ class Store:
             if val is not None:
                 where.append(f"{col} = ?")
                 args.append(val)
-        sql = f"SELECT {', '.join(_FLIGHT_COLUMNS)}, extra FROM flights"
+        sql = f"SELECT {', '.join(_FLIGHT_COLUMNS)}, {', '.join(_JSON_COLUMNS)} FROM flights"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY start_utc IS NULL, start_utc, id"
@@ -261,9 +278,11 @@ class Store:
                 reviews[r[0]] = r[1:]
         out = []
         for r in rows:
-            d = dict(zip(_FLIGHT_COLUMNS, r[:-1], strict=True))
-            extra = json.loads(r[-1]) if r[-1] else {}
-            f = Flight(**d, events=events.get(d["id"], []), extra=extra)
+            n = len(_FLIGHT_COLUMNS)
+            d = dict(zip(_FLIGHT_COLUMNS, r[:n], strict=True))
+            extra, context, conformance = (json.loads(v) if v else None for v in r[n:])
+            f = Flight(**d, events=events.get(d["id"], []), extra=extra or {}, context=context or {},
+                       conformance=conformance)
             if f.id in reviews:
                 who, at, sev, outc, why = reviews[f.id]
                 f.extra["automatic"] = {"severity": f.severity, "outcome": f.outcome}
@@ -296,3 +315,51 @@ class Store:
             {"run_id": r[0], "scenario": r[1], "seed": r[2], "created_utc": r[3], "summary": json.loads(r[4] or "{}")}
             for r in cur.fetchall()
         ]
+
+    # -- issue 14: manifests and context corrections (kept like reviews: who, when, what changed) ---------------
+    def manifest_seen(self, sha256: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM manifests WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def add_manifest(self, sha256: str, path: str, rows: list[dict[str, Any]], who: str) -> bool:
+        """Record a manifest by its content; False when the same content was stored before (a no-op)."""
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM manifests WHERE sha256 = ?", (sha256,)).fetchone() is not None:
+                return False
+            c.execute("INSERT INTO manifests VALUES (?, ?, ?, ?, ?, ?)",
+                      (sha256, path, len(rows), who, _now(), json.dumps(rows, ensure_ascii=False)))
+        return True
+
+    def correct_context(self, flight: Flight, changes: list[tuple[str, Any, Any]], who: str,
+                        manifest_sha256: str | None, reason: str) -> None:
+        """Write a flight's corrected context, conformance and verdict, and log each changed field."""
+        d = flight.to_dict()
+        at = _now()
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE flights SET mission_type = ?, site = ?, aircraft_id = ?, pilot = ?, context = ?, "
+                "conformance = ?, severity = ?, outcome = ? WHERE id = ?",
+                (d["mission_type"], d["site"], d["aircraft_id"], d["pilot"], json.dumps(d["context"]),
+                 json.dumps(d["conformance"]), d["severity"], d["outcome"], flight.id))
+            c.execute("DELETE FROM events WHERE flight_id = ?", (flight.id,))
+            c.executemany(
+                f"INSERT INTO events (flight_id, seq, {', '.join(_EVENT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(_EVENT_COLUMNS) + 2))})",
+                [[flight.id, i] + [e.to_dict()[k] for k in _EVENT_COLUMNS] for i, e in enumerate(flight.events)])
+            c.executemany("INSERT INTO context_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          [(flight.id, who, at, name, json.dumps(old, ensure_ascii=False),
+                            json.dumps(new, ensure_ascii=False), manifest_sha256, reason)
+                           for name, old, new in changes])
+
+    def context_changes(self, flight_id: str | None = None) -> list[dict[str, Any]]:
+        """Every context correction, oldest first (optionally of one flight)."""
+        sql = "SELECT flight_id, who, at_utc, field, old, new, manifest_sha256, reason FROM context_changes"
+        args: tuple[str, ...] = ()
+        if flight_id is not None:
+            sql, args = sql + " WHERE flight_id = ?", (flight_id,)
+        cols = ("flight_id", "who", "at_utc", "field", "old", "new", "manifest_sha256", "reason")
+        out = []
+        for r in self.conn.execute(sql + " ORDER BY at_utc, rowid", args):
+            row = dict(zip(cols, r, strict=True))
+            row["old"], row["new"] = json.loads(row["old"]), json.loads(row["new"])
+            out.append(row)
+        return out
