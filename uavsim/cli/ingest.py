@@ -11,8 +11,10 @@ from uavsim.cli.options import (
     db_option,
     dem_option,
     json_option,
+    manifest_option,
     rules_option,
     scenario_option,
+    who_option,
     workers_option,
 )
 
@@ -25,14 +27,17 @@ from uavsim.cli.options import (
 @click.option("--no-terrain", is_flag=True, help="Skip terrain and zone checks.")
 @rules_option
 @workers_option
+@manifest_option
+@who_option
 @json_option
 def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | None, no_terrain: bool,
-           rules_path: Path | None, workers: int, as_json: bool) -> None:
+           rules_path: Path | None, workers: int, manifest_path: Path | None, who: str | None, as_json: bool) -> None:
     """Import .tlog, .bin/.BIN, .log and .ulg flight logs (folders are searched recursively).
 
     Each file is one transaction; a file already imported is a duplicate and changes nothing. Exits 1
     when any file was rejected.
     """
+    from uavsim import context
     from uavsim.logs import find_logs
     from uavsim.logs import ingest as api
     from uavsim.scenario import DEFAULT_SCENARIO
@@ -40,6 +45,7 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
 
     if not no_terrain and scenario is None and DEFAULT_SCENARIO.is_dir():
         scenario = DEFAULT_SCENARIO
+    manifest = context.manifest_for_logs(manifest_path, paths, scenario) if manifest_path else None  # issue 14
     n_files = len(find_logs(paths))
     bar = None
     if show_progress() and not as_json and n_files > 1:
@@ -54,7 +60,9 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
         results = api(paths, store, dem=str(dem) if dem else None,
                       scenario=None if no_terrain or scenario is None else str(scenario),
                       rules_path=str(rules_path) if rules_path else None, use_terrain=not no_terrain,
-                      workers=workers, progress=tick)
+                      workers=workers, progress=tick, manifest=manifest)
+        if manifest is not None:  # issue 14: keep the sheet; correct flights of files already in the store
+            context.record_manifest(store, manifest, scenario, who, [r.sha256 for r in results if r.status == "imported"])
     if bar is not None:
         bar.close()
     rejected = [r for r in results if r.status == "rejected"]

@@ -121,15 +121,20 @@ class AnnotateResult:
                 "flights": self.flights, "changed": self.changed}
 
 
-def annotate(store: Any, manifest: Manifest, model: ContextModel | None, who: str) -> AnnotateResult:
+def annotate(store: Any, manifest: Manifest, model: ContextModel | None, who: str,
+             skip_files: Iterable[str] = ()) -> AnnotateResult:
     """Correct the stored flights of each manifest row from their stored tracks (no log is read again); every
-    changed field is kept in the store with who and when. The same manifest twice changes nothing."""
-    res = AnnotateResult(manifest.path, manifest.sha256, store.add_manifest(manifest.sha256, manifest.path,
-                                                                            manifest.to_rows(), who))
-    files = [f for f in store.files() if f["status"] == "imported"]
+    changed field is kept in the store with who and when. The same manifest twice changes nothing. Files in
+    ``skip_files`` (sha256) were just imported with this manifest: nothing to correct."""
+    new = store.add_manifest(manifest.sha256, manifest.path, manifest.to_rows(), who)
+    res = AnnotateResult(manifest.path, manifest.sha256, new)
+    if not new:
+        return res
+    skip = set(skip_files)
+    files = [f for f in store.files() if f["status"] == "imported" and f["sha256"] not in skip]
     for row in manifest.rows:
         for f in files:
-            if not row.matches(f["sha256"], f["path"]):
+            if not row.matches(f["sha256"], Path(f["path"]).name):
                 continue
             for flight in store.flights(file_sha256=f["sha256"], with_telemetry=True, reviewed=False):
                 res.flights += 1
@@ -146,6 +151,33 @@ def annotate(store: Any, manifest: Manifest, model: ContextModel | None, who: st
 def _snapshot(f: Flight) -> dict[str, Any]:
     import json
 
+    conf = {k: round(v, 1) if isinstance(v, float) else v for k, v in (f.conformance or {}).items()}
     return {"site": f.site, "mission_type": f.mission_type, "aircraft_id": f.aircraft_id, "pilot": f.pilot,
-            "conformance": json.loads(json.dumps(f.conformance)), "severity": f.severity, "outcome": f.outcome,
+            "conformance": json.loads(json.dumps(conf)) if f.conformance else None, "severity": f.severity,
+            "outcome": f.outcome,
             "context_how": {k: v.get("how") for k, v in f.context.items() if isinstance(v, dict) and "how" in v}}
+
+
+def manifest_for_logs(path: str | Path, log_paths: Iterable[str | Path], scenario: Any = None) -> Manifest:
+    """The manifest of an import, checked whole against the scenario and the log files given (by name and sha256)
+    before anything is imported."""
+    from uavsim.logs.ingest import find_logs, sha256_of
+
+    logs = [(str(p), sha256_of(p)) for p in find_logs(log_paths) if p.is_file()]
+    return load_manifest(path, scenario, logs)
+
+
+def manifest_for_store(path: str | Path, store: Any, scenario: Any = None) -> Manifest:
+    """The manifest of a correction, checked whole against the scenario and the files already in the store."""
+    logs = [(Path(f["path"]).name, f["sha256"]) for f in store.files() if f["status"] == "imported"]
+    return load_manifest(path, scenario, logs)
+
+
+def record_manifest(store: Any, manifest: Manifest, scenario: Any, who: str | None,
+                    just_imported: Iterable[str] = ()) -> AnnotateResult:
+    """After an import with a manifest: store the sheet and correct the flights of files that were already in
+    the store (the files just imported got the manifest on the way in)."""
+    import getpass
+
+    model = ContextModel.load(scenario) if scenario is not None else None
+    return annotate(store, manifest, model, who or getpass.getuser(), skip_files=just_imported)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from uavsim.context import ContextModel, apply_context
 from uavsim.errors import LogFormatError
 from uavsim.geo import geodesic_distance, track_length
 from uavsim.logs.detect import assign_notes, note_events, sensor_events
@@ -274,8 +275,10 @@ def _analyse_one(raw: RawLog, sha256: str, flights: list[Flight], summary: dict[
 _CTX: dict[str, Any] = {}
 
 
-def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool) -> None:
+def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool,
+                 manifest: Any = None) -> None:
     _CTX.clear()
+    _CTX["manifest"] = manifest  # issue 14: the operator's flight sheet (uavsim.context.Manifest), or None
     _CTX["rules"] = Rules.load(rules_path) if rules_path else default_rules()
     _CTX["terrain"] = None
     _CTX["zones"] = None
@@ -289,6 +292,7 @@ def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, 
         sc = Scenario.load(scenario)
         _CTX["zones"] = Airspace.from_scenario(sc)
         _CTX["sites"] = [(s.id, s.lat, s.lon) for s in sc.sites.values()]
+        _CTX["context"] = ContextModel.load(sc, _CTX["terrain"], _CTX["rules"])  # issue 14
 
 
 def parse_file(path: str, sha256: str | None = None) -> FileResult:
@@ -300,6 +304,8 @@ def parse_file(path: str, sha256: str | None = None) -> FileResult:
         raw = read_log(path)
         res.flights, res.corruption = analyse(raw, res.sha256, _CTX.get("terrain"), _CTX.get("zones"),
                                               _CTX.get("rules"), _CTX.get("sites"))
+        for f in res.flights:  # issue 14: site, mission, aircraft, pilot and conformance of each flight
+            apply_context(f, None, _CTX.get("context"), _CTX.get("manifest"), _CTX.get("rules"))
     except (LogFormatError, OSError) as exc:
         res.status, res.error = "rejected", str(exc) if isinstance(exc, LogFormatError) else f"{path}: {exc}"
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop an import of many
@@ -310,7 +316,7 @@ def parse_file(path: str, sha256: str | None = None) -> FileResult:
 
 def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scenario: str | None = None,
            rules_path: str | None = None, use_terrain: bool = False, workers: int = 1,
-           progress: Callable[[FileResult], None] | None = None) -> list[FileResult]:
+           progress: Callable[[FileResult], None] | None = None, manifest: Any = None) -> list[FileResult]:
     """Import log files and folders into ``store`` (a uavsim.store.Store). Files already imported are
     reported as duplicates without being parsed again. Results come back in input order."""
     files = find_logs(paths)
@@ -330,7 +336,7 @@ def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scen
             continue
         results.append(FileResult(path=p, sha256=sha))
         todo.append((len(results) - 1, p, sha))
-    init = (dem, scenario, rules_path, use_terrain)
+    init = (dem, scenario, rules_path, use_terrain, manifest)
     _init_worker(*init)  # also in the parent: a bad DEM, scenario or rules file fails here, clearly, once
     if workers > 1 and len(todo) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(todo), os.cpu_count() or 1),

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from uavsim.context.record import simulated_context
 from uavsim.records import Flight, Telemetry
 from uavsim.safety.classify import Verdict
 from uavsim.safety.rules import Rules, default_rules
@@ -190,7 +191,8 @@ def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -
         duration_s=rp.duration_s, distance_m=rp.distance_m, max_agl_m=verdict.max_agl_m,
         min_terrain_clearance_m=verdict.min_terrain_clearance_m, energy_used_wh=rp.energy_wh,
         battery_end_pct=rp.battery_end_pct, outcome=verdict.outcome, severity=verdict.severity,
-        events=list(verdict.events), telemetry=tel, extra=extra)
+        events=list(verdict.events), telemetry=tel, extra=extra,
+        context=simulated_context(tpl.key, tpl.site, tpl.mission_type, fl.unit))
 
 
 def run_summary(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignModel, c: Campaign) -> dict[str, Any]:
