@@ -193,7 +193,7 @@ def test_a_vietnamese_manifest_imports_corrects_and_round_trips(trip, tmp_path):
     # a later sheet corrects the other flight without reading its log again
     (logs / b).unlink()
     fix = tmp_path / "fix.csv"
-    fix.write_text(f"log,pilot,site\n{b},Quàng Thị Hoa,hua-nam\n", encoding="utf-8")
+    fix.write_text(f"log,pilot,site\n{b},Quàng Thị Hoa,ttyt-muong-ang\n", encoding="utf-8")
     r = runner.invoke(cli, ["annotate", "--manifest", str(fix), "--db", str(db), "--who", "Lò Văn Sơn"])
     assert r.exit_code == 0, r.output
     with Store(db) as store:
@@ -201,7 +201,7 @@ def test_a_vietnamese_manifest_imports_corrects_and_round_trips(trip, tmp_path):
         fl = {f.extra["file"]: f for f in store.flights()}
     assert {c["field"] for c in changes} >= {"pilot", "site"}
     assert all(c["who"] == "Lò Văn Sơn" and c["at_utc"].endswith("Z") for c in changes)
-    assert fl[b].pilot == "Quàng Thị Hoa" and fl[b].site == "hua-nam"
+    assert fl[b].pilot == "Quàng Thị Hoa" and fl[b].site == "ttyt-muong-ang"
     assert fl[b].context["site"]["how"] == "manifest"
     r = runner.invoke(cli, ["annotate", "--manifest", str(fix), "--db", str(db)])
     assert "already applied" in r.output
