@@ -57,7 +57,7 @@ def test_a_vietnamese_sheet_with_a_bom_reads_and_normalises(tmp_path):
     (f"log\n{'c' * 64}\n", "line 2, column log", "matches none"),
     ("log,pilot\na.tlog,An\nb.bin,Bình\na.tlog,Cường\n", "line 4, column log", "already on line 2"),
     ("log,plan\na.tlog,missing.plan\n", "line 2, column plan", "plan file 'missing.plan' not found"),
-    ("log,plan\na.tlog,route.kml\n", "line 2, column plan", "not a .plan or .waypoints file"),
+    ("log,plan\na.tlog,route.kml\n", "line 2, column plan", "not a .plan, .waypoints or .txt"),
     ("log,pilot,weather\na.tlog,An,rain\n", "line 1, column 3 'weather'", "unknown column"),
     ("log,pilot,Pilot\na.tlog,An,An\n", "line 1, column 3 'Pilot'", "duplicate column"),
     ("pilot,site\nAn,ta-la-cao\n", "line 1", "no 'log' column"),

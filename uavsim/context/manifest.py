@@ -28,7 +28,7 @@ from uavsim.records import MISSION_TYPES
 
 COLUMNS = ("log", "aircraft_id", "mission_type", "site", "pilot", "permit", "plan", "date", "notes")
 CONTEXT_FIELDS = ("site", "mission_type", "aircraft_id", "pilot")  # manifest values override inference
-PLAN_SUFFIXES = (".plan", ".waypoints")
+PLAN_SUFFIXES = (".plan", ".waypoints", ".txt")  # ArduPilot saves QGC WPL 110 missions as .txt
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -198,7 +198,7 @@ class _Checks:
             return None
         plan = (self.path.parent / value).resolve()
         if plan.suffix.lower() not in PLAN_SUFFIXES:
-            raise self.fail(line, "plan", f"'{value}' is not a .plan or .waypoints file")
+            raise self.fail(line, "plan", f"'{value}' is not a .plan, .waypoints or .txt (QGC WPL) mission file")
         if not plan.is_file():
             raise self.fail(line, "plan", f"plan file '{value}' not found (looked for {plan})")
         if self.check_plan is not None:
