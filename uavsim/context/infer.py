@@ -2,7 +2,7 @@
 evidence, and ``unknown`` where the track does not decide (never a guess).
 
 - Plan: the scenario route or field sortie whose start lies at the take-off and whose path the flight follows
-  (p95 cross-track within conformance_match_max_m); coinciding plans (a field sown and sprayed on the same
+  (p95 cross-track within conformance_match_max_m), once the flight leaves the launch area (terminal_radius_m); coinciding plans (a field sown and sprayed on the same
   lanes) are all kept, and the season decides between them.
 - Mission type: the matched plan's (route: its type; field: the calendar's work of the season for the class);
   otherwise parallel lanes inside a field (applicator or camera work by the class, or by the work height when the
@@ -127,6 +127,13 @@ def match_plans(tel: Telemetry, mask: np.ndarray, takeoff: tuple[float, float], 
     plan's measure."""
     radius = model.rules.threshold("context_site_radius_m")
     limit = model.rules.threshold("conformance_match_max_m")
+    if not any(_dist(takeoff, p.lat, p.lon) <= radius for p in model.places):
+        return [], None  # plans start at the scenario's places: far from all of them, none can match (nor be planned)
+    idx = np.flatnonzero(mask)
+    reach = geo.geodesic_distance(np.full(idx.size, takeoff[0]), np.full(idx.size, takeoff[1]), tel.lat[idx],
+                                  tel.lon[idx]) if idx.size else np.zeros(1)
+    if float(np.max(reach)) <= model.rules.threshold("terminal_radius_m"):
+        return [], None  # a hop over the launch area follows every plan that starts there: it tells nothing
     cands = [p for p in model.plans if _dist(takeoff, float(p.lat[0]), float(p.lon[0])) <= radius]
     if cls is not None and any(p.aircraft == cls for p in cands):
         cands = [p for p in cands if p.aircraft == cls]
