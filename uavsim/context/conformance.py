@@ -145,13 +145,23 @@ class Measure:
                 "plan_kind": self.plan.kind, "plan_ref": self.plan.ref, "frame": self.plan.frame, "samples": self.n}
 
 
-def cross_track_p95(tel: Telemetry, plan: PlannedPath, mask: np.ndarray) -> float:
-    """p95 horizontal distance of the masked samples to the plan (the matching score); inf without samples."""
+def match_score(tel: Telemetry, plan: PlannedPath, mask: np.ndarray, align_deg: float) -> tuple[float, float]:
+    """(p95 horizontal distance of the masked samples to the plan, share of the moving samples heading along the
+    plan segment nearest them within ``align_deg``, either way). Inside a field every point is near some lane of
+    every sortie; only a flight that also flies along the lanes flies that sortie."""
     idx = np.flatnonzero(mask)
-    if idx.size == 0:
-        return math.inf
-    x, y = geo.to_utm(tel.lat[idx], tel.lon[idx])
-    return float(np.percentile(distance_to_path(x, y, plan.x, plan.y).distance_m, 95))
+    if idx.size < 2:
+        return math.inf, 0.0
+    x, y = (np.asarray(v) for v in geo.to_utm(tel.lat[idx], tel.lon[idx]))
+    near = distance_to_path(x, y, plan.x, plan.y)
+    dx, dy = np.diff(x), np.diff(y)
+    moving = np.hypot(dx, dy) > 1.0
+    seg = near.segment[:-1][moving]
+    step = np.degrees(np.arctan2(dx[moving], dy[moving]))
+    along = np.degrees(np.arctan2(np.diff(plan.x)[seg], np.diff(plan.y)[seg]))
+    off = np.abs((step - along + 90.0) % 180.0 - 90.0)
+    aligned = float(np.mean(off <= align_deg)) if off.size else 1.0  # hovering on the path: nothing against it
+    return float(np.percentile(near.distance_m, 95)), aligned
 
 
 def measure(tel: Telemetry, plan: PlannedPath, rules: Rules, mask: np.ndarray | None = None) -> Measure:

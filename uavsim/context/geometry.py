@@ -86,9 +86,11 @@ def distance_to_path_slow(px: list[float], py: list[float], vx: list[float], vy:
     return out
 
 
-def straight_legs(x: np.ndarray, y: np.ndarray, min_len_m: float, tol_deg: float = 10.0) -> list[tuple[int, int]]:
-    """(start, end) sample indices of runs whose step headings stay within ``tol_deg`` of the run's first step
-    and whose end-to-end length is at least ``min_len_m``. Hovering steps (< 0.5 m) are skipped."""
+def straight_legs(x: np.ndarray, y: np.ndarray, min_len_m: float, tol_deg: float = 10.0, min_steps: int = 3
+                  ) -> list[tuple[int, int]]:
+    """(start, end) sample indices of runs whose step headings stay within ``tol_deg`` of the run's first step,
+    at least ``min_steps`` steps and ``min_len_m`` end to end (one long step between sparse samples proves no
+    straight flight). Hovering steps (< 0.5 m) are skipped."""
     dx, dy = np.diff(x), np.diff(y)
     moving = np.hypot(dx, dy) > 0.5
     hdg = np.degrees(np.arctan2(dx, dy))
@@ -101,7 +103,7 @@ def straight_legs(x: np.ndarray, y: np.ndarray, min_len_m: float, tol_deg: float
         j = i + 1
         while j < n and (not moving[j] or abs((hdg[j] - hdg[i] + 180.0) % 360.0 - 180.0) <= tol_deg):
             j += 1
-        if math.hypot(x[j] - x[i], y[j] - y[i]) >= min_len_m:
+        if j - i >= min_steps and math.hypot(x[j] - x[i], y[j] - y[i]) >= min_len_m:
             legs.append((i, j))
         i = j
     return legs
@@ -109,18 +111,21 @@ def straight_legs(x: np.ndarray, y: np.ndarray, min_len_m: float, tol_deg: float
 
 def parallel_lanes(x: np.ndarray, y: np.ndarray, legs: list[tuple[int, int]], parallel_deg: float
                    ) -> tuple[list[tuple[int, int]], float | None]:
-    """The legs parallel (either direction) to the length-weighted dominant axis, and that axis (deg from north,
-    0..180)."""
+    """The largest set of legs parallel (either direction) within ``parallel_deg`` of one of them, and their
+    length-weighted axis (deg from north, 0..180). The most legs win, so that a long transit does not set the axis
+    of many short lanes."""
     if not legs:
         return [], None
     axes = np.array([math.degrees(math.atan2(x[j] - x[i], y[j] - y[i])) % 180.0 for i, j in legs])
     lengths = np.array([math.hypot(x[j] - x[i], y[j] - y[i]) for i, j in legs])
+    off = np.abs((axes[:, None] - axes[None, :] + 90.0) % 180.0 - 90.0) <= parallel_deg  # [candidate, leg]
+    k = max(range(len(legs)), key=lambda c: (int(off[c].sum()), float(lengths[off[c]].sum())))
+    members = np.flatnonzero(off[k])
     # axial mean: double the angles so that 0 and 180 agree
-    c = np.sum(lengths * np.cos(np.radians(2 * axes)))
-    s = np.sum(lengths * np.sin(np.radians(2 * axes)))
+    c = np.sum(lengths[members] * np.cos(np.radians(2 * axes[members])))
+    s = np.sum(lengths[members] * np.sin(np.radians(2 * axes[members])))
     axis = (math.degrees(math.atan2(s, c)) / 2.0) % 180.0
-    off = np.abs((axes - axis + 90.0) % 180.0 - 90.0)
-    return [leg for leg, o in zip(legs, off, strict=True) if o <= parallel_deg], axis
+    return [legs[i] for i in members], axis
 
 
 def points_along(vx: np.ndarray, vy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:

@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import Polygon
 
 from uavsim import geo
-from uavsim.context.conformance import Measure, PlannedPath, cross_track_p95, flying_plan_mask, measure
+from uavsim.context.conformance import Measure, PlannedPath, flying_plan_mask, match_score, measure
 from uavsim.context.geometry import parallel_lanes, straight_legs
 from uavsim.context.model import APPLY_TYPES, CAMERA_TYPES, FAMILY, GENERIC, SERVED_SITE, ContextModel
 from uavsim.records import Telemetry
@@ -137,7 +137,13 @@ def match_plans(tel: Telemetry, mask: np.ndarray, takeoff: tuple[float, float], 
     cands = [p for p in model.plans if _dist(takeoff, float(p.lat[0]), float(p.lon[0])) <= radius]
     if cls is not None and any(p.aircraft == cls for p in cands):
         cands = [p for p in cands if p.aircraft == cls]
-    scored = sorted(((cross_track_p95(tel, p, mask), i, p) for i, p in enumerate(cands)), key=lambda s: s[:2])
+    align, share = model.rules.threshold("context_align_deg"), model.rules.threshold("context_aligned_frac")
+    scored = []
+    for i, p in enumerate(cands):
+        p95, aligned = match_score(tel, p, mask, align)
+        if aligned >= share:
+            scored.append((p95, i, p))
+    scored.sort(key=lambda s: s[:2])
     if not scored or not scored[0][0] <= limit:
         return [], None
     best = scored[0][0]
