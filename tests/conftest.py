@@ -10,7 +10,7 @@ from uavsim.terrain import open_dem
 
 @pytest.fixture(scope="session")
 def terrain():
-    return open_dem()
+    return open_dem("synthetic")  # the embedded terrain, even on a machine that has fetched real terrain
 
 
 @pytest.fixture(scope="session")

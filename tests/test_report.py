@@ -99,7 +99,7 @@ def test_every_unsafe_flight_is_listed_with_its_evidence(built):
     assert overturned
     assert f'id="flight-{overturned.group(1)}"' not in page  # counted safe, so not in the unsafe table
     assert "1 flights without a start time" in page
-    assert "Most unsafe flights out of 6,000 that still show 99 %</th><td class=n>47<" in page
+    assert "Most unsafe flights out of 6,000 that still show 99\u00a0%</th><td class=n>47<" in page
 
 
 def test_sources_name_the_run_and_the_log_file(built):
@@ -177,10 +177,14 @@ def test_pdf_has_text_pages_then_one_page_per_figure(built):
     _, _, _, out = built
     reader = PdfReader(out / "report-en.pdf")
     sizes = [(round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages]
-    a4 = (595, 842)
-    n_text = sizes.index(next(s for s in sizes if s != a4))
+    assert set(sizes) == {(595, 842)}  # every page A4, figure pages included
+    captions = [p.extract_text().strip() for p in reader.pages]
+    figure_pages = [i for i, c in enumerate(captions) if re.search(r"^Figure \d+\. ", c, re.M)]
+    n_text = figure_pages[0]
     assert n_text >= 2
-    assert len(sizes) - n_text == 6  # six figures, sim vs real included
+    assert figure_pages == list(range(n_text, len(sizes)))  # text pages, then one captioned page per figure
+    assert len(figure_pages) == 6  # six figures, sim vs real included
+    assert re.search(r"^Figure 1\. Cumulative safety rate", captions[n_text], re.M)
     assert reader.metadata.title == "Flight safety report: Điện Biên UAV sandbox"
 
 

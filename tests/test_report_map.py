@@ -60,7 +60,13 @@ def test_relief_from_the_embedded_terrain_is_labelled_synthetic(db):
     assert np.nanmin(shade) >= 0.0
     assert np.nanmax(shade) <= 1.0
     fig = fig_map(data, "vi")
-    assert len(fig.axes[0].images) == 2  # hillshade and tinted elevation
+    (image,) = fig.axes[0].images  # elevation colours lit by the hillshade, in one image
+    cbar = next(a for a in fig.axes[1:] if a.get_ylabel() == "m MSL")
+    # The colour bar's scale is the relief's own: the bar runs over the drawn elevations' range.
+    lo, hi = cbar.get_ylim()
+    assert lo <= float(np.nanmin(data.cache[next(k for k in data.cache if k[0] == "relief")][0])) + 1.0
+    assert hi >= float(np.nanmax(data.cache[next(k for k in data.cache if k[0] == "relief")][0])) - 1.0
+    assert image.get_array().shape[-1] == 4  # RGBA: the colours are the colour map's, lit
     if data.terrain.synthetic:
         assert "địa hình tổng hợp" in _texts(fig)
     if data.context is not None:  # the scenario's places and zones lie under the tracks

@@ -48,11 +48,12 @@ def check(mission_file: Path, scenario_dir: Path | None, dem: Path | None, aircr
 
         save_plan_figure(p, t, plot, sc, mission_file.name)
     if as_json:
-        echo_json(p.to_dict())
+        echo_json({**p.to_dict(), "dem": t.summary()})
     else:
         from uavsim.cli.plan import _text
 
         _text(p, str(mission_file))
+        click.echo(f"  DEM {t.label()}")
         if p.extra.get("aircraft_assumed"):
             click.echo(f"  note: aircraft assumed {p.aircraft_id} (use --aircraft)")
         if plot is not None:

@@ -66,9 +66,12 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
     if bar is not None:
         bar.close()
     rejected = [r for r in results if r.status == "rejected"]
+    from uavsim.terrain import open_dem
+    dem_doc = None if no_terrain else open_dem(dem).summary()  # the DEM the workers opened, named in the output
     if as_json:
-        echo_json({"files": [r.to_dict() for r in results]})
+        echo_json({"files": [r.to_dict() for r in results], "dem": dem_doc})
     else:
+        click.echo(f"DEM {dem_doc['label'] if dem_doc else 'none (--no-terrain)'}")
         for r in results:
             if r.status == "rejected":
                 click.echo(f"rejected   {r.error if (r.error or '').startswith(r.path) else f'{r.path}: {r.error}'}",

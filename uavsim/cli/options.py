@@ -13,7 +13,8 @@ import click
 
 dem_option = click.option(
     "--dem", "dem", default=None, metavar="DEM",
-    help="Terrain: a DEM file GDAL reads (GeoTIFF, SRTM .hgt, any CRS); default: the embedded terrain.")
+    help="Terrain: a DEM file GDAL reads (GeoTIFF, SRTM .hgt, any CRS), an http(s) URL of a GeoTIFF/COG, or "
+         "'synthetic'; default: the terrain fetched with 'uavsim terrain fetch' if cached, else the embedded one.")
 
 scenario_option = click.option(
     "--scenario", "scenario", type=click.Path(file_okay=False, path_type=Path), default=None,

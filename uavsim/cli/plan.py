@@ -53,9 +53,10 @@ def _finish(p, terrain, scenario, export: Path | None, plot: Path | None, as_jso
     if as_json:
         doc = p.to_dict()
         doc["exported"] = written
-        echo_json(doc)
+        echo_json({**doc, "dem": terrain.summary()})
     else:
         _text(p, title)
+        click.echo(f"  DEM {terrain.label()}")
         for w in written:
             click.echo(f"mission written to {w}")
         if plot is not None:

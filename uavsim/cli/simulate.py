@@ -70,6 +70,7 @@ def simulate(scenario: Path | None, dem: str | None, seed: int | None, replicati
 
 
 def _echo_text(doc: dict[str, Any], replications: int) -> None:
+    click.echo(f"DEM {doc['dem']['label']}")
     if replications == 1:
         click.echo(f"run {doc['run_id']}: {doc['flights']} flights ({doc['flight_hours']:.0f} h), {doc['unsafe']} unsafe: "
                    f"safe rate {_pct(doc['safety_rate'])}, {doc['confidence']:.0%} lower bound "

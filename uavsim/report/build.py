@@ -105,6 +105,8 @@ def _write_language(data: Any, lang: str, formats: list[str], out: Path, generat
         fig = builders[name](data, lang)
         if fig is not None:
             cap = t(CAPTIONS[name], lang, by=", ".join(t(f"by_{b}", lang) for b in ("mission_type", "site", "aircraft")))
+            if name == "map" and getattr(data.terrain, "synthetic", False):
+                cap += f" ({t('synthetic_terrain', lang)})"  # the caption says it too, not only the picture
             figs.append((name, cap, fig))
     timings[f"figures_{lang}_s"] = time.perf_counter() - t1
     if "html" in formats or "png" in formats:

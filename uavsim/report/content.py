@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from uavsim.records import SEVERITY_RANK, Flight
 from uavsim.report.data import REPORT_STRATA, ReportData
-from uavsim.report.i18n import group_label, label, num, pct, t
+from uavsim.report.i18n import event_text, group_label, label, num, pct, t
 from uavsim.safety.stats import max_unsafe_for_target
 
 PLANNED_FLIGHTS = 6000  # MISSION.md: about 6,000 trial flights in the sandbox year
@@ -105,7 +105,8 @@ def unsafe_entries(data: ReportData, lang: str) -> list[UnsafeEntry]:
         evs = sorted(f.events, key=lambda e: (-SEVERITY_RANK[e.severity], e.t_s))
         if any(SEVERITY_RANK[e.severity] >= SEVERITY_RANK["serious_incident"] for e in evs):
             evs = [e for e in evs if SEVERITY_RANK[e.severity] >= SEVERITY_RANK["incident"]]
-        rows = [(e.kind, label("sev", e.severity, lang), f"t={num(e.t_s, lang, 1)} s: {e.detail}", e.evidence)
+        rows = [(e.kind, label("sev", e.severity, lang),
+                 f"t={num(e.t_s, lang, 1)} s: {event_text(e.kind, e.detail, e.value, e.threshold, lang)}", e.evidence)
                 for e in evs]
         review = None
         if "review" in f.extra:
@@ -156,7 +157,7 @@ def source_lines(data: ReportData, lang: str) -> list[str]:
     elif getattr(terr, "synthetic", False):
         lines.append(t("src_terrain_synth", lang, path=getattr(terr, "path", "")))
     else:
-        lines.append(t("src_terrain_real", lang, path=getattr(terr, "path", "")))
+        lines.append(t("src_terrain_real", lang, path=terr.label() if hasattr(terr, "label") else terr.path))
     if data.context is not None:
         lines.append(t("src_scenario", lang, path=data.context.source))
     lines.append(t("src_rules", lang, path=data.rules_path))

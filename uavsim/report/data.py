@@ -17,6 +17,7 @@ import numpy as np
 
 from uavsim.errors import UavSimError
 from uavsim.records import SEVERITY_RANK, Flight
+from uavsim.report.i18n import public_name
 from uavsim.safety import stats
 from uavsim.safety.rules import default_rules
 from uavsim.store import Store
@@ -68,7 +69,7 @@ def load_context(scenario: str | Path | None) -> MapContext | None:
 
     try:
         sc = Scenario.load(scenario)
-        sites = [(s.name, s.name_en or s.name, s.lat, s.lon) for s in sc.sites.values()]
+        sites = [(public_name(s.name), public_name(s.name_en or s.name), s.lat, s.lon) for s in sc.sites.values()]
         air = Airspace.from_scenario(sc)
     except (UavSimError, OSError) as exc:
         if scenario is not None:

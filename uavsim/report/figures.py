@@ -23,6 +23,7 @@ SAFE_C, UNSAFE_C, BOUND_C, TARGET_C = "#3d8b5a", "#c0392b", "#1f4e79", "#7f7f7f"
 SEVERITY_C = {"none": "#bbbbbb", "observation": "#9db4c0", "incident": "#f0a202",
               "serious_incident": "#d95d39", "accident": "#7b1e1e"}
 MAX_GROUPS = 14  # rows per breakdown panel; the rest are pooled as "other"
+MIN_MONTH_FLIGHTS = 30  # below this a month's rate is drawn hollow and never joined by a line (its interval is wide)
 
 
 def new_figure(size: tuple[float, float] = (10.0, 5.6)) -> Figure:
@@ -57,7 +58,11 @@ def _no_data(fig: Figure, lang: str) -> Figure:
 
 
 def fig_cumulative(data: ReportData, lang: str) -> Figure:
-    """Cumulative safe rate and its one-sided lower bound over time, against the target line."""
+    """Cumulative safe rate and its one-sided lower bound after each flight, against the target line.
+
+    The x axis counts flights in date order (the bound depends on the count, not on the calendar), with the
+    date of a few flights marked, so that months with no flying take no room and flights years apart do not
+    squeeze the campaign into a corner."""
     fig = new_figure()
     fig.suptitle(t("fig_cumulative", lang), fontsize=13)
     dated = data.dated
@@ -66,25 +71,32 @@ def fig_cumulative(data: ReportData, lang: str) -> Figure:
     ax = fig.add_subplot()
     x = _dates(dated)
     order = np.argsort(x, kind="stable")  # time order even if the stored strings mix ISO forms
-    x = x[order]
+    when = x[order]
     safe = np.array([f.outcome == "safe" for f in dated])[order]
     rate, lower = cumulative_series(safe, data.confidence)
-    ax.plot(x, 100 * rate, color=SAFE_C, lw=1.6, label=f"{t('safety_rate', lang)}: {pct(rate[-1], lang)}")
-    ax.plot(x, 100 * lower, color=BOUND_C, lw=1.6, ls="--",
+    n = np.arange(1, rate.size + 1)
+    ax.plot(n, 100 * rate, color=SAFE_C, lw=1.6, label=f"{t('safety_rate', lang)}: {pct(rate[-1], lang)}")
+    ax.plot(n, 100 * lower, color=BOUND_C, lw=1.6, ls="--",
             label=f"{t('lower_bound', lang, conf=pct(data.confidence, lang, 0))}: {pct(lower[-1], lang)}")
     ax.axhline(100 * data.target, color=UNSAFE_C, lw=1.0, ls=":",
                label=t("target_line", lang, target=pct(data.target, lang, 0)))
-    # Early points swing wildly; scale the axis to the settled part (after min(300, n) flights).
-    settled = lower[min(len(lower) - 1, 299):]
-    bottom = min(100 * data.target - 1.0, float(np.min(settled)) * 100 - 0.5)
+    # The whole bound is shown after the first 30 flights (before that it says little: 30 safe flights give
+    # a 95 % bound of only 90.5 %); the axis never cuts it off.
+    shown = lower[min(lower.size - 1, 29):]
+    bottom = min(100 * data.target - 1.0, 100 * float(np.min(shown)) - 0.5)
     ax.set_ylim(max(0.0, bottom), 100.15)
+    ax.set_xlim(1, max(2, n[-1]))
+    ticks = np.unique(np.linspace(0, n[-1] - 1, min(6, n[-1])).round().astype(int))
+    ax.set_xticks(n[ticks], [f"{num(int(n[i]), lang)}\n{str(when[i])[:10]}" for i in ticks], fontsize=8)
     ax.set_ylabel(t("axis_rate", lang))
-    ax.set_xlabel(t("axis_date", lang))
+    ax.set_xlabel(t("axis_flights_dated", lang))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    if len(dated) < len(data.flights):
-        fig.text(0.01, 0.01, t("undated", lang, n=num(len(data.flights) - len(dated), lang)), fontsize=8,
-                 color=TARGET_C)
+    o = data.summary.overall
+    if len(dated) != o.flights:  # the headline counts every flight; the chart only the dated ones: say so
+        ax.text(0.02, 0.03, t("chart_vs_headline", lang, n=num(len(dated), lang), total=num(o.flights, lang),
+                              rate=pct(o.safety_rate, lang)), transform=ax.transAxes, fontsize=8, color=TARGET_C,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"})
     return fig
 
 
@@ -157,32 +169,64 @@ def fig_pareto(data: ReportData, lang: str) -> Figure:
     return fig
 
 
+def _month_index(group: str) -> int:
+    year, month = group.split("-")
+    return int(year) * 12 + int(month) - 1
+
+
 def fig_monthly(data: ReportData, lang: str) -> Figure:
-    """Flights per month (bars) and the monthly safe rate with its Wilson interval."""
-    fig = new_figure()
+    """Flights per month with the monthly safe rate (top), and unsafe flights per month on their own scale
+    (bottom), so that one unsafe flight among a thousand stays visible.
+
+    Months without flights are not drawn; a gap in the calendar is marked with a break, and the rate line
+    joins only neighbouring months with enough flights to read a rate from."""
+    fig = new_figure((10.0, 6.4))
     fig.suptitle(t("fig_monthly", lang), fontsize=13)
-    months = [g for g in data.strata["month"] if g.group != "unknown"]
+    months = [g for g in data.strata["month"] if g.group and g.group != "unknown"]
     if not months:
         return _no_data(fig, lang)
-    ax = fig.add_subplot()
+    ax, axu = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
     x = np.arange(len(months))
-    ax.bar(x, [g.flights for g in months], color="#c9d6e3", label=t("axis_flights", lang))
-    ax.bar(x, [g.unsafe for g in months], color=UNSAFE_C, label=t("n_unsafe", lang))
-    ax.set_xticks(x, [g.group for g in months], rotation=45, ha="right", fontsize=8)
+    idx = np.array([_month_index(g.group) for g in months])
+    flights = np.array([g.flights for g in months])
+    ax.bar(x, flights, color="#c9d6e3", label=t("axis_flights", lang))
     ax.set_ylabel(t("axis_flights", lang))
     ax2 = ax.twinx()
     rate = np.array([100 * (g.safety_rate or 0.0) for g in months])
     lo = np.array([100 * g.wilson[0] for g in months])
     hi = np.array([100 * g.wilson[1] for g in months])
-    ax2.errorbar(x, rate, yerr=_err(rate, lo, hi), color=BOUND_C, marker="o", ms=4, capsize=2,
-                 label=t("safety_rate", lang))
+    readable = flights >= MIN_MONTH_FLIGHTS
+    ax2.errorbar(x[readable], rate[readable], yerr=_err(rate, lo, hi)[:, readable], fmt="o", color=BOUND_C, ms=4,
+                 capsize=2, label=t("safety_rate", lang))
+    if (~readable).any():
+        ax2.scatter(x[~readable], rate[~readable], facecolors="none", edgecolors=BOUND_C, s=18, zorder=3,
+                    label=t("few_month", lang, n=MIN_MONTH_FLIGHTS))
+    for i in range(len(months) - 1):  # a line only between neighbouring, readable months
+        if idx[i + 1] - idx[i] == 1 and readable[i] and readable[i + 1]:
+            ax2.plot(x[i:i + 2], rate[i:i + 2], color=BOUND_C, lw=1.2)
     ax2.axhline(100 * data.target, color=UNSAFE_C, ls=":", lw=1,
                 label=t("target_line", lang, target=pct(data.target, lang, 0)))
-    ax2.set_ylim(max(0.0, min(float(lo.min()) - 0.5, 100 * data.target - 2.0)), 100.3)
+    floor = lo[readable].min() if readable.any() else 100 * data.target - 2.0
+    ax2.set_ylim(max(0.0, min(float(floor) - 0.5, 100 * data.target - 2.0)), 100.3)
     ax2.set_ylabel(t("axis_rate", lang))
+    unsafe = np.array([g.unsafe for g in months])
+    axu.bar(x, unsafe, color=UNSAFE_C, label=t("n_unsafe", lang))
+    for i in np.flatnonzero(unsafe):
+        axu.annotate(num(int(unsafe[i]), lang), (x[i], unsafe[i]), xytext=(0, 2), textcoords="offset points",
+                     ha="center", fontsize=7)
+    axu.set_ylim(0, max(1, int(unsafe.max())) * 1.35)
+    axu.set_ylabel(t("n_unsafe_short", lang))
+    for i in np.flatnonzero(np.diff(idx) > 1):  # a calendar gap between two drawn months
+        for a in (ax, axu):
+            a.axvline(x[i] + 0.5, color=TARGET_C, lw=0.8, ls=(0, (2, 2)))
+        ax.annotate(t("gap_months", lang, n=num(int(idx[i + 1] - idx[i] - 1), lang)), (x[i] + 0.5, 1.0),
+                    xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right", fontsize=6,
+                    color=TARGET_C)
+    axu.set_xticks(x, [g.group for g in months], rotation=45, ha="right", fontsize=8)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    fig.legend(h1 + h2, l1 + l2, loc="outside lower center", ncols=4, fontsize=8)
+    h3, l3 = axu.get_legend_handles_labels()
+    fig.legend(h1 + h3 + h2, l1 + l3 + l2, loc="outside lower center", ncols=5, fontsize=8)
     return fig
 
 

@@ -47,10 +47,10 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "group": ("Nhóm", "Group"),
     "rate": ("Tỷ lệ", "Rate"),
     "wilson": ("Khoảng Wilson {conf}", "Wilson {conf} interval"),
-    "yes": ("đạt", "yes"),
+    "yes": ("đã chứng minh", "shown"),
     "col_short": ("Nhóm|Chuyến bay|Không an toàn|Tỷ lệ|Cận dưới|Khoảng Wilson|Mục tiêu",
                   "Group|Flights|Unsafe|Rate|Lower bound|Wilson interval|Target"),
-    "no": ("chưa", "no"),
+    "no": ("chưa chứng minh", "not yet shown"),
     "figures": ("Biểu đồ", "Figures"),
     "unsafe_table": ("Các chuyến bay không an toàn và bằng chứng", "Unsafe flights and their evidence"),
     "no_unsafe": ("Không có chuyến bay không an toàn.", "No unsafe flight."),
@@ -113,6 +113,7 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
         "for small groups. Rates per 1,000 flight hours use the recorded flight durations.",
     ),
     # figures
+    "figure_caption": ("Hình {n}. {caption}", "Figure {n}. {caption}"),
     "fig_cumulative": ("Tỷ lệ an toàn tích lũy và cận dưới", "Cumulative safety rate and its lower bound"),
     "fig_outcomes": ("Kết quả theo {by}", "Outcomes by {by}"),
     "fig_pareto": ("Sự kiện theo loại (Pareto)", "Occurrences by kind (Pareto)"),
@@ -121,6 +122,15 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "fig_simreal": ("Bay mô phỏng và bay thực", "Simulated and real flights"),
     "axis_flights": ("Số chuyến bay", "Flights"),
     "axis_date": ("Ngày (UTC)", "Date (UTC)"),
+    "axis_flights_dated": ("Số chuyến bay theo thứ tự thời gian (và ngày, UTC)",
+                           "Flights in date order (and their date, UTC)"),
+    "chart_vs_headline": ("Biểu đồ gồm {n} chuyến bay có thời điểm bắt đầu; số liệu chính tính cả {total} chuyến "
+                          "bay ({rate}).",
+                          "The chart counts the {n} flights with a start time; the headline counts all {total} "
+                          "flights ({rate})."),
+    "few_month": ("tháng có dưới {n} chuyến bay", "month with fewer than {n} flights"),
+    "gap_months": ("{n} tháng không bay", "{n} months without flights"),
+    "n_unsafe_short": ("Không an toàn", "Unsafe"),
     "axis_rate": ("Tỷ lệ an toàn (%)", "Safety rate (%)"),
     "axis_count": ("Số lần", "Count"),
     "axis_cumshare": ("Tỷ lệ tích lũy (%)", "Cumulative share (%)"),
@@ -140,6 +150,46 @@ _TEXT: dict[str, tuple[str, str]] = {  # key -> (vi, en)
     "no_terrain": ("không có nền địa hình", "no terrain relief"),
     "no_data": ("Không có dữ liệu", "No data"),
     "other": ("khác", "other"),
+    # event kinds: the translated explanation around the raw evidence
+    "ev_CRASH": ("Rơi hoặc va chạm mặt đất", "Crash or ground impact"),
+    "ev_FAILSAFE_BATTERY": ("Kích hoạt chế độ an toàn do pin", "Battery failsafe"),
+    "ev_FAILSAFE_RADIO": ("Kích hoạt chế độ an toàn do mất tín hiệu điều khiển", "Radio (RC) failsafe"),
+    "ev_FAILSAFE_GCS": ("Kích hoạt chế độ an toàn do mất liên lạc trạm mặt đất", "Ground-station link failsafe"),
+    "ev_FAILSAFE_EKF": ("Kích hoạt chế độ an toàn do bộ ước lượng EKF", "EKF failsafe"),
+    "ev_FAILSAFE_GPS": ("Kích hoạt chế độ an toàn do GPS", "GPS failsafe"),
+    "ev_FAILSAFE_FENCE": ("Kích hoạt chế độ an toàn do hàng rào địa lý", "Geofence failsafe"),
+    "ev_FAILSAFE_OTHER": ("Kích hoạt chế độ an toàn khác", "Other failsafe"),
+    "ev_GPS_DEGRADED": ("GPS suy giảm (ít vệ tinh hoặc HDOP cao)", "GPS degraded (few satellites or high HDOP)"),
+    "ev_EKF_VARIANCE": ("Phương sai EKF cao", "High EKF variance"),
+    "ev_VIBRATION": ("Rung động cao", "High vibration"),
+    "ev_ACCEL_CLIPPING": ("Gia tốc kế bị bão hòa", "Accelerometer clipping"),
+    "ev_ATTITUDE_ERROR": ("Sai lệch tư thế so với lệnh", "Attitude error against the demand"),
+    "ev_GEOFENCE_BREACH": ("Vượt hàng rào địa lý", "Geofence breach"),
+    "ev_ZONE_VIOLATION": ("Bay vào vùng cấm hoặc ra ngoài vùng được phép", "No-fly zone entered or outside the permit"),
+    "ev_TERRAIN_CLEARANCE": ("Khoảng cách tới địa hình dưới mức tối thiểu", "Terrain clearance below the minimum"),
+    "ev_TERRAIN_UNKNOWN": ("Không có số liệu địa hình dưới đường bay", "No terrain data under the flight"),
+    "ev_ALTITUDE_LIMIT": ("Bay cao quá giới hạn độ cao", "Above the altitude limit"),
+    "ev_LOG_TRUNCATED_IN_AIR": ("Nhật ký kết thúc khi tàu bay còn trên không", "Log ends with the aircraft in the air"),
+    "ev_LOG_CORRUPT": ("Nhật ký có dữ liệu hỏng", "Log has damaged data"),
+    "ev_MOTOR_FAILURE": ("Hỏng động cơ hoặc bộ điều tốc", "Motor or ESC failure"),
+    "ev_LINK_LOSS": ("Mất liên lạc", "Link lost"),
+    "ev_PAYLOAD_DROP": ("Rơi hàng hóa", "Payload dropped"),
+    "ev_EMERGENCY_LANDING": ("Hạ cánh khẩn cấp ngoài bãi", "Emergency landing off site"),
+    "ev_MISSION_ABORTED": ("Hủy nhiệm vụ, hạ cánh bình thường", "Mission aborted, normal landing"),
+    "ev_BATTERY_LOW": ("Pin yếu", "Battery low"),
+    "ev_SENSOR_ERROR": ("Lỗi cảm biến", "Sensor error"),
+    "ev_BIRD_STRIKE": ("Va chạm với chim", "Bird strike"),
+    "ev_WEATHER": ("Thời tiết vượt giới hạn", "Weather beyond limits"),
+    "ev_SYSTEM_ERROR": ("Lỗi hệ thống của bộ điều khiển bay", "Autopilot system error"),
+    "ev_HARD_LANDING": ("Hạ cánh mạnh (va chạm khi chạm đất)", "Hard landing (impact at touchdown)"),
+    "ev_BATTERY_TELEMETRY_INVALID": ("Số liệu pin không hợp lệ (điện áp phẳng, dòng bằng 0)", "Battery telemetry invalid (flat voltage, zero current)"),
+    "ev_CONFIG_HAZARD": ("Cấu hình nguy hiểm (tắt kiểm tra hoặc chế độ an toàn)", "Hazardous configuration (checks or failsafes disabled)"),
+    "ev_MOTOR_SATURATION": ("Động cơ bão hòa hoặc mất cân bằng", "Motor saturation or imbalance"),
+    "ev_ROUTE_DEVIATION": ("Lệch khỏi đường bay đã duyệt", "Deviation from the approved route"),
+    "ev_ALTITUDE_DEVIATION": ("Lệch độ cao so với kế hoạch", "Altitude deviation from the plan"),
+    "ev_GROUND_OCCURRENCE": ("Sự kiện trên mặt đất (chưa cất cánh)", "Occurrence on the ground (not airborne)"),
+    "ev_unknown": ("Sự kiện {kind}", "Event {kind}"),
+    "ev_value": ("giá trị {value}, ngưỡng {threshold}", "value {value}, threshold {threshold}"),
     # strata and codes
     "by_mission_type": ("loại nhiệm vụ", "mission type"),
     "by_site": ("địa điểm", "site"),
@@ -190,7 +240,7 @@ def num(x: float, lang: str, digits: int = 0) -> str:
 
 def pct(x: float | None, lang: str, digits: int = 2) -> str:
     """A proportion as a percentage ("99,21 %" / "99.21 %"); n/a for None."""
-    return "–" if x is None else f"{num(100.0 * x, lang, digits)} %"
+    return "–" if x is None else f"{num(100.0 * x, lang, digits)}\u00a0%"  # no-break space: never wraps
 
 
 def label(kind: str, code: str | None, lang: str) -> str:
@@ -204,3 +254,33 @@ def label(kind: str, code: str | None, lang: str) -> str:
 def group_label(by: str, group: str, lang: str) -> str:
     """Readable name of a stratum's group."""
     return label({"mission_type": "mt", "source": "source"}.get(by, "_"), group, lang)
+
+
+def event_text(kind: str, detail: str, value: float | None, threshold: float | None, lang: str) -> str:
+    """The explanation of an event in ``lang``. English keeps the detector's own sentence; Vietnamese gets the
+    translated kind with its figures, since detector sentences are English (the evidence stays as it was)."""
+    if lang == "en" and detail:
+        return detail
+    key = f"ev_{kind}"
+    text = t(key, lang) if key in TEXT else t("ev_unknown", lang, kind=kind)
+    if value is not None and threshold is not None:
+        text += f" ({t('ev_value', lang, value=num(value, lang, 2), threshold=num(threshold, lang, 2))})"
+    return text
+
+
+# Words that mark a name's parenthetical as an internal note, not part of the place's name.
+_NOTE_WORDS = ("placeholder", "assumed", "assumption", "not located", "centroid", "giả định", "tạm")
+
+
+def public_name(name: str) -> str:
+    """A place name as readers should see it: an internal note in parentheses ("(placeholder: town)",
+    "(giả định)") is dropped; a parenthetical that is part of the name ("(bản Cáy)") stays."""
+    out = name
+    while True:
+        start = out.rfind(" (")
+        if start < 0 or not out.endswith(")"):
+            return out
+        note = out[start + 2:-1].lower()
+        if not any(w in note for w in _NOTE_WORDS):
+            return out
+        out = out[:start].rstrip()

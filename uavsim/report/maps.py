@@ -113,11 +113,10 @@ def _background(ax: Any, data: ReportData, extent: tuple[float, float, float, fl
             ax.add_patch(MplPolygon(np.column_stack((lon, lat)), closed=True, facecolor=(*to_rgb(edge), alpha),
                                     edgecolor=edge, lw=1.0, ls=ls, zorder=1.5))
             drawn.add(area.kind)
-    for name_vi, name_en, lat, lon in ctx.sites:
-        if w <= lon <= e and s <= lat <= n:
-            ax.plot(lon, lat, marker="^", color="black", ms=5, zorder=4)
-            ax.annotate(name_vi if lang == "vi" else name_en, (lon, lat), xytext=(4, 3), textcoords="offset points",
-                        fontsize=7, zorder=4, bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.5})
+    inside = [(vi, en, lat, lon) for vi, en, lat, lon in ctx.sites if w <= lon <= e and s <= lat <= n]
+    for _vi, _en, lat, lon in inside:
+        ax.plot(lon, lat, marker="^", color="black", ms=5, zorder=4)
+    _place_labels(ax, [((vi if lang == "vi" else en), lon, lat) for vi, en, lat, lon in inside])
     handles = [Patch(facecolor=(*to_rgb(AREA_STYLE[k][0]), AREA_STYLE[k][1]), edgecolor=AREA_STYLE[k][0],
                      ls=AREA_STYLE[k][2], label=t(f"zone_{k}", lang)) for k in AREA_STYLE if k in drawn]
     return handles
@@ -138,11 +137,7 @@ def fig_map(data: ReportData, lang: str) -> Figure:
         data.cache[key] = relief(data.terrain, extent)
     rel = data.cache[key]
     if rel is not None:
-        elev, shade = rel
-        ax.imshow(shade, cmap="gray", extent=(w, e, s, n), origin="upper", interpolation="bilinear",
-                  vmin=0, vmax=1, zorder=0)
-        im = ax.imshow(elev, cmap="terrain", extent=(w, e, s, n), origin="upper", alpha=0.35, zorder=1)
-        fig.colorbar(im, ax=ax, shrink=0.6, label="m MSL")
+        _draw_relief(fig, ax, *rel, (w, e, s, n))
     tr = data.tracks
     for unsafe, colour, lw, alpha in ((False, "#1f4e79", 0.5, 0.25), (True, UNSAFE_C, 1.3, 0.9)):
         segs = [np.column_stack((lo, la)) for lo, la, u, k in zip(tr.lon, tr.lat, tr.unsafe, shown, strict=True)
@@ -181,3 +176,46 @@ def fig_map(data: ReportData, lang: str) -> Figure:
     ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=9,
             bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"}, zorder=5)
     return fig
+
+
+# Label positions tried in turn (offset in points, alignment), so that names of nearby places do not overlap.
+_LABEL_SLOTS = (((4, 3), "left", "bottom"), ((4, -3), "left", "top"), ((-4, 3), "right", "bottom"),
+                ((-4, -3), "right", "top"), ((0, 8), "center", "bottom"), ((0, -8), "center", "top"))
+
+
+def _place_labels(ax: Any, labels: list[tuple[str, float, float]]) -> None:
+    """Annotate each (name, lon, lat) at the first slot whose box overlaps no label placed before it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = ax.get_figure()
+    renderer = (fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)).get_renderer()
+    placed: list[Any] = []
+    for name, lon, lat in sorted(labels, key=lambda x: (-x[2], x[1])):  # north first: reading order
+        for k, (offset, ha, va) in enumerate(_LABEL_SLOTS):
+            ann = ax.annotate(name, (lon, lat), xytext=offset, textcoords="offset points", ha=ha, va=va,
+                              fontsize=7, zorder=4, bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none",
+                                                          "pad": 0.5})
+            box = ann.get_window_extent(renderer)
+            if k == len(_LABEL_SLOTS) - 1 or not any(box.overlaps(p) for p in placed):
+                placed.append(box)
+                break
+            ann.remove()
+
+
+def _draw_relief(fig: Any, ax: Any, elev: np.ndarray, shade: np.ndarray, extent: tuple[float, ...]) -> None:
+    """Elevation colours lit by the hillshade (colour hue from the elevation, lightness from the shade), so that
+    the colour bar's colours are the map's colours; nodata stays blank."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    known = np.isfinite(elev)
+    lo, hi = (float(np.nanmin(elev)), float(np.nanmax(elev))) if known.any() else (0.0, 1.0)
+    norm = Normalize(lo, hi if hi > lo else lo + 1.0)
+    cmap = colormaps["terrain"]
+    rgba = cmap(norm(np.where(known, elev, lo)))
+    light = 0.55 + 0.45 * np.clip(np.nan_to_num(shade, nan=1.0), 0.0, 1.0)  # keep the hue readable in shadow
+    rgba[..., :3] *= light[..., None]
+    rgba[..., 3] = np.where(known, 0.9, 0.0)
+    ax.imshow(rgba, extent=extent, origin="upper", interpolation="bilinear", zorder=0)
+    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, shrink=0.6, label="m MSL")

@@ -147,6 +147,22 @@ def write_pdf(path: str | Path, data: ReportData, lang: str, figures: list[tuple
             for r in changed:
                 p.text("• " + r, size=8.5)
         p.flush()
-        for _name, _cap, fig in figures:
-            pdf.savefig(fig)
+        for number, (_name, caption, fig) in enumerate(figures, start=1):
+            pdf.savefig(_figure_page(fig, t("figure_caption", lang, n=number, caption=caption)))
     return path
+
+
+def _figure_page(fig: Figure, caption: str) -> Figure:
+    """The figure laid out on an A4 page across the text width, its caption beneath; vector, so that its text
+    stays selectable. The figure keeps its aspect; it is changed in place (the HTML's PNGs are made before)."""
+    w, h = fig.get_size_inches()
+    width = 1.0 - 2 * MARGIN
+    height = min(width * A4[0] / A4[1] * h / w, 1.0 - 2 * MARGIN - 0.1)
+    top = 1.0 - MARGIN
+    fig.set_size_inches(A4)
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.set(rect=(MARGIN, top - height, width, height))
+    for k, line in enumerate(textwrap.wrap(caption, WRAP) or [""]):
+        fig.text(MARGIN, top - height - 0.015 - k * LINE, line, fontsize=9, va="top", style="italic")
+    return fig

@@ -85,26 +85,29 @@ def plan_campaign(scenario: Scenario | str | Path | None = None, terrain: Any = 
     Planning is the slow part, so a plan over a DEM file with the default rules is made once per (scenario
     folder, DEM file) in a process and shared: change a copy (``dataclasses.replace``), never the plan itself."""
     from uavsim.scenario import DEFAULT_SCENARIO
-    from uavsim.terrain import open_dem
 
     if rules is None and (terrain is None or _file_of(terrain) is not None):
         if isinstance(scenario, Scenario):
             root = scenario.root
         else:
             root = Path(scenario if scenario is not None else DEFAULT_SCENARIO)
-        dem = open_dem(_file_of(terrain)).path  # the embedded default has a file too: one key for both spellings
-        return _cached_plan(str(Path(root).resolve()), str(Path(dem).resolve()))
+        # One key for every spelling of the same DEM (None, "synthetic", a path, a URL): what --dem resolves to.
+        from uavsim.terrain import resolve_dem
+
+        return _cached_plan(str(Path(root).resolve()), resolve_dem(_file_of(terrain)))
     return _plan(scenario, terrain, rules or default_rules())
 
 
 def _file_of(terrain: Any) -> str | None:
-    """The DEM file behind ``terrain`` (a path, or an opened DEM with a file), else None."""
+    """What names the DEM behind ``terrain`` (a --dem spelling, or an opened DEM's file or URL), else None."""
     if terrain is None:
         return None
     if isinstance(terrain, str | Path):
         return str(terrain)
     path = getattr(terrain, "path", None)
-    return str(path) if path is not None and Path(path).is_file() else None
+    if path is not None and (Path(path).is_file() or str(path).startswith(("http://", "https://"))):
+        return str(path)
+    return None
 
 
 @lru_cache(maxsize=4)

@@ -62,6 +62,7 @@ def simulate(scenario: Scenario | str | Path | None = None, terrain: Any = None,
         if run is not None:
             doc["run_id"] = run.run_id
     doc["hazard_scale"] = hazard_scale
+    doc["dem"] = plan.terrain.summary()  # source, resolution, synthetic or not, vertical datum
     if store is not None and run is not None:
         store.add_run(run.run_id, run.flights, scenario=str(plan.scenario.root), seed=run.seed, summary=run.summary)
     if write_logs is not None and run is not None:

@@ -18,6 +18,7 @@ from rasterio.warp import transform_bounds
 from uavsim import geo
 from uavsim.errors import TerrainError
 from uavsim.terrain import _kernels as k
+from uavsim.terrain import datum
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,8 @@ class Terrain:
     """A DEM held in memory (tiled float32) with vectorised WGS84 queries."""
 
     def __init__(self, grid: np.ndarray, transform: rasterio.Affine, crs: str, path: str = "<memory>",
-                 synthetic: bool = False, description: str = "") -> None:
+                 synthetic: bool = False, description: str = "", source: str = "",
+                 vertical_datum: str = "") -> None:
         grid = np.asarray(grid, dtype=np.float32)
         if grid.ndim != 2 or min(grid.shape) < 2:
             raise TerrainError(path, f"a DEM needs at least 2 x 2 samples, got shape {grid.shape}")
@@ -67,33 +69,43 @@ class Terrain:
         self.path = path
         self.synthetic = synthetic
         self.description = description
+        self.source = source or ("uavsim synthetic" if synthetic else "unknown")
+        self.vertical_datum = vertical_datum or (datum.EGM96 if synthetic else datum.UNKNOWN)
         self._geographic = rasterio.crs.CRS.from_user_input(crs).is_geographic
         self.tiles = k.make_tiles(grid)
 
     # -- opening --------------------------------------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path) -> Terrain:
-        """Open any raster GDAL reads. Errors name the file and the problem."""
-        p = Path(path)
-        if not p.exists():
-            raise TerrainError(p, "DEM file not found")
-        if p.is_dir():
-            raise TerrainError(p, "is a directory, not a DEM file")
+        """Open any raster GDAL reads, or an http(s) URL of a GeoTIFF/COG. Errors name the file and the problem."""
+        text = str(path)
+        remote = text.startswith(("http://", "https://"))
+        if not remote:
+            p = Path(path)
+            if not p.exists():
+                raise TerrainError(p, "DEM file not found")
+            if p.is_dir():
+                raise TerrainError(p, "is a directory, not a DEM file")
+        # Remote: read through GDAL's /vsicurl/ (HTTP Range requests), without listing the server's folder.
+        env = rasterio.Env(GDAL_DISABLE_READDIR_ON_OPEN="EMPTY_DIR", GDAL_HTTP_MAX_RETRY="3",
+                           GDAL_HTTP_TIMEOUT="30") if remote else rasterio.Env()
         try:
-            with rasterio.open(p) as ds:
+            with env, rasterio.open("/vsicurl/" + text if remote else text) as ds:
                 if ds.crs is None:
-                    raise TerrainError(p, "the raster has no coordinate reference system")
+                    raise TerrainError(text, "the raster has no coordinate reference system")
                 band = ds.read(1, masked=True)
                 scale = ds.scales[0] if ds.scales else 1.0
                 offset = ds.offsets[0] if ds.offsets else 0.0
                 tags = ds.tags()
-                transform, crs = ds.transform, ds.crs.to_string()
+                transform, crs, wkt = ds.transform, ds.crs.to_string(), ds.crs.to_wkt()
         except RasterioIOError as exc:
-            raise TerrainError(p, f"not a raster GDAL can read ({exc})") from exc
+            what = "cannot read the remote DEM through GDAL /vsicurl/" if remote else "not a raster GDAL can read"
+            raise TerrainError(text, f"{what} ({exc})") from exc
         grid = band.astype(np.float64).filled(np.nan) * (scale or 1.0) + (offset or 0.0)
         grid[~np.isfinite(grid)] = np.nan
         synthetic = tags.get(SYNTHETIC_TAG, "0") == "1"
-        return cls(grid.astype(np.float32), transform, crs, str(p), synthetic, tags.get("DESCRIPTION", ""))
+        return cls(grid.astype(np.float32), transform, crs, text, synthetic, tags.get("DESCRIPTION", ""),
+                   source=_source_of(tags, text, synthetic), vertical_datum=datum.infer(tags, wkt, text))
 
     # -- coordinates ----------------------------------------------------------------------------------------
     def pixel_xy(self, lat: np.ndarray | float, lon: np.ndarray | float) -> tuple[np.ndarray, np.ndarray]:
@@ -228,4 +240,31 @@ class Terrain:
             "max_elev_m": float(finite.max()) if finite.size else None,
             "nodata_fraction": float(1 - finite.size / self.grid.size),
             "description": self.description,
+            "source": self.source,
+            "vertical_datum": self.vertical_datum,
         }
+
+    def summary(self) -> dict[str, object]:
+        """The DEM in use, for every command's output: source, resolution, synthetic or not, vertical datum."""
+        return {"path": self.path, "source": self.source, "resolution_m": max(self.resolution_m),
+                "synthetic": self.synthetic, "vertical_datum": self.vertical_datum, "label": self.label()}
+
+    def label(self) -> str:
+        """One line naming the DEM in use: source, resolution, synthetic or not, vertical datum."""
+        kind = "SYNTHETIC (not a survey)" if self.synthetic else "real"
+        return (f"{self.source}, {max(self.resolution_m):.0f} m, {kind}, heights above {self.vertical_datum} "
+                f"({self.path})")
+
+
+def _source_of(tags: dict[str, str], path: str, synthetic: bool) -> str:
+    """Who made the DEM: the fetch tags, else the synthetic tag, else what the file name says."""
+    if tags.get("SOURCE_TITLE"):
+        return tags["SOURCE_TITLE"]
+    if synthetic:
+        return "uavsim synthetic"
+    low = path.lower()
+    if "copernicus" in low:
+        return "Copernicus DEM"
+    if low.endswith(".hgt") or "srtm" in low:
+        return "SRTM"
+    return Path(path).name

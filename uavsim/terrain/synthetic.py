@@ -26,6 +26,7 @@ import rasterio
 from rasterio.transform import from_origin
 from scipy import ndimage
 
+from uavsim.terrain.cache import cache_dir
 from uavsim.terrain.dem import SYNTHETIC_TAG
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,6 @@ KM_PER_DEG_LAT = 110.75  # at 21.6 N
 def recipe() -> dict:
     text = resources.files("uavsim.terrain").joinpath("data/dienbien_synthetic.toml").read_text(encoding="utf-8")
     return tomllib.loads(text)
-
-
-def cache_dir() -> Path:
-    """``$UAVSIM_CACHE_DIR``, else ``~/.cache/uavsim``."""
-    env = os.environ.get("UAVSIM_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "uavsim"
 
 
 def default_path(r: dict | None = None) -> Path:
