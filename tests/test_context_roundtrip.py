@@ -141,6 +141,8 @@ def test_a_track_bent_off_its_route_is_a_route_deviation_of_that_distance(trip):
     assert f.conformance["plan"] == "route:tea-ta-la-cao"
     assert f.conformance["cross_track_max_m"] == pytest.approx(BEND_M, abs=2.0)
     assert f.severity == "incident"
+    # the corridor is the permit's whose area holds the take-off, for the class
+    assert f.context["permit"] == {**f.context["permit"], "how": "inferred", "value": "QD1291-agriculture-east"}
 
 
 def test_design_keys_for_every_flight_of_ingest_and_flights_json(trip, tmp_path):
@@ -217,3 +219,31 @@ def test_a_bad_manifest_row_imports_nothing(trip, tmp_path):
     assert r.exit_code == 1
     assert "line 2, column site: unknown site 'atlantis'" in r.output
     assert not db.exists() or Store(db).count() == 0
+
+
+def test_a_later_sheet_with_a_plan_file_measures_the_flight_against_that_file(trip, tmp_path):
+    from uavsim.planning import plan_route
+    from uavsim.planning.missionfile import FRAME_REL, write_wpl
+    from uavsim.scenario import Scenario
+
+    bent = next(p for p in trip[2] if p.name == "bent.tlog")
+    db, runner = tmp_path / "p.db", CliRunner()
+    assert runner.invoke(cli, ["ingest", str(bent), "--db", str(db)]).exit_code == 0
+    sc = Scenario.load()
+    route = sc.routes["tea-ta-la-cao"]
+    plan = plan_route(sc, route.origin, route.destination, route.aircraft, mission_type="cargo")
+    write_wpl(plan, tmp_path / "tea.waypoints", frame=FRAME_REL)
+    sheet = tmp_path / "plan.csv"
+    sheet.write_text("log,plan,permit\nbent.tlog,tea.waypoints,QD1291-agriculture-east\n", encoding="utf-8")
+    r = runner.invoke(cli, ["annotate", "--manifest", str(sheet), "--db", str(db), "--who", "analyst", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["changed"]
+    with Store(db) as store:
+        (f,) = store.flights()
+        fields = {c["field"] for c in store.context_changes(f.id)}
+    assert "conformance" in fields
+    assert f.conformance["plan"] == "file:tea.waypoints" and f.conformance["frame"] == "rel"
+    assert f.conformance["cross_track_max_m"] == pytest.approx(BEND_M, abs=3.0)
+    (ev,) = [e for e in f.events if e.kind == "ROUTE_DEVIATION"]
+    assert ev.value == pytest.approx(BEND_M, abs=3.0)
+    assert f.context["manifest"]["plan"] == "tea.waypoints" and f.context["manifest"]["permit"] == "QD1291-agriculture-east"

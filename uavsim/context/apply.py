@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from uavsim.context.conformance import deviation_events, measure, planned
 from uavsim.context.infer import Inference, entry, infer
 from uavsim.context.manifest import Manifest, ManifestRow, read_manifest
@@ -34,7 +36,7 @@ def apply_context(flight: Flight, track: Telemetry | None, model: ContextModel |
     rules = rules or (model.rules if model is not None else default_rules())
     tel = track if track is not None else flight.telemetry
     row = row_of(flight, manifest)
-    identity = flight.context.get("aircraft_id", {}).get("log_identity", flight.aircraft_id)
+    identity = _identity(flight, model)
     inf = _inference(flight, tel, identity, model, row)
     ctx: dict[str, Any] = {}
     for name in FIELDS:
@@ -48,7 +50,11 @@ def apply_context(flight: Flight, track: Telemetry | None, model: ContextModel |
     flight.pilot = ctx["pilot"]["value"]
     m = _measure(tel, inf, model, row, flight.aircraft_id, rules)
     flight.conformance = m.to_dict() if m is not None else None
-    permit = model.permits.get(row.permit) if model is not None and row and row.permit else None
+    permit = _permit(flight, tel, model, row)
+    if permit is not None:
+        ctx["permit"] = entry("manifest" if row and row.permit else "inferred", permit["id"],
+                              "the manifest's permit, else the permit whose area holds the take-off for the class",
+                              f"permit {permit['id']}")
     added = deviation_events(m, tel, rules, permit) if m is not None and tel is not None else []
     if row is not None:
         ctx["manifest"] = {"path": Path(row_path(manifest)).name, "line": row.line, "permit": row.permit,
@@ -58,6 +64,29 @@ def apply_context(flight: Flight, track: Telemetry | None, model: ContextModel |
     verdict = classify(kept + added, rules=rules)
     flight.events, flight.severity, flight.outcome = verdict.events, verdict.severity, verdict.outcome
     return added
+
+
+def _identity(flight: Flight, model: ContextModel | None) -> str | None:
+    """The log's own name for the aircraft: the importer's aircraft id, or any identity field the log gives
+    (``extra["identity"]``), the first the fleet mapping knows winning."""
+    first = flight.context.get("aircraft_id", {}).get("log_identity", flight.aircraft_id)
+    more = flight.extra.get("identity")
+    names = [first] + ([v for v in more.values() if isinstance(v, str)] if isinstance(more, dict) else [])
+    known = model.identities if model is not None else {}
+    return next((n for n in names if n in known), first)
+
+
+def _permit(flight: Flight, tel: Telemetry | None, model: ContextModel | None, row: ManifestRow | None
+            ) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    if row is not None and row.permit:
+        return model.permits.get(row.permit)
+    if tel is None:
+        return None
+    ok = np.flatnonzero(np.isfinite(tel.lat) & np.isfinite(tel.lon))
+    cls = model.aircraft_class(flight.aircraft_id)
+    return model.permit_at(float(tel.lat[ok[0]]), float(tel.lon[ok[0]]), cls.id if cls else None) if ok.size else None
 
 
 def row_path(manifest: Any) -> str:

@@ -87,6 +87,17 @@ class ContextModel:
         path = self.scenario.file("permits.toml")
         return {str(e.get("id")): dict(e) for e in read_toml(path).get("permit", [])} if path.is_file() else {}
 
+    def permit_at(self, lat: float, lon: float, cls: str | None) -> dict[str, Any] | None:
+        """The first permit whose area holds the point and which names the class (or any class when unknown)."""
+        from shapely.geometry import Point, Polygon
+
+        for p in self.permits.values():
+            if cls is not None and p.get("aircraft") and cls not in p["aircraft"]:
+                continue
+            if any(Polygon([(v[1], v[0]) for v in a]).covers(Point(lon, lat)) for a in p.get("areas", [])):
+                return p
+        return None
+
     @cached_property
     def places(self) -> list[Place]:
         out = [Place("site", s.id, s.id, s.lat, s.lon) for s in self.scenario.sites.values()]
