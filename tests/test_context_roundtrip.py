@@ -247,3 +247,16 @@ def test_a_later_sheet_with_a_plan_file_measures_the_flight_against_that_file(tr
     (ev,) = [e for e in f.events if e.kind == "ROUTE_DEVIATION"]
     assert ev.value == pytest.approx(BEND_M, abs=3.0)
     assert f.context["manifest"]["plan"] == "tea.waypoints" and f.context["manifest"]["permit"] == "QD1291-agriculture-east"
+
+
+def test_the_breakdowns_of_log_flights_show_real_mission_types_sites_and_aircraft(trip):
+    db = trip[3]
+    runner = CliRunner()
+    groups = {}
+    for by in ("mission_type", "site", "aircraft"):
+        r = runner.invoke(cli, ["stats", "--db", str(db), "--by", by, "--source", "log", "--json"])
+        assert r.exit_code == 0, r.output
+        groups[by] = {g["group"] for g in json.loads(r.output)["by"]}
+    assert {"seed", "spray", "fertilise", "cargo", "medical"} <= groups["mission_type"]
+    assert {"muong-thanh", "hua-nam", "ta-la-cao"} <= groups["site"]
+    assert {"sprayer-t40#1", "cargo-flycart#1"} <= groups["aircraft"]

@@ -27,6 +27,7 @@ from uavsim.safety.rules import Rules
 
 CONTINGENCY_MODES = ("RTL", "LAND", "SMART_RTL", "SMARTRTL", "QRTL", "QLAND", "AUTO_RTL", "AUTO_LAND", "RETURN",
                      "AUTO.RTL", "AUTO.LAND", "CRASH", "BRAKE")
+MATCH_SAMPLES = 300  # samples of a track scored against each candidate plan
 LANE_STEP_M = 2.0  # planned lanes are sampled this finely for the covered share
 FRAME_REL = 3  # MAV_FRAME_GLOBAL_RELATIVE_ALT, as the mission-file reader reports it
 
@@ -152,6 +153,8 @@ def match_score(tel: Telemetry, plan: PlannedPath, mask: np.ndarray, align_deg: 
     idx = np.flatnonzero(mask)
     if idx.size < 2:
         return math.inf, 0.0
+    # a score, not the measure: about MATCH_SAMPLES samples tell which plan a flight flies
+    idx = idx[:: max(1, idx.size // MATCH_SAMPLES)]
     x, y = (np.asarray(v) for v in geo.to_utm(tel.lat[idx], tel.lon[idx]))
     near = distance_to_path(x, y, plan.x, plan.y)
     dx, dy = np.diff(x), np.diff(y)
