@@ -206,7 +206,14 @@ def record_manifest(store: Any, manifest: Manifest, scenario: Any, who: str | No
                     just_imported: Iterable[str] = ()) -> AnnotateResult:
     """After an import with a manifest: store the sheet and correct the flights of files that were already in
     the store (the files just imported got the manifest on the way in)."""
+    model = ContextModel.load(scenario) if scenario is not None else None
+    return annotate(store, manifest, model, who or _login(), skip_files=just_imported)
+
+
+def _login() -> str:
     import getpass
 
-    model = ContextModel.load(scenario) if scenario is not None else None
-    return annotate(store, manifest, model, who or getpass.getuser(), skip_files=just_imported)
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a container, a service)
+        return "unknown"
