@@ -23,7 +23,7 @@ import numpy as np
 from uavsim.errors import StoreError
 from uavsim.records import TELEMETRY_FIELDS, Event, Flight, Telemetry
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _FLIGHT_COLUMNS = (
     "id", "source", "source_ref", "mission_type", "site", "aircraft_id", "start_utc", "duration_s",
@@ -68,7 +68,23 @@ _MIGRATIONS: tuple[str, ...] = (
         at_utc TEXT NOT NULL, severity TEXT NOT NULL, outcome TEXT NOT NULL, reason TEXT NOT NULL
     );
     """,
-    # 1 -> 2 (issue 14): who flew, how the context was found, conformance; manifests and context changes
+    # -- 2: the web workbench's users, sessions and login failures (uavsim.web) ---------------------------
+    """
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'analyst')),
+        password_hash TEXT NOT NULL, created_utc TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_sha256 TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL, created_utc TEXT NOT NULL, expires_unix REAL NOT NULL
+    );
+    CREATE TABLE login_failures (key TEXT NOT NULL, at_unix REAL NOT NULL);
+    CREATE INDEX login_failures_key ON login_failures(key, at_unix);
+    CREATE TABLE flight_series (
+        flight_id TEXT PRIMARY KEY REFERENCES flights(id) ON DELETE CASCADE, data BLOB NOT NULL, messages TEXT NOT NULL
+    );
+    """,
+    # -- 3 (issue 14): who flew, how the context was found, conformance; manifests and context changes
     """
     ALTER TABLE flights ADD COLUMN pilot TEXT;
     ALTER TABLE flights ADD COLUMN context TEXT;
@@ -363,3 +379,89 @@ class Store:
             row["old"], row["new"] = json.loads(row["old"]), json.loads(row["new"])
             out.append(row)
         return out
+
+    # -- the web workbench: users, sessions, login failures, reviews, one flight (uavsim.web) ---------------
+    # One additive block. Session tokens are stored as their sha256: a copy of the store hands out no session.
+    def add_user(self, name: str, role: str, password_hash: str) -> None:
+        with self.transaction() as c:
+            c.execute("INSERT INTO users (name, role, password_hash, created_utc) VALUES (?, ?, ?, ?) "
+                      "ON CONFLICT(name) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
+                      (name, role, password_hash, _now()))
+
+    def user(self, name: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT name, role, password_hash FROM users WHERE name = ?", (name,)).fetchone()
+        return {"name": row[0], "role": row[1], "password_hash": row[2]} if row else None
+
+    def add_session(self, token_sha256: str, user_name: str, csrf_token: str, expires_unix: float) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM sessions WHERE expires_unix < ?", (datetime.now(UTC).timestamp(),))
+            c.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
+                      (token_sha256, user_name, csrf_token, _now(), expires_unix))
+
+    def session(self, token_sha256: str, now_unix: float) -> dict[str, Any] | None:
+        """The live session of a token with its user's current role; None when unknown or expired."""
+        row = self.conn.execute(
+            "SELECT s.user_name, u.role, s.csrf_token, s.expires_unix FROM sessions s JOIN users u ON u.name = s.user_name "
+            "WHERE s.token_sha256 = ? AND s.expires_unix > ?", (token_sha256, now_unix)).fetchone()
+        return {"user": row[0], "role": row[1], "csrf_token": row[2], "expires_unix": row[3]} if row else None
+
+    def end_session(self, token_sha256: str) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM sessions WHERE token_sha256 = ?", (token_sha256,))
+
+    def record_login_failure(self, keys: Iterable[str], now_unix: float, keep_s: float) -> None:
+        with self.transaction() as c:
+            c.execute("DELETE FROM login_failures WHERE at_unix < ?", (now_unix - keep_s,))
+            c.executemany("INSERT INTO login_failures VALUES (?, ?)", [(k, now_unix) for k in keys])
+
+    def login_failures(self, key: str, since_unix: float) -> int:
+        return int(self.conn.execute("SELECT COUNT(*) FROM login_failures WHERE key = ? AND at_unix >= ?",
+                                     (key, since_unix)).fetchone()[0])
+
+    def reviews(self, flight_id: str | None = None) -> list[dict[str, Any]]:
+        """Every review (oldest first) with the automatic verdict it stands beside."""
+        sql = ("SELECT r.flight_id, r.reviewer, r.at_utc, r.severity, r.outcome, r.reason, f.severity, f.outcome "
+               "FROM reviews r JOIN flights f ON f.id = r.flight_id")
+        sql, args = (sql + " WHERE r.flight_id = ?", (flight_id,)) if flight_id is not None else (sql, ())
+        keys = ("flight_id", "reviewer", "at_utc", "severity", "outcome", "reason",
+                "automatic_severity", "automatic_outcome")
+        return [dict(zip(keys, r, strict=True)) for r in self.conn.execute(sql + " ORDER BY r.at_utc, r.rowid", args)]
+
+    def flight(self, flight_id: str, with_telemetry: bool = True) -> Flight | None:
+        """One flight by id (the latest review applied, as in :meth:`flights`); None when absent."""
+        row = self.conn.execute(f"SELECT {', '.join(_FLIGHT_COLUMNS)}, extra FROM flights WHERE id = ?",
+                                (flight_id,)).fetchone()
+        if row is None:
+            return None
+        events = [Event(**dict(zip(_EVENT_COLUMNS, r, strict=True))) for r in self.conn.execute(
+            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM events WHERE flight_id = ? ORDER BY seq", (flight_id,))]
+        f = Flight(**dict(zip(_FLIGHT_COLUMNS, row[:-1], strict=True)), events=events,
+                   extra=json.loads(row[-1]) if row[-1] else {})
+        if history := self.reviews(flight_id):
+            last = history[-1]
+            f.extra["automatic"] = {"severity": f.severity, "outcome": f.outcome}
+            f.extra["review"] = {k: last[k] for k in ("reviewer", "at_utc", "reason")}
+            f.severity, f.outcome = last["severity"], last["outcome"]
+        f.telemetry = self.telemetry(flight_id) if with_telemetry else None
+        return f
+
+    def add_flight_series(self, flight_id: str, series: dict[str, dict[str, np.ndarray]],
+                          messages: list[dict[str, Any]]) -> None:
+        """The flight page's extra series (attitude, vibration, GPS quality, battery electrics) and messages."""
+        buf = io.BytesIO()
+        np.savez(buf, **{f"{name}.{col}": np.asarray(a, np.float32) for name, cols in series.items()
+                         for col, a in cols.items()})
+        with self.transaction() as c:
+            c.execute("INSERT OR REPLACE INTO flight_series VALUES (?, ?, ?)",
+                      (flight_id, zlib.compress(buf.getvalue(), 6), json.dumps(messages)))
+
+    def flight_series(self, flight_id: str) -> tuple[dict[str, dict[str, np.ndarray]], list[dict[str, Any]]] | None:
+        row = self.conn.execute("SELECT data, messages FROM flight_series WHERE flight_id = ?", (flight_id,)).fetchone()
+        if row is None:
+            return None
+        series: dict[str, dict[str, np.ndarray]] = {}
+        with np.load(io.BytesIO(zlib.decompress(row[0]))) as z:
+            for key in z.files:
+                name, col = key.split(".", 1)
+                series.setdefault(name, {})[col] = z[key].astype(np.float64)
+        return series, json.loads(row[1])

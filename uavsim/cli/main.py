@@ -23,6 +23,12 @@ COMMANDS = {
     "stats": "uavsim.cli.stats:stats",
     "report": "uavsim.cli.report:report",
     "annotate": "uavsim.cli.annotate:annotate",  # issue 14
+    # web workbench, reviews and the per-flight view
+    "serve": "uavsim.cli.serve:serve",
+    "user": "uavsim.cli.user:user",
+    "review": "uavsim.cli.review:review",
+    "reviews": "uavsim.cli.review:reviews",
+    "flight": "uavsim.cli.flight:flight",
 }
 
 
