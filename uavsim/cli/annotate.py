@@ -7,16 +7,25 @@ from pathlib import Path
 import click
 
 from uavsim.cli._common import echo_json
-from uavsim.cli.options import db_option, json_option, manifest_option, scenario_option, who_option
+from uavsim.cli.options import (
+    db_option,
+    dem_option,
+    json_option,
+    manifest_option,
+    scenario_option,
+    who_option,
+)
 
 
 @click.command()
 @manifest_option
 @db_option
 @scenario_option
+@dem_option
 @who_option
 @json_option
-def annotate(manifest_path: Path | None, db: str, scenario: Path | None, who: str | None, as_json: bool) -> None:
+def annotate(manifest_path: Path | None, db: str, scenario: Path | None, dem: str | None, who: str | None,
+             as_json: bool) -> None:
     """Apply a flight sheet to flights already in the store: site, mission type, aircraft, pilot and plan.
 
     Every changed field is kept with who and when; the same sheet twice changes nothing.
@@ -31,7 +40,7 @@ def annotate(manifest_path: Path | None, db: str, scenario: Path | None, who: st
         scenario = DEFAULT_SCENARIO
     with Store.existing(db) as store:
         manifest = context.manifest_for_store(manifest_path, store, scenario)
-        res = context.record_manifest(store, manifest, scenario, who)
+        res = context.record_manifest(store, manifest, scenario, who, dem=dem)
     if as_json:
         echo_json(res.to_dict())
         return

@@ -62,7 +62,8 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
                       rules_path=str(rules_path) if rules_path else None, use_terrain=not no_terrain,
                       workers=workers, progress=tick, manifest=manifest)
         if manifest is not None:  # issue 14: keep the sheet; correct flights of files already in the store
-            context.record_manifest(store, manifest, scenario, who, [r.sha256 for r in results if r.status == "imported"])
+            context.record_manifest(store, manifest, scenario, who, [r.sha256 for r in results if r.status == "imported"],
+                                    dem=str(dem) if dem else None)
     if bar is not None:
         bar.close()
     rejected = [r for r in results if r.status == "rejected"]

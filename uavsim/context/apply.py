@@ -203,10 +203,12 @@ def manifest_for_store(path: str | Path, store: Any, scenario: Any = None) -> Ma
 
 
 def record_manifest(store: Any, manifest: Manifest, scenario: Any, who: str | None,
-                    just_imported: Iterable[str] = ()) -> AnnotateResult:
-    """After an import with a manifest: store the sheet and correct the flights of files that were already in
-    the store (the files just imported got the manifest on the way in)."""
-    model = ContextModel.load(scenario) if scenario is not None else None
+                    just_imported: Iterable[str] = (), dem: str | None = None) -> AnnotateResult:
+    """Store the sheet and correct the flights of files already in the store (the files just imported got the
+    manifest on the way in); plans are made over ``dem`` (as ``--dem`` names it; default: the default DEM)."""
+    from uavsim.terrain import open_dem
+
+    model = ContextModel.load(scenario, open_dem(dem) if dem else None) if scenario is not None else None
     return annotate(store, manifest, model, who or _login(), skip_files=just_imported)
 
 
