@@ -22,6 +22,7 @@ COMMANDS = {
     "flights": "uavsim.cli.flights:flights",
     "stats": "uavsim.cli.stats:stats",
     "report": "uavsim.cli.report:report",
+    "annotate": "uavsim.cli.annotate:annotate",  # issue 14
     # web workbench, reviews and the per-flight view
     "serve": "uavsim.cli.serve:serve",
     "user": "uavsim.cli.user:user",

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from uavsim.context.record import simulated_context
 from uavsim.records import Flight, Telemetry
 from uavsim.safety.classify import Verdict
 from uavsim.safety.rules import Rules, default_rules
@@ -205,7 +206,8 @@ def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -
         events=list(verdict.events), telemetry=tel, extra=extra,
         # Airborne by construction: the simulated flight runs from lift-off to touch-down.
         kind="flight", takeoff_s=0.0, landing_s=rp.duration_s, log_clock="sim",
-        airborne_evidence={"decided_by": "simulated: airborne from launch to landing by construction"})
+        airborne_evidence={"decided_by": "simulated: airborne from launch to landing by construction"},
+        context=simulated_context(tpl.key, tpl.site, tpl.mission_type, fl.unit))
 
 
 def run_summary(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignModel, c: Campaign) -> dict[str, Any]:
