@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,4 +102,44 @@ def test_every_class_reproduces_its_published_hover_times(cat):
 def test_flycart_carries_30kg_over_16km(cat):
     fc = cat["cargo-flycart"]
     p = power_w(fc, fc.mass_kg(30.0), fc.cruise_mps)
-    assert fc.usable_wh * 3600 / p * fc.cruise_mps / 1000 >= 16.0  # MISSION.md: 30 kg over 16 km
+    # MISSION.md: 30 kg over 16 km; the drag area is fitted to it (the model without profile power gave 20.7 km)
+    assert fc.usable_wh * 3600 / p * fc.cruise_mps / 1000 == pytest.approx(16.0, rel=1e-6)
+    assert fc.range_points and 0.1 < fc.drag_area_m2 < 5.0
+
+
+def test_profile_power_keeps_hover_and_rises_in_forward_flight(cat):
+    """The blade profile share does not change hover power (both shares scale as T^1.5), and energy per metre
+    has a minimum for the small quads: it rises again at speed, as Stolaroff 2018 measured (the heavy sprayers,
+    with far higher disc loading, reach theirs above their top speed)."""
+    from dataclasses import replace
+
+    for ac in (cat["delivery-2kg"], cat["survey-quad"]):
+        bare = replace(ac, profile_frac=0.0)
+        m = ac.mass_kg()
+        assert hover_power_w(ac, m) == pytest.approx(hover_power_w(bare, m), rel=1e-9)
+        assert 0 < ac.profile_frac == pytest.approx(1 - ac.efficiency / ac.drive_efficiency)
+        jpm = [power_w(ac, m, v) / v for v in np.linspace(2.0, 2.0 * ac.max_speed_mps, 40)]
+        k = int(np.argmin(jpm))
+        assert 0 < k < len(jpm) - 1  # an interior minimum of energy per metre
+
+
+def test_stolaroff_shape_within_ten_percent():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "analysis"))
+    from energy_calibration import fit_reference, shape_error
+
+    ref, err = fit_reference(load_catalogue()["survey-quad"].profile_frac)  # the classes' rule, small quad
+    assert err == pytest.approx(shape_error(ref)[0]) and err < 0.10
+    assert power_w(ref, 1.3, 11.6) / power_w(ref, 1.3, 4.9) == pytest.approx(216 / 150, rel=0.15)
+
+
+def test_unknown_lost_link_and_bad_profile_are_errors(tmp_path):
+    f = tmp_path / "aircraft.toml"
+    text = (Path(__file__).resolve().parents[1] / "missions" / "dienbien" / "aircraft.toml").read_text()
+    f.write_text(text.replace('lost_link = "continue"', 'lost_link = "hover"', 1))
+    with pytest.raises(ScenarioError, match=r"aircraft\[4\]: lost_link must be 'return' or 'continue', got 'hover'"):
+        load_catalogue(f)
+    f.write_text(text.replace('tip_speed_mps = 110.0', 'tip_speed_mps = 110.0\nprofile_frac = 0.9', 1))
+    with pytest.raises(ScenarioError, match=r"aircraft\[3\]: profile_frac 0.90 exceeds 1 - efficiency / drive_efficiency"):
+        load_catalogue(f)

@@ -99,8 +99,10 @@ def test_radio_shadow_can_be_made_a_failure(runner):
     ok = json.loads(runner.invoke(cli, args).stdout)
     assert 0.2 < ok["shadowed_fraction"] < 0.9 and ok["shadow_segments"]
     r = runner.invoke(cli, [*args, "--max-radio-shadow", "10"])
-    assert r.exit_code == 1
-    assert any(x.startswith("radio link to the launch point lost") for x in json.loads(r.stdout)["reasons"])
+    doc = json.loads(r.stdout)  # delivery-2kg declares a lost-link return: the check flies it instead of failing
+    assert doc["lost_link"] == "return"
+    assert r.exit_code == (0 if doc["feasible"] else 1)
+    assert all(x.startswith("lost-link return from") for x in doc["reasons"])
 
 
 def test_plan_route_detours_the_airport_from_coordinates(runner, tmp_path):
@@ -118,3 +120,57 @@ def test_plan_route_detours_the_airport_from_coordinates(runner, tmp_path):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["detoured"] is True and doc["path_m"] > 1.05 * doc["straight_m"] and doc["zones"] == []
+
+
+def _na_tau_terrain_mission(tmp_path, rtl: bool = False):
+    """ttyt-muong-ang to Nà Tấu at 50 m above the terrain (frame 10), and back the same way (or by RTL)."""
+    f = tmp_path / "natau.waypoints"
+    back = ("4 0 3 20 0 0 0 0 0 0 0 1\n" if rtl else
+            "4 0 10 16 0 0 0 0 21.5460 103.1860 50 1\n5 0 10 16 0 0 0 0 21.5197 103.2174 50 1\n"
+            "6 0 3 21 0 0 0 0 0 0 0 1\n")
+    f.write_text("QGC WPL 110\n# 50 m above the terrain all the way\n"
+                 "0 1 0 16 0 0 0 0 21.5197 103.2174 0 1\n1 0 3 22 0 0 0 0 0 0 50 1\n"
+                 "2 0 10 16 0 0 0 0 21.5460 103.1860 50 1\n3 0 10 16 0 0 0 0 21.5720 103.1540 50 1\n" + back)
+    return f
+
+
+def test_check_terrain_frame_follows_the_terrain_and_reads_params(runner, tmp_path):
+    f = _na_tau_terrain_mission(tmp_path)
+    r = runner.invoke(cli, ["check", str(f), "--aircraft", "cargo-flycart", "--json"])
+    doc = json.loads(r.stdout)
+    assert 10 in doc["frames"] and doc["mission_waypoints"] < len(doc["waypoints"])
+    assert any("terrain-frame leg(s) flown along the terrain as ArduCopter does" in w for w in doc["warnings"])
+    # never into the ridge: 50 m less at most half of WPNAV_TER_MARGIN, less what a 20 m step cuts off a crest
+    assert doc["min_terrain_clearance_m"] > 30.0
+    assert not any("clearance" in x for x in doc["reasons"])
+    # ArduCopter's RTL flies straight home at RTL_ALT: from Nà Tấu that is into the ridge, and the check says so
+    rtl = json.loads(runner.invoke(cli, ["check", str(_na_tau_terrain_mission(tmp_path, rtl=True)), "--aircraft",
+                                         "cargo-flycart", "--json"]).stdout)
+    assert any("RETURN_TO_LAUNCH" in x and "below the terrain" not in x and "clearance -" in x for x in rtl["reasons"])
+    params = tmp_path / "fc30.param"
+    params.write_text("WPNAV_SPEED,800\nWPNAV_SPEED_UP,150\nRTL_ALT,6000\n")
+    slow = json.loads(runner.invoke(cli, ["check", str(f), "--aircraft", "cargo-flycart", "--params", str(params),
+                                          "--json"]).stdout)
+    assert slow["duration_s"] > doc["duration_s"] and "WPNAV_SPEED" in slow["autopilot"]
+    windy = json.loads(runner.invoke(cli, ["check", str(f), "--aircraft", "cargo-flycart", "--wind-bands",
+                                           "30:2@90,500:8@90", "--json"]).stdout)
+    assert windy["energy_wh"] > doc["energy_wh"] and "up to 500 m" in windy["wind"]
+
+
+def test_check_bad_params_and_wind_bands_are_one_line(runner, tmp_path):
+    f = _na_tau_terrain_mission(tmp_path)
+    bad = tmp_path / "bad.param"
+    bad.write_text("WPNAV_SPEED\n")
+    r = runner.invoke(cli, ["check", str(f), "--params", str(bad)])
+    assert r.exit_code == 1 and f"Error: {bad}: line 1: expected NAME,VALUE" in r.stderr
+    r = runner.invoke(cli, ["check", str(f), "--wind-bands", "50:fast"])
+    assert r.exit_code == 2 and "TOP_M:SPEED_MPS@FROM_DEG" in r.output + r.stderr
+
+
+def test_plan_route_wind_bands(runner):
+    args = ["plan", "route", "--from", "ttyt-muong-ang", "--to", "tyt-ang-to", "--json"]
+    calm = json.loads(runner.invoke(cli, args).stdout)
+    banded = json.loads(runner.invoke(cli, [*args, "--wind-bands", "20:1@0,400:7@90"]).stdout)
+    assert banded["energy_wh"] > calm["energy_wh"] and banded["wind_mps"] == 0.0
+    r = runner.invoke(cli, [*args, "--wind-bands", "400:7@90,20:1@0"])
+    assert r.exit_code == 2 and "band tops increasing" in r.output + r.stderr

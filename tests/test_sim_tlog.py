@@ -16,7 +16,8 @@ from uavsim.sim.tlog_writer import write_logs, write_tlog
 
 @pytest.fixture(scope="module")
 def run():
-    return run_campaign(plan_campaign(), seed=7, days=40)
+    # Ten times the default failure rates, so that 40 days hold enough failures and contingencies to write.
+    return run_campaign(plan_campaign().with_hazard_scale(10.0), seed=7, days=40)
 
 
 def _read(path):

@@ -1,8 +1,12 @@
 """Aircraft classes (missions/<name>/aircraft.toml) and their energy model.
 
-Multirotor power is momentum theory (Stolaroff 2018): the rotors carry T = sqrt(W² + D²) where D is parasitic
-drag, and the ideal power T·(V sin α + v_i) is divided by a figure of merit η calibrated per class from
-published hover times. A VTOL cruising on its wing uses P = D·V / η_prop with a drag polar around its best
+Multirotor power is momentum theory (Stolaroff 2018) plus the blade profile power: the rotors carry
+T = sqrt(W² + D²) where D is parasitic drag. Hover power T^1.5 / (η·sqrt(2ρA)) (η calibrated per class from
+published hover times) splits into an induced share, T·(V sin α + v_i) in forward flight, and a profile share
+``profile_frac`` that grows as 1 + 3·(V/U_tip)² (Zeng et al. 2019; Bramwell). The share is what η leaves once the
+drive (motor and ESC, ``drive_efficiency``) has taken its part: 1 − η / η_drive. For fixed-pitch rotors both
+shares scale as T^1.5, so the split does not change the hover calibration. ``range_points`` (mass, km, speed) fit the
+drag area where a forward-flight figure is published. A VTOL cruising on its wing uses P = D·V / η_prop with a drag polar around its best
 lift-to-drag speed, calibrated from its published range. Air density follows the ISA troposphere.
 """
 
@@ -28,6 +32,7 @@ SECONDS_PER_MINUTE = 60.0
 JOULES_PER_WH = 3600.0
 LIQUID_KG_PER_L = 1.0  # spray mix and liquid fertiliser: about water
 DESCENT_RECOVERY = 0.5  # share of the potential-energy rate a descending rotor gives back (assumption)
+PROFILE_K = 3.0  # blade profile power rises as 1 + K·μ² with advance ratio μ = V/U_tip (Zeng 2019: 3)
 MIN_POWER_FRAC = 0.6  # a descending multirotor never draws less than this share of its level power
 
 AIRCRAFT_FILE = "aircraft.toml"
@@ -67,6 +72,11 @@ class AircraftClass:
     survey_gsd_m: float = 0.03
     hover_points: tuple[tuple[float, float], ...] = ()  # (mass kg, minutes)
     range_points: tuple[tuple[float, float, float], ...] = ()  # (mass kg, km, airspeed m/s)
+    profile_frac: float = 0.0  # multirotor: share of hover power that is blade profile power (see _parse)
+    drive_efficiency: float = 0.85  # motor and ESC: what the calibrated figure of merit leaves to the rotor
+    tip_speed_mps: float = 100.0  # multirotor: rotor tip speed (profile power rises with (V/U_tip)²)
+    lost_link: str = ""  # "return" | "continue" | "" (none declared): what the aircraft does on radio loss
+    terrain_following: bool = False  # flies terrain-frame missions (terrain data or a downward radar)
     sources: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
@@ -107,15 +117,20 @@ def _induced_velocity(thrust: float, rho: float, area: float, v_par: float, v_pe
     return vi
 
 
-def _rotor_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, eta: float) -> float:
+def _rotor_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, eta: float,
+                 drag_area_m2: float | None = None) -> float:
     weight = mass_kg * G
-    drag = 0.5 * rho * ac.drag_area_m2 * airspeed * airspeed
+    drag = 0.5 * rho * (ac.drag_area_m2 if drag_area_m2 is None else drag_area_m2) * airspeed * airspeed
     thrust = math.hypot(weight, drag)
     alpha = math.atan2(drag, weight)  # disc tilt into the airflow
     v_par = airspeed * math.cos(alpha)
     v_perp = airspeed * math.sin(alpha)
     vi = _induced_velocity(thrust, rho, ac.rotor_area_m2, v_par, v_perp)
-    return thrust * (v_perp + vi) / eta
+    f = ac.profile_frac
+    hover_ideal = thrust * math.sqrt(thrust / (2 * rho * ac.rotor_area_m2))
+    induced = thrust * (v_perp + vi) * (1.0 - f) / eta
+    profile = f * hover_ideal / eta * (1.0 + PROFILE_K * (airspeed / ac.tip_speed_mps) ** 2)
+    return induced + profile
 
 
 def _wing_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, lift_to_drag: float) -> float:
@@ -127,11 +142,15 @@ def _wing_power(ac: AircraftClass, mass_kg: float, airspeed: float, rho: float, 
 
 
 def power_w(ac: AircraftClass, mass_kg: float, airspeed_mps: float, climb_mps: float = 0.0,
-            alt_msl_m: float = 0.0) -> float:
-    """Electrical power (W) at a steady airspeed and climb rate (negative: descent)."""
+            alt_msl_m: float = 0.0, wing: bool | None = None) -> float:
+    """Electrical power (W) at a steady airspeed and climb rate (negative: descent).
+
+    A VTOL flies on its wing at or above its transition speed unless ``wing`` says which mode it is in."""
     rho = air_density(alt_msl_m)
     v = max(float(airspeed_mps), 0.0)
-    if ac.kind == "vtol" and ac.lift_to_drag > 0 and v >= ac.transition_mps:
+    on_wing = v >= ac.transition_mps if wing is None else wing
+    if ac.kind == "vtol" and ac.lift_to_drag > 0 and on_wing:
+        v = max(v, ac.transition_mps)
         level = _wing_power(ac, mass_kg, v, rho, ac.lift_to_drag)
         eta = ac.prop_efficiency
     else:
@@ -149,6 +168,12 @@ def hover_power_w(ac: AircraftClass, mass_kg: float, alt_msl_m: float = 0.0) -> 
 def hover_endurance_s(ac: AircraftClass, mass_kg: float, alt_msl_m: float = 0.0) -> float:
     """Hover time (s) on the usable battery energy."""
     return ac.usable_wh * JOULES_PER_WH / hover_power_w(ac, mass_kg, alt_msl_m)
+
+
+def still_air_range_m(ac: AircraftClass, mass_kg: float | None = None) -> float:
+    """Distance (m) the usable battery flies at cruise in still air (default: with the full payload)."""
+    m = ac.mass_kg() if mass_kg is None else mass_kg
+    return ac.usable_wh * JOULES_PER_WH / power_w(ac, m, ac.cruise_mps) * ac.cruise_mps
 
 
 # -- calibration --------------------------------------------------------------------------------------------
@@ -171,13 +196,31 @@ def calibrate_lift_to_drag(ac: AircraftClass) -> float:
     return math.exp(sum(logs) / len(logs))
 
 
+def calibrate_drag_area(ac: AircraftClass) -> float:
+    """Multirotor drag area (m²) that makes the published range(s) use the usable battery energy (bisection on
+    the mean log error; the range falls as the drag area grows). Bounded to [0.001, 10] m²."""
+    def err(cda: float) -> float:
+        return sum(math.log(ac.usable_wh * JOULES_PER_WH / _rotor_power(ac, m, v, RHO0, ac.efficiency, cda) * v
+                            / (km * 1000.0)) for m, km, v in ac.range_points)
+
+    lo, hi = 1e-3, 10.0
+    if err(lo) < 0:  # even a clean airframe falls short of the figure: keep the least drag
+        return lo
+    for _ in range(60):
+        mid = math.sqrt(lo * hi)
+        lo, hi = (mid, hi) if err(mid) > 0 else (lo, mid)
+    return math.sqrt(lo * hi)
+
+
 # -- loading ------------------------------------------------------------------------------------------------
 _FLOATS = ("empty_kg", "battery_kg", "max_takeoff_kg", "payload_kg", "battery_wh", "cruise_mps", "max_speed_mps",
            "climb_mps", "descent_mps", "wind_limit_mps", "radio_range_m", "rotor_area_m2", "drag_area_m2",
            "efficiency")
 _OPTIONAL = {"usable_frac": 0.95, "tank_l": 0.0, "swath_m": 0.0, "spray_speed_mps": 0.0, "spray_agl_m": 2.5,
              "transition_mps": 0.0, "prop_efficiency": 0.7, "lift_to_drag": 0.0, "gsd_per_m": 0.0,
-             "side_overlap": 0.7, "survey_gsd_m": 0.03}
+             "side_overlap": 0.7, "survey_gsd_m": 0.03, "profile_frac": -1.0, "tip_speed_mps": 100.0,
+             "drive_efficiency": 0.85}
+LOST_LINK = ("", "return", "continue")
 _POSITIVE = ("max_takeoff_kg", "battery_wh", "cruise_mps", "max_speed_mps", "climb_mps", "descent_mps",
              "rotor_area_m2", "efficiency")
 
@@ -191,37 +234,75 @@ def _points(e: dict[str, Any], key: str, width: int, path: Path, where: str) -> 
     return tuple(tuple(float(v) for v in p) for p in raw)
 
 
-def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
+def _profile_share(ac: AircraftClass, path: Path, where: str) -> float:
+    """The blade profile share of hover power: what the calibrated figure of merit leaves once the drive
+    (motor, ESC) has taken its share, 1 - efficiency / drive_efficiency, unless aircraft.toml gives it. It may
+    not exceed that bound: the rest of the rotor would then work better than ideal."""
+    if ac.kind != "multirotor":
+        return 0.0
+    bound = max(0.0, 1.0 - ac.efficiency / ac.drive_efficiency)
+    if ac.profile_frac < 0:
+        return bound
+    if ac.profile_frac > bound + 1e-9:
+        raise ScenarioError(path, f"{where}: profile_frac {ac.profile_frac:.2f} exceeds 1 - efficiency / "
+                                  f"drive_efficiency = {bound:.2f} (efficiency {ac.efficiency:.2f})")
+    return ac.profile_frac
+
+
+def _numbers(e: dict[str, Any], path: Path, where: str) -> dict[str, float]:
+    """The class's numeric fields, each checked (required, optional with its default, ranges)."""
     vals: dict[str, Any] = {k: float(need(e, k, path, where, float)) for k in _FLOATS}
     for k, default in _OPTIONAL.items():
         v = e.get(k, default)
-        if not isinstance(v, int | float) or isinstance(v, bool) or v < 0:
+        if not isinstance(v, int | float) or isinstance(v, bool) or (v < 0 and k in e):
             raise ScenarioError(path, f"{where}: field '{k}' has invalid value {v!r}")
         vals[k] = float(v)
     bad = [k for k in _POSITIVE if not vals[k] > 0]
     if bad:
         raise ScenarioError(path, f"{where}: field(s) {bad} must be positive")
-    kind = need(e, "kind", path, where, str)
-    if kind not in KINDS:
-        raise ScenarioError(path, f"{where}: kind must be one of {KINDS}, got '{kind}'")
     if not 0 < vals["usable_frac"] <= 1:
         raise ScenarioError(path, f"{where}: usable_frac must be in (0, 1]")
     if vals["empty_kg"] + vals["battery_kg"] > vals["max_takeoff_kg"]:
         raise ScenarioError(path, f"{where}: empty_kg + battery_kg exceeds max_takeoff_kg")
+    if not vals["profile_frac"] < 1 or not vals["tip_speed_mps"] > 0 or not 0 < vals["drive_efficiency"] <= 1:
+        raise ScenarioError(path, f"{where}: profile_frac must be in [0, 1), tip_speed_mps positive and "
+                                  "drive_efficiency in (0, 1]")
+    return vals
+
+
+def _calibrated(ac: AircraftClass, path: Path, where: str) -> AircraftClass:
+    """Figure of merit from hover times, the profile share, then the wing's L/D or the drag area from ranges."""
+    if ac.hover_points:
+        ac = replace(ac, efficiency=calibrate_efficiency(ac))
+    ac = replace(ac, profile_frac=_profile_share(ac, path, where))
+    if ac.range_points and ac.kind == "vtol":
+        ac = replace(ac, lift_to_drag=calibrate_lift_to_drag(ac))
+    elif ac.range_points:
+        ac = replace(ac, drag_area_m2=calibrate_drag_area(ac))
+    if ac.kind == "vtol" and not ac.lift_to_drag > 0:
+        raise ScenarioError(path, f"{where}: a vtol needs lift_to_drag or range_points")
+    return ac
+
+
+def _parse(e: dict[str, Any], path: Path, where: str) -> AircraftClass:
+    vals = _numbers(e, path, where)
+    kind = need(e, "kind", path, where, str)
+    if kind not in KINDS:
+        raise ScenarioError(path, f"{where}: kind must be one of {KINDS}, got '{kind}'")
+    lost_link = e.get("lost_link", "")
+    if lost_link not in LOST_LINK:
+        raise ScenarioError(path, f"{where}: lost_link must be 'return' or 'continue', got {lost_link!r}")
+    follow = e.get("terrain_following", False)
+    if not isinstance(follow, bool):
+        raise ScenarioError(path, f"{where}: terrain_following must be true or false, got {follow!r}")
     sources = e.get("sources", {})
     ac = AircraftClass(
         id=need(e, "id", path, where, str), name=need(e, "name", path, where, str), kind=kind,
-        camera_width_px=int(e.get("camera_width_px", 0)),
+        camera_width_px=int(e.get("camera_width_px", 0)), lost_link=lost_link, terrain_following=follow,
         hover_points=_points(e, "hover_points", 2, path, where),
         range_points=_points(e, "range_points", 3, path, where),
         sources={str(k): str(v) for k, v in sources.items()} if isinstance(sources, dict) else {}, **vals)
-    if ac.hover_points:
-        ac = replace(ac, efficiency=calibrate_efficiency(ac))
-    if ac.range_points:
-        ac = replace(ac, lift_to_drag=calibrate_lift_to_drag(ac))
-    if kind == "vtol" and not ac.lift_to_drag > 0:
-        raise ScenarioError(path, f"{where}: a vtol needs lift_to_drag or range_points")
-    return ac
+    return _calibrated(ac, path, where)
 
 
 def load_catalogue(source: str | Path | Scenario | None = None) -> dict[str, AircraftClass]:

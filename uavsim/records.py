@@ -37,7 +37,11 @@ EVENT_KINDS = (
     "END_NOT_RECORDED",  # issue 11: the log stops while armed with nothing showing the aircraft airborne
     # issue 11, corroborated detectors (uavsim.logs.detectors)
     "HARD_LANDING", "LOSS_OF_CONTROL", "MOTOR_SATURATION", "MOTOR_IMBALANCE", "BATTERY_TELEMETRY_INVALID",
+    # issue 14: flown against its plan (uavsim.context.conformance)
+    "ROUTE_DEVIATION", "ALTITUDE_DEVIATION",
 )
+# issue 14: how a context field (site, mission type, aircraft, pilot) was found
+CONTEXT_HOW = ("manifest", "inferred", "simulated", "unknown")
 
 
 def worse(a: str, b: str) -> str:
@@ -159,6 +163,10 @@ class Flight:
     def unverified(self) -> bool:
         """A flight whose position, terrain or area check could not run: its verdict is not a proof of safety."""
         return self.kind == "flight" and any(c in VERIFYING_CHECKS for c in self.checks_not_run)
+    # issue 14: who flew it, how each context field was found, and how it flew against its plan
+    pilot: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)  # {field: {"how": CONTEXT_HOW, "rule", "evidence"}}
+    conformance: dict[str, Any] | None = None  # None: no plan matched
 
     def __post_init__(self) -> None:
         for k, v in (self.extra.get("identity") or {}).items():
@@ -195,6 +203,9 @@ class Flight:
             "severity": self.severity,
             "events": [e.to_dict() for e in self.events],
             "extra": {k: _jsonable(v) for k, v in self.extra.items()},
+            "pilot": self.pilot,
+            "context": _jsonable(self.context),
+            "conformance": _jsonable(self.conformance),
         }
         d.update({k: getattr(self, k) for k in IDENTITY_FIELDS if k != "aircraft_id"})
         d.update(kind=self.kind, takeoff_s=_jsonable(self.takeoff_s), landing_s=_jsonable(self.landing_s),

@@ -31,9 +31,9 @@ BUSY_TIMEOUT_S = 60.0  # how long a writer waits for another one's transaction b
 _FLIGHT_COLUMNS = (
     "id", "source", "source_ref", "mission_type", "site", "aircraft_id", "start_utc", "duration_s",
     "distance_m", "max_agl_m", "min_terrain_clearance_m", "energy_used_wh", "battery_end_pct", "outcome",
-    "severity", "kind", "takeoff_s", "landing_s", "log_t0_s", "log_t1_s", "log_clock",
+    "severity", "kind", "takeoff_s", "landing_s", "log_t0_s", "log_t1_s", "log_clock", "pilot",
 )
-_JSON_FLIGHT_COLUMNS = ("airborne_evidence", "checks_not_run")  # stored as JSON text (schema 2)
+_JSON_FLIGHT_COLUMNS = ("airborne_evidence", "checks_not_run", "context", "conformance")  # stored as JSON text
 _EVENT_COLUMNS = ("kind", "severity", "t_s", "lat", "lon", "alt", "value", "threshold", "detail", "evidence", "level")
 
 # Migration steps, applied once each, in this order. A step is SQL (statements separated by ';') or a function
@@ -102,6 +102,22 @@ _MIGRATIONS: tuple[_Step | tuple[str, _Step], ...] = (
     ALTER TABLE flights ADD COLUMN airborne_evidence TEXT;
     ALTER TABLE flights ADD COLUMN checks_not_run TEXT;
     CREATE INDEX flights_kind ON flights(kind);
+    """),
+    # -- who flew, how the context was found, conformance; manifests and context changes (issue 14)
+    ("flight-context", """
+    ALTER TABLE flights ADD COLUMN pilot TEXT;
+    ALTER TABLE flights ADD COLUMN context TEXT;
+    ALTER TABLE flights ADD COLUMN conformance TEXT;
+    CREATE INDEX flights_pilot ON flights(pilot);
+    CREATE TABLE manifests (
+        sha256 TEXT PRIMARY KEY, path TEXT NOT NULL, n_rows INTEGER NOT NULL, who TEXT NOT NULL,
+        imported_utc TEXT NOT NULL, rows TEXT NOT NULL
+    );
+    CREATE TABLE context_changes (
+        flight_id TEXT NOT NULL REFERENCES flights(id) ON DELETE CASCADE, who TEXT NOT NULL, at_utc TEXT NOT NULL,
+        field TEXT NOT NULL, old TEXT, new TEXT, manifest_sha256 TEXT, reason TEXT NOT NULL
+    );
+    CREATE INDEX context_changes_flight ON context_changes(flight_id);
     """),
 )
 SCHEMA_VERSION = len(_MIGRATIONS)  # steps a current store has
@@ -469,6 +485,54 @@ class Store:
             {"run_id": r[0], "scenario": r[1], "seed": r[2], "created_utc": r[3], "summary": json.loads(r[4] or "{}")}
             for r in cur.fetchall()
         ]
+
+    # -- issue 14: manifests and context corrections (kept like reviews: who, when, what changed) ---------------
+    def manifest_seen(self, sha256: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM manifests WHERE sha256 = ?", (sha256,)).fetchone() is not None
+
+    def add_manifest(self, sha256: str, path: str, rows: list[dict[str, Any]], who: str) -> bool:
+        """Record a manifest by its content; False when the same content was stored before (a no-op)."""
+        with self.transaction() as c:
+            if c.execute("SELECT 1 FROM manifests WHERE sha256 = ?", (sha256,)).fetchone() is not None:
+                return False
+            c.execute("INSERT INTO manifests VALUES (?, ?, ?, ?, ?, ?)",
+                      (sha256, path, len(rows), who, _now(), json.dumps(rows, ensure_ascii=False)))
+        return True
+
+    def correct_context(self, flight: Flight, changes: list[tuple[str, Any, Any]], who: str,
+                        manifest_sha256: str | None, reason: str) -> None:
+        """Write a flight's corrected context, conformance and verdict, and log each changed field."""
+        d = flight.to_dict()
+        at = _now()
+        with self.transaction() as c:
+            c.execute(
+                "UPDATE flights SET mission_type = ?, site = ?, aircraft_id = ?, pilot = ?, context = ?, "
+                "conformance = ?, severity = ?, outcome = ? WHERE id = ?",
+                (d["mission_type"], d["site"], d["aircraft_id"], d["pilot"], json.dumps(d["context"]),
+                 json.dumps(d["conformance"]), d["severity"], d["outcome"], flight.id))
+            c.execute("DELETE FROM events WHERE flight_id = ?", (flight.id,))
+            c.executemany(
+                f"INSERT INTO events (flight_id, seq, {', '.join(_EVENT_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * (len(_EVENT_COLUMNS) + 2))})",
+                [[flight.id, i] + [e.to_dict()[k] for k in _EVENT_COLUMNS] for i, e in enumerate(flight.events)])
+            c.executemany("INSERT INTO context_changes VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          [(flight.id, who, at, name, json.dumps(old, ensure_ascii=False),
+                            json.dumps(new, ensure_ascii=False), manifest_sha256, reason)
+                           for name, old, new in changes])
+
+    def context_changes(self, flight_id: str | None = None) -> list[dict[str, Any]]:
+        """Every context correction, oldest first (optionally of one flight)."""
+        sql = "SELECT flight_id, who, at_utc, field, old, new, manifest_sha256, reason FROM context_changes"
+        args: tuple[str, ...] = ()
+        if flight_id is not None:
+            sql, args = sql + " WHERE flight_id = ?", (flight_id,)
+        cols = ("flight_id", "who", "at_utc", "field", "old", "new", "manifest_sha256", "reason")
+        out = []
+        for r in self.conn.execute(sql + " ORDER BY at_utc, rowid", args):
+            row = dict(zip(cols, r, strict=True))
+            row["old"], row["new"] = json.loads(row["old"]), json.loads(row["new"])
+            out.append(row)
+        return out
 
     # -- the web workbench: users, sessions, login failures, reviews, one flight (uavsim.web) ---------------
     # One additive block. Session tokens are stored as their sha256: a copy of the store hands out no session.

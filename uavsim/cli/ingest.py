@@ -11,8 +11,10 @@ from uavsim.cli.options import (
     db_option,
     dem_option,
     json_option,
+    manifest_option,
     rules_option,
     scenario_option,
+    who_option,
     workers_option,
 )
 
@@ -31,15 +33,18 @@ from uavsim.cli.options import (
 @click.option("--max-file-seconds", "seconds", type=click.FloatRange(min=1), default=None,
               help="Seconds reading one file may take; past it that file is rejected "
                    "(default: the rules' ingest_file_seconds).")
+@manifest_option
+@who_option
 @json_option
 def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | None, no_terrain: bool,
            rules_path: Path | None, workers: int, memory_mib: float | None, seconds: float | None,
-           as_json: bool) -> None:
+           manifest_path: Path | None, who: str | None, as_json: bool) -> None:
     """Import .tlog, .bin/.BIN, .log and .ulg flight logs (folders are searched recursively).
 
     Each file is one transaction; a file already imported is a duplicate and changes nothing. Exits 1
     when any file was rejected.
     """
+    from uavsim import context
     from uavsim.logs import find_logs
     from uavsim.logs import ingest as api
     from uavsim.scenario import DEFAULT_SCENARIO
@@ -47,6 +52,7 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
 
     if not no_terrain and scenario is None and DEFAULT_SCENARIO.is_dir():
         scenario = DEFAULT_SCENARIO
+    manifest = context.manifest_for_logs(manifest_path, paths, scenario) if manifest_path else None  # issue 14
     n_files = len(find_logs(paths))
     bar = None
     if show_progress() and not as_json and n_files > 1:
@@ -61,7 +67,11 @@ def ingest(paths: tuple[Path, ...], db: str, scenario: Path | None, dem: str | N
         results = api(paths, store, dem=str(dem) if dem else None,
                       scenario=None if no_terrain or scenario is None else str(scenario),
                       rules_path=str(rules_path) if rules_path else None, use_terrain=not no_terrain,
-                      workers=workers, progress=tick, memory_mib=memory_mib, seconds=seconds)
+                      workers=workers, progress=tick, memory_mib=memory_mib, seconds=seconds,
+                      manifest=manifest)
+        if manifest is not None:  # issue 14: keep the sheet; correct flights of files already in the store
+            context.record_manifest(store, manifest, scenario, who, [r.sha256 for r in results if r.status == "imported"],
+                                    dem=str(dem) if dem else None)
     if bar is not None:
         bar.close()
     rejected = [r for r in results if r.status == "rejected"]

@@ -22,12 +22,16 @@ COMMANDS = {
     "flights": "uavsim.cli.flights:flights",
     "stats": "uavsim.cli.stats:stats",
     "report": "uavsim.cli.report:report",
+    "annotate": "uavsim.cli.annotate:annotate",  # issue 14
     # web workbench, reviews and the per-flight view
     "serve": "uavsim.cli.serve:serve",
     "user": "uavsim.cli.user:user",
     "review": "uavsim.cli.review:review",
     "reviews": "uavsim.cli.review:reviews",
     "flight": "uavsim.cli.flight:flight",
+    # issue 15: calibration and the mid-campaign forecast
+    "calibrate": "uavsim.cli.calibrate:calibrate",
+    "forecast": "uavsim.cli.forecast:forecast",
 }
 
 

@@ -34,3 +34,11 @@ workers_option = click.option("--workers", type=click.IntRange(min=1), default=1
 
 rules_option = click.option("--rules", "rules_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                             help="Rules table (TOML); default: the packaged uavsim/safety/rules.toml.")
+
+# issue 14: the operator's flight sheet, and who applies it (kept with every correction, like a review)
+manifest_option = click.option(
+    "--manifest", "manifest_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Flight sheet (UTF-8 CSV): log, aircraft_id, mission_type, site, pilot, permit, plan, date, notes.")
+
+who_option = click.option("--who", "who", default=None,
+                          help="Who applies the manifest (kept with each correction); default: the login name.")

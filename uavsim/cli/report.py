@@ -36,14 +36,16 @@ def _choices(allowed: tuple[str, ...], default: tuple[str, ...] | None = None):
 @click.option("--max-tracks", type=click.IntRange(1), default=None, help="Draw at most this many tracks.")
 @click.option("--dpi", type=click.IntRange(50, 300), default=100, show_default=True,
               help="Resolution of the figures embedded in the HTML.")
+@click.option("--forecast", "forecast", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="A `uavsim forecast --json` file: adds the forecast section (fan chart).")
 @json_option
 def report(db: str, out: str, langs: list[str], formats: list[str], confidence: float, target: float,
            cluster: str, seed: int, dem: str | None, scenario: Path | None, max_tracks: int | None, dpi: int,
-           utc_offset_h: float, source: str | None, as_json: bool) -> None:
+           utc_offset_h: float, source: str | None, forecast: str | None, as_json: bool) -> None:
     """Write the safety report (figures, breakdowns, unsafe flights with evidence) into OUT."""
     result = build_report(db, out, langs, formats, confidence=confidence, target=target, cluster=cluster,
                           seed=seed, dem=dem, scenario=scenario, max_tracks=max_tracks, dpi=dpi,
-                          utc_offset_h=utc_offset_h, source=source)
+                          utc_offset_h=utc_offset_h, source=source, forecast=forecast)
     if as_json:
         echo_json(result)
         return

@@ -31,10 +31,12 @@ def _pct(x: float | None) -> str:
 @click.option("--max-logs", type=click.IntRange(0), default=None, help="Write only the first N logs.")
 @click.option("--hazard-scale", type=float, default=1.0, show_default=True,
               help="Multiply every failure rate of campaign.toml (sensitivity); finite, >= 0.")
+@click.option("--calibration", "calibration", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="Calibration overlay (uavsim calibrate --out): its fitted rates replace campaign.toml's.")
 @json_option
 def simulate(scenario: Path | None, dem: str | None, seed: int | None, replications: int, workers: int, db: str,
              no_store: bool, days: int | None, write_logs: str | None, max_logs: int | None, hazard_scale: float,
-             as_json: bool) -> None:
+             calibration: str | None, as_json: bool) -> None:
     """Simulate the campaign: flights, unsafe flights, the safe rate and its lower bound.
 
     With --replications, the top-level figures are medians over the replications, with the quantiles of
@@ -52,7 +54,7 @@ def simulate(scenario: Path | None, dem: str | None, seed: int | None, replicati
         bar = tqdm(total=replications, unit="rep", file=click.get_text_stream("stderr"))
     kwargs: dict[str, Any] = dict(seed=seed, replications=replications, workers=workers, days=days,
                                   hazard_scale=hazard_scale, keep_flights=not no_store, write_logs=write_logs,
-                                  max_logs=max_logs, progress=bar.update if bar else None)
+                                  max_logs=max_logs, progress=bar.update if bar else None, calibration=calibration)
     if no_store:
         doc = run(scenario, dem, **kwargs).doc
     else:

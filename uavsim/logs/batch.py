@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from uavsim.context import ContextModel, apply_context
 from uavsim.errors import LogFormatError, StoreError
 from uavsim.logs.formats import read_log, warm_readers
 from uavsim.logs.same_flight import mark_same_flights
@@ -82,9 +83,12 @@ class Context:
     terrain: TerrainLike | None = None
     zones: ZonesLike | None = None
     sites: list[tuple[str, float, float]] | None = None
+    manifest: Any = None  # issue 14: the operator's flight sheet (uavsim.context.Manifest), or None
+    context: Any = None  # issue 14: the scenario's sites, fields, plans and fleet (uavsim.context.ContextModel)
 
 
-def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool) -> Context:
+def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, use_terrain: bool,
+                 manifest: Any = None) -> Context:
     """The analysis context; a bad DEM, scenario or rules file raises here, clearly."""
     rules = Rules.load(rules_path) if rules_path else default_rules()
     terrain = zones = sites = None
@@ -97,7 +101,9 @@ def _init_worker(dem: str | None, scenario: str | None, rules_path: str | None, 
         sc = Scenario.load(scenario)
         zones = Airspace.from_scenario(sc)
         sites = [(s.id, s.lat, s.lon) for s in sc.sites.values()]
-    return Context(rules, terrain, zones, sites)
+        context = ContextModel.load(sc, terrain, rules)
+        return Context(rules, terrain, zones, sites, manifest, context)
+    return Context(rules, terrain, zones, sites, manifest)
 
 
 def parse_file(path: str, sha256: str | None = None, ctx: Context | None = None) -> FileResult:
@@ -113,6 +119,8 @@ def parse_file(path: str, sha256: str | None = None, ctx: Context | None = None)
         records, res.corruption = analyse(raw, res.sha256, ctx.terrain, ctx.zones, ctx.rules, ctx.sites)
         res.flights, res.ground_runs = split_kinds(records)
         _damage_observation(res.flights + res.ground_runs, ctx.rules)
+        for f in res.flights:  # issue 14: site, mission, aircraft, pilot and conformance of each flight
+            apply_context(f, None, ctx.context, ctx.manifest, ctx.rules)
     except (LogFormatError, OSError) as exc:
         res.status, res.error = "rejected", str(exc) if isinstance(exc, LogFormatError) else f"{path}: {exc}"
     except MemoryError:  # past the worker's memory ceiling: the worker rejects the file, naming the ceiling
@@ -169,7 +177,7 @@ def _not_regular(path: Path) -> str | None:
 def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scenario: str | None = None,
            rules_path: str | None = None, use_terrain: bool = False, workers: int = 1,
            progress: Callable[[FileResult], None] | None = None, memory_mib: float | None = None,
-           seconds: float | None = None) -> list[FileResult]:
+           seconds: float | None = None, manifest: Any = None) -> list[FileResult]:
     """Import log files and folders into ``store`` (a uavsim.store.Store). Files already imported are
     reported as duplicates without being parsed again. Every file gets a result, in input order; files are
     read in ``workers`` processes under the per-file ceilings and stored in input order."""
@@ -189,7 +197,7 @@ def ingest(paths: Iterable[str | Path], store: Any, dem: str | None = None, scen
         else:
             results.append(FileResult(path=p, sha256=sha))
             todo.append(Job(len(results) - 1, p, sha))
-    init = (dem, scenario, rules_path, use_terrain)
+    init = (dem, scenario, rules_path, use_terrain, manifest)
     ctx = _init_worker(*init)  # in the parent: a bad DEM, scenario or rules file fails here, clearly, once
     if todo:
         warm_readers()  # forked workers inherit the loaded readers and compiled kernels

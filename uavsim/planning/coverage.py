@@ -121,6 +121,48 @@ def _oriented(seg: LineString, forward: bool) -> LineString:
     return seg if forward else LineString(list(seg.coords)[::-1])
 
 
+def _start_headland(headland: list[LineString], start: tuple[float, float] | None) -> list[LineString]:
+    """Start the outer ring at its point nearest the launch."""
+    if start is None or not headland:
+        return headland
+    coords = np.asarray(headland[0].coords)[:-1]
+    k = int(np.argmin(np.hypot(coords[:, 0] - start[0], coords[:, 1] - start[1])))
+    return [LineString(np.vstack([coords[k:], coords[:k], coords[k:k + 1]])), *headland[1:]]
+
+
+def _ordered_lanes(per_line: list[list[LineString]], headland: list[LineString], start: tuple[float, float] | None
+                   ) -> list[LineString]:
+    """Lanes in flying order (boustrophedon), beginning at the end nearer the headland's end."""
+    if start is not None and per_line:
+        first, last = per_line[0][0].coords[0], per_line[-1][0].coords[0]
+        end = headland[0].coords[-1] if headland else start
+        if math.dist(end, last) < math.dist(end, first):
+            per_line = per_line[::-1]
+    lanes: list[LineString] = []
+    for k, segs in enumerate(per_line):
+        fwd = k % 2 == 0
+        lanes.extend(_oriented(s, fwd) for s in (segs if fwd else segs[::-1]))
+    return lanes
+
+
+def _cut(line: LineString, spraying: bool, new_m2: float, piece_m: float) -> list[Piece]:
+    """A line cut into pieces of at most ``piece_m``, the new ground it covers spread by length."""
+    coords = np.asarray(line.coords)
+    mine: list[Piece] = []
+    for (ax, ay), (bx, by) in zip(coords[:-1], coords[1:], strict=True):
+        seg_len = math.hypot(bx - ax, by - ay)
+        if seg_len < 1e-6:
+            continue
+        k = max(int(math.ceil(seg_len / piece_m)), 1)
+        fs = np.linspace(0.0, 1.0, k + 1)
+        mine.extend(Piece(ax + f0 * (bx - ax), ay + f0 * (by - ay), ax + f1 * (bx - ax), ay + f1 * (by - ay),
+                          spraying, 0.0) for f0, f1 in zip(fs[:-1], fs[1:], strict=True))
+    total = sum(p.length for p in mine)
+    for p in mine:
+        p.new_m2 = new_m2 * p.length / total if total > 0 else 0.0
+    return mine
+
+
 def plan_coverage(field: Polygon, swath_m: float, angle_deg: float | None = None, start: tuple[float, float] | None = None,
                   piece_m: float = 25.0) -> Coverage:
     """Headland and lanes for a field polygon (UTM, holes allowed), in flying order, cut into pieces."""
@@ -131,24 +173,8 @@ def plan_coverage(field: Polygon, swath_m: float, angle_deg: float | None = None
     if region.is_empty:  # narrower than one swath: one pass along the middle
         region = field.buffer(-min(swath_m / 2.0, field.minimum_clearance / 2 if field.minimum_clearance else 0))
     angle = best_angle(region, swath_m) if angle_deg is None else float(angle_deg) % 180.0
-    headland = [r for r in _rings(region) if r.length > 0]
-    if start is not None and headland:  # start the outer ring at the point nearest the launch
-        r = headland[0]
-        coords = np.asarray(r.coords)[:-1]
-        k = int(np.argmin(np.hypot(coords[:, 0] - start[0], coords[:, 1] - start[1])))
-        coords = np.vstack([coords[k:], coords[:k], coords[k:k + 1]])
-        headland[0] = LineString(coords)
-    lanes: list[LineString] = []
-    per_line = _lane_lines(region, swath_m, angle)
-    if start is not None and per_line:
-        first, last = per_line[0][0].coords[0], per_line[-1][0].coords[0]
-        end = headland[0].coords[-1] if headland else start
-        if math.dist(end, last) < math.dist(end, first):
-            per_line = per_line[::-1]
-    for k, segs in enumerate(per_line):
-        fwd = k % 2 == 0
-        lanes.extend(_oriented(s, fwd) for s in (segs if fwd else segs[::-1]))
-
+    headland = _start_headland([r for r in _rings(region) if r.length > 0], start)
+    lanes = _ordered_lanes(_lane_lines(region, swath_m, angle), headland, start)
     # flying order: headland rings, then lanes; transit (not spraying) between them. Section control: each
     # line sprays only ground not yet covered, spread evenly along its pieces.
     path: list[tuple[LineString, bool, bool]] = []
@@ -167,18 +193,5 @@ def plan_coverage(field: Polygon, swath_m: float, angle_deg: float | None = None
             fp = fp.intersection(field)
             new_m2 = float(fp.difference(covered).area) if not covered.is_empty else float(fp.area)
             covered = unary_union([covered, fp]) if not covered.is_empty else fp
-        coords = np.asarray(line.coords)
-        mine: list[Piece] = []
-        for (ax, ay), (bx, by) in zip(coords[:-1], coords[1:], strict=True):
-            seg_len = math.hypot(bx - ax, by - ay)
-            if seg_len < 1e-6:
-                continue
-            k = max(int(math.ceil(seg_len / piece_m)), 1)
-            fs = np.linspace(0.0, 1.0, k + 1)
-            mine.extend(Piece(ax + f0 * (bx - ax), ay + f0 * (by - ay), ax + f1 * (bx - ax), ay + f1 * (by - ay),
-                              spraying, 0.0) for f0, f1 in zip(fs[:-1], fs[1:], strict=True))
-        total = sum(p.length for p in mine)
-        for p in mine:
-            p.new_m2 = new_m2 * p.length / total if total > 0 else 0.0
-        pieces.extend(mine)
+        pieces.extend(_cut(line, spraying, new_m2, piece_m))
     return Coverage(field, swath_m, angle, headland, lanes, covered, pieces)

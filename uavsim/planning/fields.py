@@ -9,19 +9,22 @@ Seeding rates are kg/ha and the tank's litres are taken as its kg capacity (a sp
 from __future__ import annotations
 
 import logging
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from uavsim import geo
-from uavsim.aircraft import JOULES_PER_WH, LIQUID_KG_PER_L, AircraftClass, get_aircraft, power_w
+from uavsim.aircraft import LIQUID_KG_PER_L, AircraftClass, get_aircraft
 from uavsim.errors import PlanningError
-from uavsim.planning import Plan, rejected
-from uavsim.planning.check import assess, height_limits, mass_schedule
+from uavsim.planning.assess import Conditions, Flight, assess, height_limits
+from uavsim.planning.check import mass_schedule
+from uavsim.planning.conditions import Limits, Wind
 from uavsim.planning.coverage import M2_PER_HA, Coverage, plan_coverage
-from uavsim.planning.profile import densify_utm, simplify_profile
-from uavsim.planning.routes import profile_over, profile_points
+from uavsim.planning.mavcmd import FRAME_TERRAIN
+from uavsim.planning.plan import Plan, rejected
+from uavsim.planning.profile import densify_utm, lowest_profile, runs, simplify_profile
+from uavsim.planning.routes import PREFERRED_GRADIENT_SHARE, profile_over, profile_points
+from uavsim.planning.split import TURN_S, split_sorties, turns
 from uavsim.records import MISSION_TYPES
 
 if TYPE_CHECKING:
@@ -34,12 +37,12 @@ SURVEY_TYPES = ("survey", "monitor")
 APPLY_TYPES = ("spray", "seed", "fertilise")
 DEFAULT_AIRCRAFT = {"survey": "survey-quad", "monitor": "survey-quad"}
 DEFAULT_APPLY_AIRCRAFT = "sprayer-t40"
-ESTIMATE_MARGIN = 1.08  # the sortie split allows this much more energy than its quick estimate (profile, wind)
 SPRAY_TOL_M = 1.0  # terrain following: waypoints' straight lines stay 0..SPRAY_TOL_M above the working height
 SURVEY_TOL_M = 8.0
 CEILING_MARGIN_M = 5.0  # survey height stays this far below the height limit
 WORK_STEP_M = 10.0
-TURN_S = 4.0  # a working multirotor stops and turns at each lane end (assumption; waypoints without splines)
+HOLE_GRADIENT = 1.0  # climb and descent over a hole (m per m): a multirotor slows down to climb this steeply
+HOLE_MARGIN_M = 5.0  # horizontal margin around a hole (house, pond) flown at the safe height
 
 
 def _utm_polygon(vertices, holes):
@@ -54,109 +57,27 @@ def _utm_polygon(vertices, holes):
 
 
 def _work_waypoints(lat: np.ndarray, lon: np.ndarray, ds: np.ndarray, vidx: np.ndarray, ground: np.ndarray,
-                    agl_m: float, tol_m: float):
-    """Terrain-following waypoints over ground samples: (lat, lon, alt MSL, indices of the samples kept)."""
+                    agl_m: np.ndarray | float, tol_m: float):
+    """Terrain-following waypoints over ground samples: (lat, lon, alt MSL, indices of the samples kept).
+    ``agl_m`` may vary along the path (climbing over a hole); the climb and descent are kept flyable."""
     target = ground + agl_m
     ok = np.where(np.isfinite(target), target, agl_m)  # unknown: the assessment rejects it
+    if np.ndim(agl_m) and np.ptp(agl_m) > 0:
+        ok = lowest_profile(ds, ok, HOLE_GRADIENT, HOLE_GRADIENT)
     keep = np.union1d(simplify_profile(ds, ok, ok + tol_m), vidx)
     return lat[keep], lon[keep], ok[keep], keep
 
 
-def _turns(pieces) -> np.ndarray:
-    """True for each piece that starts in a new direction (the aircraft stops and turns before it)."""
-    out = np.zeros(len(pieces), bool)
-    for k in range(1, len(pieces)):
-        a, b = pieces[k - 1], pieces[k]
-        out[k] = abs((b.x1 - b.x0) * (a.y1 - a.y0) - (b.y1 - b.y0) * (a.x1 - a.x0)) > 1e-6 * a.length * b.length
-    return out
-
-
-def _split(cov: Coverage, ac: AircraftClass, launch: tuple[float, float], rate: float, work_speed: float,
-           work_agl: float, transit_agl: float, alt_msl: float, reserve_frac: float, wind_mps: float = 0.0
-           ) -> list[tuple[int, int, float]]:
-    """Sorties as (first piece, end piece, amount) by tank and battery (quick energy estimate).
-
-    Wind is taken along the passes, half of them into it (the worst case for a given speed).
-    """
-    pieces = cov.pieces
-    amount = np.array([p.new_m2 / M2_PER_HA * rate for p in pieces])
-    turn = _turns(pieces)
-    budget = ac.battery_wh * (1.0 - reserve_frac) / ESTIMATE_MARGIN
-    cap = ac.tank_l if rate > 0 else math.inf
-    vert_s = 2 * (transit_agl / ac.climb_mps + transit_agl / ac.descent_mps)  # take-off/landing, into/out of work
-
-    def wh_per_m(mass: float, v: float) -> float:
-        """Mean energy per metre over passes into and with a wind along them (as profile.fly flies them)."""
-        total = 0.0
-        for sign in (1.0, -1.0):  # headwind, tailwind
-            if ac.kind == "vtol" and ac.lift_to_drag > 0:
-                air, g = v, v - sign * wind_mps
-            else:
-                air, g = abs(v + sign * wind_mps), v
-                if air > ac.max_speed_mps:
-                    air, g = ac.max_speed_mps, ac.max_speed_mps - wind_mps
-            if g <= 0.1:
-                return math.inf
-            total += power_w(ac, mass, air, 0.0, alt_msl) / g
-        return total / 2.0 / JOULES_PER_WH
-
-    def transit_wh(d: float, mass: float) -> float:
-        return (wh_per_m(mass, ac.cruise_mps) * d
-                + power_w(ac, mass, 0.0, 0.0, alt_msl) * vert_s / JOULES_PER_WH)
-
-    def reach(i: int, load: float) -> tuple[int, bool]:
-        """End piece of a sortie that starts at piece i with ``load`` in the tank, and whether the battery
-        (not the tank or the field's end) ended it."""
-        left = load
-        e = transit_wh(math.dist(launch, (pieces[i].x0, pieces[i].y0)), ac.operating_kg + load * LIQUID_KG_PER_L)
-        j = i
-        while j < len(pieces):
-            p = pieces[j]
-            if amount[j] > left + 1e-9:
-                return j, False
-            mass = ac.operating_kg + left * LIQUID_KG_PER_L
-            e_p = wh_per_m(mass, work_speed) * p.length
-            if turn[j] and j > i:
-                e_p += power_w(ac, mass, 0.0, 0.0, alt_msl) * TURN_S / JOULES_PER_WH
-            e_back = transit_wh(math.dist(launch, (p.x1, p.y1)), mass - amount[j] * LIQUID_KG_PER_L)
-            if e + e_p + e_back > budget:
-                return j, True
-            e += e_p
-            left -= amount[j]
-            j += 1
-        return j, False
-
-    out: list[tuple[int, int, float]] = []
-    i = 0
-    max_load = min(cap, (ac.max_takeoff_kg - ac.operating_kg) / LIQUID_KG_PER_L)
-    while i < len(pieces):
-        # The crew loads what the sortie will spray: the largest load the battery can carry out and spray
-        # (a heavier load costs more to carry, so search it).
-        hi_load = min(max_load, float(amount[i:].sum())) if rate > 0 else 0.0
-        j, battery = reach(i, hi_load)
-        if rate > 0 and battery:
-            lo_load, j_lo = 0.0, i
-            for _ in range(20):
-                mid = 0.5 * (lo_load + hi_load)
-                jm, battery = reach(i, mid)
-                if battery:
-                    hi_load = mid
-                else:
-                    lo_load, j_lo = mid, jm
-            j = max(j, j_lo)
-        if j == i:
-            raise PlanningError(f"the {ac.id} cannot reach and work the field from its launch point on one "
-                                f"battery with a {100 * reserve_frac:.0f} % reserve")
-        out.append((i, j, float(amount[i:j].sum())))
-        i = j
-    return out
-
-
 def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None, terrain: Terrain | None = None,
                mission_type: str | None = None, angle_deg: float | None = None, *, wind_mps: float = 0.0,
-               wind_dir_deg: float = 0.0, reserve_frac: float = 0.20, transit_agl_m: float = 20.0,
-               turnaround_s: float = 180.0, gsd_m: float | None = None, max_shadowed_frac: float | None = None) -> Plan:
-    """Plan the coverage of a field of the scenario in sorties; each sortie is assessed like any flight."""
+               wind_dir_deg: float = 0.0, reserve_frac: float | None = None, transit_agl_m: float = 20.0,
+               turnaround_s: float = 180.0, gsd_m: float | None = None, max_shadowed_frac: float | None = None,
+               wind: Wind | None = None, limits: Limits | None = None) -> Plan:
+    """Plan the coverage of a field of the scenario in sorties; each sortie is assessed like any flight.
+
+    Limits default to the rules table; ``wind`` (by height band) overrides the single speed and direction."""
+    lim = limits or Limits.from_rules(reserve_frac=reserve_frac, max_shadowed_frac=max_shadowed_frac)
+    wind = wind or Wind(wind_mps, wind_dir_deg)
     from uavsim.terrain import open_dem
 
     t = terrain if terrain is not None else open_dem()
@@ -192,30 +113,58 @@ def plan_field(scenario: Scenario, field_id: str, aircraft_id: str | None = None
         work_agl, swath, speed, rate, tol = ac.spray_agl_m, ac.swath_m, ac.spray_speed_mps, fa.rate_l_per_ha, SPRAY_TOL_M
     cov = plan_coverage(poly, swath, angle_deg, start=launch)
     try:
-        splits = _split(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, reserve_frac, wind_mps)
+        splits = split_sorties(cov, ac, launch, rate, speed, work_agl, transit_agl_m, field_alt, lim.reserve_frac,
+                               wind)
     except PlanningError as exc:
         return rejected("field", mtype, fa.site, ac.id, f"field {field_id}: {exc}")
-    smooth = (0.8 * ac.climb_mps / ac.cruise_mps, 0.8 * ac.descent_mps / ac.cruise_mps)
+    smooth = (PREFERRED_GRADIENT_SHARE * ac.climb_mps / ac.cruise_mps,
+              PREFERRED_GRADIENT_SHARE * ac.descent_mps / ac.cruise_mps)
     sorties = []
     for k, (i, j, amount) in enumerate(splits):
         sorties.append(_sortie(k, cov.pieces[i:j], amount, t, scenario, ac, mtype, fa.site, launch, ground0,
                                fa.launch, work_agl, tol, speed, transit_agl_m, smooth, ceiling, rate,
-                               wind_mps, wind_dir_deg, reserve_frac, max_shadowed_frac))
+                               Conditions(lim, wind),
+                               max(work_agl, lim.min_clearance_m + SPRAY_TOL_M), _holes(poly)))
     return _combine(fa, mtype, ac, sorties, cov, rate, work_agl, turnaround_s, notes)
+
+
+def _holes(poly):
+    """The field's holes (houses, ponds) with a margin, or None."""
+    from shapely.geometry import Polygon
+    from shapely.ops import unary_union
+
+    holes = [Polygon(r) for r in poly.interiors]
+    return unary_union(holes).buffer(HOLE_MARGIN_M) if holes else None
+
+
+def _holes_and_spray(xs: np.ndarray, ys: np.ndarray, vidx: np.ndarray, seg_spray: list[bool], holes
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Per work-path sample: over a hole (flown at the safe height), and spraying on the step after it (never
+    over a hole, never in a turn or transit: only along the lanes and headland rings)."""
+    import shapely
+
+    over = shapely.contains_xy(holes, xs, ys) if holes is not None else np.zeros(xs.size, bool)
+    corner = np.clip(np.searchsorted(vidx, np.arange(xs.size), side="right") - 1, 0, len(seg_spray) - 1)
+    spray = np.asarray(seg_spray, bool)[corner]
+    spray[:-1] &= ~(over[:-1] | over[1:])
+    spray[-1] = False
+    return over, spray
 
 
 def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: AircraftClass, mtype: str,
             site: str, launch: tuple[float, float], ground0: float, launch_ll: tuple[float, float], work_agl: float,
-            tol: float, speed: float, transit_agl: float, smooth, ceiling: float, rate: float, wind_mps: float,
-            wind_dir_deg: float, reserve_frac: float, max_shadowed_frac: float | None) -> Plan:
+            tol: float, speed: float, transit_agl: float, smooth, ceiling: float, rate: float, cond: Conditions,
+            hole_agl: float, holes) -> Plan:
     # corners of the work path: where the direction (a stop and turn) or the spraying state changes
-    turns = _turns(pieces)
+    corner = turns(pieces)
     xy = [(pieces[0].x0, pieces[0].y0)]
     is_turn = [False]
+    seg_spray = [pieces[0].spraying]  # sprayer state from each corner to the next
     for q in range(1, len(pieces)):
-        if turns[q] or pieces[q - 1].spraying != pieces[q].spraying:
+        if corner[q] or pieces[q - 1].spraying != pieces[q].spraying:
             xy.append((pieces[q].x0, pieces[q].y0))
-            is_turn.append(bool(turns[q]))
+            is_turn.append(bool(corner[q]))
+            seg_spray.append(pieces[q].spraying)
     xy.append((pieces[-1].x1, pieces[-1].y1))
     is_turn.append(False)
     xy_arr = np.array(xy)
@@ -228,7 +177,8 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
     sizes = np.cumsum([work[0].size, out[0].size])
     ground = np.split(t.elevation(np.concatenate([work[0], out[0], back[0]]),
                                   np.concatenate([work[1], out[1], back[1]])), sizes)
-    wlat, wlon, walt, wkeep = _work_waypoints(*work, ground[0], work_agl, tol)
+    over_hole, sample_spray = _holes_and_spray(xs, ys, vidx, seg_spray, holes)
+    wlat, wlon, walt, wkeep = _work_waypoints(*work, ground[0], np.where(over_hole, hole_agl, work_agl), tol)
     turn_at = np.isin(wkeep, vidx[np.array(is_turn)])  # kept work waypoints where the aircraft turns
     out_lat, out_lon, out_alt = profile_over(*out, ground[1], transit_agl, smooth, ceiling)
     back_lat, back_lon, back_alt = profile_over(*back, ground[2], transit_agl, smooth, ceiling)
@@ -244,17 +194,20 @@ def _sortie(k: int, pieces, amount: float, t: Terrain, scenario: Scenario, ac: A
     speeds[n_out: n_out + n_work - 1] = speed
     # the tank empties evenly along the work path (the same model the check applies to an exported file)
     payload = amount * LIQUID_KG_PER_L if rate > 0 else 0.0
-    on, off = (n_out, n_out + n_work - 1) if rate > 0 else (None, None)
-    mass = mass_schedule(ac, wp, payload, None, on, off)
+    pairs = [(n_out + a, n_out + b + 1) for a, b in runs(sample_spray[wkeep[:-1]])] if rate > 0 else []
+    on, off = (pairs[0][0], pairs[-1][1]) if pairs else (None, None)
+    mass = mass_schedule(ac, wp, payload, spray=pairs)
     hold = np.zeros(len(wp))
     hold[n_out: n_out + n_work][turn_at] = TURN_S
     extra = {"sortie": k + 1, "amount": amount, "litres": amount if mtype != "seed" else 0.0,
              "kg_seed": amount if mtype == "seed" else 0.0,
              "hectares": float(sum(p.new_m2 for p in pieces) / M2_PER_HA), "work_agl_m": work_agl,
-             "payload_kg": payload, "spray_on_index": on, "spray_off_index": off, "turns": int(turn_at.sum())}
-    return assess("sortie", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=site, mass_kg=mass,
-                  speed_mps=speeds, hold_s=hold, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
-                  step_m=WORK_STEP_M, extra=extra, max_shadowed_frac=max_shadowed_frac)
+             "payload_kg": payload, "spray_on_index": on, "spray_off_index": off, "spray_pairs": pairs,
+             "turns": int(turn_at.sum()), "hole_crossings": len(runs(over_hole)), "hole_agl_m": hole_agl}
+    if ac.terrain_following and rate > 0:
+        extra["export_frame"] = FRAME_TERRAIN
+    flight = Flight("sortie", wp, mtype, site, mass, speeds, hold, step_m=WORK_STEP_M, extra=extra)
+    return assess(flight, scenario, t, ac, cond)
 
 
 def _combine(fa, mtype: str, ac: AircraftClass, sorties: list[Plan], cov: Coverage, rate: float, work_agl: float,

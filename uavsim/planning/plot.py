@@ -68,7 +68,7 @@ def plan_figure(plan: Plan, terrain: Terrain, scenario: Scenario | None = None, 
     verdict = "FEASIBLE" if plan.feasible else "NOT FEASIBLE"
     syn = "  [SYNTHETIC terrain]" if terrain.synthetic else ""
     ax_map.set_title(f"{title or plan.kind} — {plan.aircraft_id} — {verdict}{syn}")
-    _profile(ax_prof, wps[0] if wps else allw, terrain)
+    _profile(ax_prof, wps[0] if wps else allw, terrain, str(plan.extra.get("crs", geo.UTM48N)))
     for k, seg in enumerate(plan.extra.get("shadow_segments", [])):
         ax_prof.axvspan(seg["from_m"] / 1000, seg["to_m"] / 1000, color="orange", alpha=0.15,
                         label="no radio line of sight" if k == 0 else None)
@@ -92,13 +92,13 @@ def _zones(ax, scenario: Scenario, aircraft: str) -> None:
             ax.plot(lon, lat, color="green", lw=0.8, ls="--")
 
 
-def _profile(ax, wp: np.ndarray, terrain: Terrain) -> None:
+def _profile(ax, wp: np.ndarray, terrain: Terrain, crs: str) -> None:
     if len(wp) < 2:
         return
-    x, y = geo.to_utm(wp[:, 0], wp[:, 1])
+    x, y = geo.to_utm(wp[:, 0], wp[:, 1], crs)  # a checked mission file lies in its own UTM zone
     d = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
     dd = np.linspace(0, d[-1], max(int(d[-1] / 20), 2))
-    lat, lon = geo.from_utm(np.interp(dd, d, x), np.interp(dd, d, y))
+    lat, lon = geo.from_utm(np.interp(dd, d, x), np.interp(dd, d, y), crs)
     ground = terrain.elevation(lat, lon)
     ax.fill_between(dd / 1000, np.nan_to_num(ground, nan=np.nanmin(ground) if np.isfinite(ground).any() else 0),
                     (np.nanmin(ground) if np.isfinite(ground).any() else 0) - 30, color="#c8b48c")

@@ -1,6 +1,8 @@
 """Flight physics of a waypoint list (time and energy with wind) and vertical profiles over terrain.
 
-Wind is meteorological: ``wind_dir_deg`` is where the wind blows FROM (clockwise from true north).
+Wind is meteorological (:class:`~uavsim.planning.conditions.Wind`: where it blows FROM, clockwise from true north,
+optionally by height band). A rotor-borne leg is never credited with less power than in still air (translational
+lift from a gusty wind is not banked on), so wind never lowers a flight's energy below its still-air value.
 A multirotor holds its commanded ground speed unless that needs more than its maximum airspeed; a VTOL on
 its wing holds its cruise airspeed. Legs shorter than ``VERTICAL_LEG_M`` horizontally are vertical
 (take-off, landing): flown at the climb or descent rate in hover.
@@ -15,6 +17,7 @@ import numpy as np
 
 from uavsim import geo
 from uavsim.aircraft import JOULES_PER_WH, AircraftClass, power_w
+from uavsim.planning.conditions import Wind
 
 VERTICAL_LEG_M = 1.0
 
@@ -37,16 +40,16 @@ class Flown:
         return float(np.sum(self.leg_wh) + self.hold_wh)
 
 
-def wind_vector(wind_mps: float, wind_dir_deg: float) -> tuple[float, float]:
-    """(east, north) m/s the air moves towards, from a speed and the direction it blows from."""
-    b = math.radians(wind_dir_deg)
-    return -wind_mps * math.sin(b), -wind_mps * math.cos(b)
+def local_crs(lat: float, lon: float) -> str:
+    """The UTM zone of a point (EPSG code): metric geometry anywhere a mission lies."""
+    zone = int((lon + 180.0) // 6.0) % 60 + 1
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
 
-def legs_utm(waypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def legs_utm(waypoints: np.ndarray, crs: str = geo.UTM48N) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per leg: horizontal length (m), height change (m) and the unit track vector (east, north)."""
     wp = np.asarray(waypoints, float)
-    x, y = geo.to_utm(wp[:, 0], wp[:, 1])
+    x, y = geo.to_utm(wp[:, 0], wp[:, 1], crs)
     dx, dy = np.diff(x), np.diff(y)
     h = np.hypot(dx, dy)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -54,57 +57,89 @@ def legs_utm(waypoints: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
     return h, np.diff(wp[:, 2]), ue, un
 
 
+def ground_speed(ac: AircraftClass, speed: float, we: float, wn: float, ue: float, un: float) -> float:
+    """Ground speed along a track (unit ue, un) in a wind (we, wn): a multirotor holds its commanded ground
+    speed unless that needs more than its maximum airspeed; a VTOL on its wing holds its airspeed. NaN: no
+    headway (the crosswind alone exceeds the airspeed)."""
+    cross = -we * un + wn * ue
+    along = we * ue + wn * un
+    vmax = ac.max_speed_mps
+    if ac.kind == "vtol" and ac.lift_to_drag > 0:
+        air = min(max(speed, ac.transition_mps), vmax)
+        return along + math.sqrt(air * air - cross * cross) if abs(cross) < air else math.nan
+    if math.hypot(speed - along, cross) <= vmax:
+        return speed
+    return along + math.sqrt(vmax * vmax - cross * cross) if abs(cross) < vmax else math.nan
+
+
+def _on_wing(ac: AircraftClass, speed: float, h: float, dz: float) -> bool | None:
+    """A VTOL's mode on a leg as the mission flies it (ArduPlane keeps the mode whatever the wind): on its wing
+    unless, in still air, the climb or descent limit would slow it below its transition speed. None for a
+    multirotor."""
+    if not (ac.kind == "vtol" and ac.lift_to_drag > 0):
+        return None
+    air = min(max(speed, ac.transition_mps), ac.max_speed_mps)
+    rate = ac.climb_mps if dz >= 0 else ac.descent_mps
+    return h / max(h / air, abs(dz) / rate) >= ac.transition_mps - 1e-9
+
+
 def fly(ac: AircraftClass, waypoints: np.ndarray, mass_kg: np.ndarray | float, speed_mps: np.ndarray | float | None = None,
-        wind_mps: float = 0.0, wind_dir_deg: float = 0.0, hold_s: np.ndarray | None = None,
-        labels: list[str] | None = None) -> Flown:
-    """Time and energy of each leg. ``mass_kg`` and ``speed_mps`` are per leg or scalars (default: cruise)."""
+        wind: Wind | None = None, hold_s: np.ndarray | None = None, labels: list[str] | None = None,
+        crs: str = geo.UTM48N) -> Flown:
+    """Time and energy of each leg. ``mass_kg`` and ``speed_mps`` are per leg or scalars (default: cruise).
+    The wind acts on each leg at its mid height above the first waypoint (head, tail and cross components)."""
+    wind = wind or Wind()
     wp = np.asarray(waypoints, float)
     n = max(len(wp) - 1, 0)
-    h, dz, ue, un = legs_utm(wp) if n else (np.zeros(0),) * 4
+    h, dz, ue, un = legs_utm(wp, crs) if n else (np.zeros(0),) * 4
     mass = np.broadcast_to(np.asarray(mass_kg, float), (n,))
     speed = np.broadcast_to(np.asarray(ac.cruise_mps if speed_mps is None else speed_mps, float), (n,))
-    we, wn = wind_vector(wind_mps, wind_dir_deg)
     t, e, va, gs = (np.zeros(n) for _ in range(4))
     reasons: list[str] = []
     for i in range(n):
         alt_mid = 0.5 * (wp[i, 2] + wp[i + 1, 2])
+        we, wn = wind.vector(alt_mid - wp[0, 2])
+        rate = ac.climb_mps if dz[i] >= 0 else ac.descent_mps
         if h[i] < VERTICAL_LEG_M:
-            rate = ac.climb_mps if dz[i] >= 0 else ac.descent_mps
             t[i] = max(abs(dz[i]) / rate, 1e-3)
-            vz = dz[i] / t[i]
             air = math.hypot(we, wn)  # hovering in wind: the wind is the airspeed
-            p = power_w(ac, mass[i], air if ac.kind != "vtol" else 0.0, vz, alt_mid)
+            vz = dz[i] / t[i]
+            p = max(power_w(ac, mass[i], air if ac.kind != "vtol" else 0.0, vz, alt_mid),
+                    power_w(ac, mass[i], 0.0, vz, alt_mid))
             va[i], gs[i] = air, 0.0
         else:
-            cross = -we * un[i] + wn * ue[i]
-            along = we * ue[i] + wn * un[i]
-            vmax = ac.max_speed_mps
-            if ac.kind == "vtol" and ac.lift_to_drag > 0:
-                air = min(max(speed[i], ac.transition_mps), vmax)
-                g = along + math.sqrt(max(air * air - cross * cross, 0.0)) if abs(cross) < air else float("nan")
-            else:
-                g = speed[i]
-                if math.hypot(g - along, cross) > vmax:  # the commanded ground speed needs too much airspeed
-                    g = along + math.sqrt(vmax * vmax - cross * cross) if abs(cross) < vmax else float("nan")
+            g = ground_speed(ac, float(speed[i]), we, wn, float(ue[i]), float(un[i]))
             if not g > 0.1:
                 where = labels[i] if labels else f"leg {i}"
-                reasons.append(f"{where}: the aircraft cannot make headway against the wind "
-                               f"({wind_mps:.1f} m/s from {wind_dir_deg:.0f}°)")
+                reasons.append(f"{where}: the aircraft cannot make headway against the wind ({wind.describe()})")
                 g = 0.1
-            rate = ac.climb_mps if dz[i] >= 0 else ac.descent_mps
+            wing = _on_wing(ac, float(speed[i]), h[i], dz[i])
+            if wing is False:  # a VTOL leg too steep for its wing flies in hover mode at its still-air speed
+                g = min(g, h[i] / max(abs(dz[i]) / rate, 1e-9))
             t[i] = max(h[i] / g, abs(dz[i]) / rate)
             g = h[i] / t[i]
             air = math.hypot(g * ue[i] - we, g * un[i] - wn)
-            p = power_w(ac, mass[i], air, dz[i] / t[i], alt_mid)
+            p = power_w(ac, mass[i], air, dz[i] / t[i], alt_mid, wing)
+            if wing is not True:  # rotor-borne: no credit for translational lift from the wind (gusts, shear)
+                p = max(p, power_w(ac, mass[i], g, dz[i] / t[i], alt_mid, wing))
             va[i], gs[i] = air, g
         e[i] = p * t[i] / JOULES_PER_WH
-    hold_wh = 0.0
-    if hold_s is not None and len(wp):
-        for i in np.flatnonzero(np.asarray(hold_s) > 0):
-            # hovering with what it arrived with (a winch delivery lowers the payload during the hold)
-            m = float(max(mass[max(i - 1, 0)], mass[min(i, n - 1)])) if n else float(np.asarray(mass_kg).ravel()[0])
-            hold_wh += power_w(ac, m, 0.0, 0.0, wp[i, 2]) * float(hold_s[i]) / JOULES_PER_WH
-    return Flown(t, e, va, gs, hold_wh, reasons)
+    return Flown(t, e, va, gs, _hold_wh(ac, wp, mass, mass_kg, hold_s, wind), reasons)
+
+
+def _hold_wh(ac: AircraftClass, wp: np.ndarray, mass: np.ndarray, mass_kg, hold_s, wind: Wind) -> float:
+    """Energy of the holds: hovering with what it arrived with (a winch delivery lowers the payload during the
+    hold), in the wind at that height (a multirotor's airspeed is the wind's)."""
+    n = mass.size
+    total = 0.0
+    if hold_s is None or not len(wp):
+        return total
+    for i in np.flatnonzero(np.asarray(hold_s) > 0):
+        m = float(max(mass[max(i - 1, 0)], mass[min(i, n - 1)])) if n else float(np.asarray(mass_kg).ravel()[0])
+        air = wind.at(wp[i, 2] - wp[0, 2])[0] if ac.kind != "vtol" else 0.0
+        p = max(power_w(ac, m, air, 0.0, wp[i, 2]), power_w(ac, m, 0.0, 0.0, wp[i, 2]))
+        total += p * float(hold_s[i]) / JOULES_PER_WH
+    return total
 
 
 # -- vertical profiles --------------------------------------------------------------------------------------

@@ -23,8 +23,10 @@ from shapely.ops import unary_union
 from uavsim import geo
 from uavsim.aircraft import get_aircraft
 from uavsim.errors import PlanningError
-from uavsim.planning import Plan
-from uavsim.planning.check import assess, mass_schedule
+from uavsim.planning.assess import Conditions, Flight, assess
+from uavsim.planning.check import mass_schedule
+from uavsim.planning.conditions import Limits, Wind
+from uavsim.planning.plan import Plan
 from uavsim.planning.profile import densify_utm, lowest_profile, simplify_profile
 
 if TYPE_CHECKING:
@@ -168,15 +170,20 @@ def profile_over(lat: np.ndarray, lon: np.ndarray, ds: np.ndarray, vidx: np.ndar
 
 def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: str | None = None,
                terrain: Terrain | None = None, wind_mps: float = 0.0, wind_dir_deg: float = 0.0,
-               reserve_frac: float = 0.20, return_leg: bool = True, *, mission_type: str | None = None,
-               cruise_agl_m: float = 50.0, min_clearance_m: float = 30.0, zone_margin_m: float = 150.0,
+               reserve_frac: float | None = None, return_leg: bool = True, *, mission_type: str | None = None,
+               cruise_agl_m: float = 50.0, min_clearance_m: float | None = None, zone_margin_m: float = 150.0,
                payload_kg: float | None = None, delivery_hover_s: float = 60.0,
-               max_shadowed_frac: float | None = None) -> Plan:
+               max_shadowed_frac: float | None = None, wind: Wind | None = None, limits: Limits | None = None) -> Plan:
     """Plan a delivery from ``origin`` to ``destination`` (site ids or (lat, lon)), by default out and back.
 
     The payload is lowered by winch while hovering ``delivery_hover_s`` over the destination, so that the
-    aircraft touches the ground only at the launch site; the way back is flown empty.
+    aircraft touches the ground only at the launch site; the way back is flown empty. Limits default to the
+    rules table (the check requires ``route_design_clearance_m``); ``wind`` (by height band) overrides the
+    single wind speed and direction.
     """
+    lim = limits or Limits.from_rules(reserve_frac=reserve_frac, max_shadowed_frac=max_shadowed_frac)
+    wind = wind or Wind(wind_mps, wind_dir_deg)
+    clearance = lim.route_design_clearance_m if min_clearance_m is None else min_clearance_m
     from uavsim.terrain import open_dem
 
     t = terrain if terrain is not None else open_dem()
@@ -228,9 +235,8 @@ def plan_route(scenario: Scenario, origin: Any, destination: Any, aircraft_id: s
     extra = {"origin": o_id, "destination": d_id, "straight_m": straight,
              "path_m": float(np.sum(np.hypot(np.diff(px), np.diff(py)))), "detoured": len(path) > 2,
              "release_index": release if return_leg else None, "return_leg": return_leg, "payload_kg": payload,
-             "cruise_agl_m": cruise_agl_m, "wind_mps": wind_mps, "wind_dir_deg": wind_dir_deg}
-    plan = assess("route", wp, scenario=scenario, terrain=t, ac=ac, mission_type=mtype, site=o_id, mass_kg=mass,
-                  hold_s=hold, wind_mps=wind_mps, wind_dir_deg=wind_dir_deg, reserve_frac=reserve_frac,
-                  min_clearance_m=min_clearance_m, reasons=reasons, extra=extra, max_shadowed_frac=max_shadowed_frac)
+             "cruise_agl_m": cruise_agl_m, "wind_mps": wind.speed_mps, "wind_dir_deg": wind.from_deg}
+    flight = Flight("route", wp, mtype, o_id, mass, None, hold, reasons=reasons, extra=extra)
+    plan = assess(flight, scenario, t, ac, Conditions(lim, wind, clearance))
     log.info("route %s -> %s (%s): %.1f km, feasible=%s", o_id, d_id, ac.id, plan.distance_m / 1000, plan.feasible)
     return plan

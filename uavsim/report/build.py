@@ -46,11 +46,12 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
                  cluster: str = "day", n_boot: int = 2000, seed: int = 0, max_tracks: int | None = None,
                  dem: str | Path | None = None, scenario: str | Path | None = None, terrain: bool = True,
                  dpi: int = 100, generated: str | None = None, utc_offset_h: float = 7.0,
-                 source: str | None = None) -> dict[str, Any]:
+                 source: str | None = None, forecast: str | Path | None = None) -> dict[str, Any]:
     """Write ``report-<lang>.html`` / ``.pdf`` into ``out_dir``; returns the headline figures, files and timings.
 
     An empty or missing store raises :class:`~uavsim.errors.StoreError` before anything is written.
     ``source`` ("sim" or "log") limits the report to simulated or to flown flights; by default both are pooled.
+    ``forecast``: a ``uavsim forecast --json`` file, drawn as the forecast section (fan chart).
     """
     import matplotlib
 
@@ -58,6 +59,11 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
     from uavsim.report.i18n import LANGS
 
     langs = split_choices(langs, LANGS, "--lang")
+    forecast_doc = None
+    if forecast is not None:  # read before anything is written: a bad file leaves nothing behind
+        from uavsim.sim.forecast_figure import load_forecast
+
+        forecast_doc = load_forecast(forecast)
     formats = split_choices(formats, FORMATS, "--format", DEFAULT_FORMATS)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -78,7 +84,7 @@ def build_report(db: str | Path, out_dir: str | Path, langs: Iterable[str] = ("v
     files: list[str] = []
     with matplotlib.rc_context(RC):
         for lang in langs:
-            files += _write_language(data, lang, formats, out, generated, dpi, timings)
+            files += _write_language(data, lang, formats, out, generated, dpi, timings, forecast_doc)
     timings["total_s"] = time.perf_counter() - t0
     o = data.summary.overall
     log.info("report for %d flights written to %s in %.1f s", o.flights, out, timings["total_s"])
@@ -96,7 +102,7 @@ CAPTIONS = {"cumulative": "fig_cumulative", "outcomes": "fig_outcomes", "pareto"
 
 
 def _write_language(data: Any, lang: str, formats: list[str], out: Path, generated: str, dpi: int,
-                    timings: dict[str, float]) -> list[str]:
+                    timings: dict[str, float], forecast: dict[str, Any] | None = None) -> list[str]:
     """One language's figures and files; ``timings`` gains this language's entries."""
     from uavsim.report import figures as F
     from uavsim.report.html import write_html
@@ -115,6 +121,11 @@ def _write_language(data: Any, lang: str, formats: list[str], out: Path, generat
             if name == "map" and getattr(data.terrain, "synthetic", False):
                 cap += f" ({t('synthetic_terrain', lang)})"  # the caption says it too, not only the picture
             figs.append((name, cap, fig))
+    if forecast is not None:
+        from uavsim.sim.forecast_figure import forecast_figure
+
+        fig, cap = forecast_figure(forecast, lang)
+        figs.append(("forecast", cap, fig))
     timings[f"figures_{lang}_s"] = time.perf_counter() - t1
     if "html" in formats or "png" in formats:
         t1 = time.perf_counter()

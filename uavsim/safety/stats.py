@@ -213,6 +213,7 @@ STRATA: dict[str, Callable[[Flight, float], str]] = {
     "aircraft": lambda f, _: f.aircraft_id or UNKNOWN,
     "month": _month,  # local month
     "source": lambda f, _: f.source,
+    "pilot": lambda f, _: f.pilot or UNKNOWN,  # issue 14
 }
 
 

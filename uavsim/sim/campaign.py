@@ -18,12 +18,14 @@ from typing import Any
 
 import numpy as np
 
+from uavsim.context.record import simulated_context
 from uavsim.records import Flight, Telemetry
 from uavsim.safety.classify import Verdict
 from uavsim.safety.rules import Rules, default_rules
 from uavsim.safety.stats import clopper_pearson_lower
 from uavsim.scenario import Scenario
 from uavsim.sim.config import HOUR_S, Campaign, load_campaign
+from uavsim.sim.dynamics import Dynamics, link_loss_sensitivity, load_dynamics
 from uavsim.sim.engine import CampaignModel, FlightLog
 from uavsim.sim.missions import MODES, Template, build_templates, classify_track, thin
 
@@ -40,6 +42,7 @@ class CampaignPlan:
     templates: dict[str, list[Template]]
     rules: Rules
     terrain: Any = None
+    dynamics: Dynamics | None = None  # campaign.toml [dynamics] (issue 15); None: read from the campaign file
 
     def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -58,6 +61,13 @@ class CampaignPlan:
     def with_hazard_scale(self, k: float) -> CampaignPlan:
         """The same plan with every failure rate multiplied by ``k`` (templates shared, not re-planned)."""
         return replace(self, campaign=self.campaign.with_hazard_scale(k))
+
+    def with_calibration(self, path: str | Path) -> CampaignPlan:
+        """The same plan with the rates (and their uncertainty) of a calibration overlay (``uavsim calibrate``)."""
+        from uavsim.sim.calibrate import apply_overlay
+
+        camp, dyn = apply_overlay(self.campaign, self.dynamics or load_dynamics(self.campaign.path), path)
+        return replace(self, campaign=camp, dynamics=dyn)
 
 
 @dataclass
@@ -123,7 +133,7 @@ def _plan(scenario: Scenario | str | Path | None, terrain: Any, rules: Rules) ->
 
         terrain = open_dem()
     camp = load_campaign(sc)
-    return CampaignPlan(sc, camp, build_templates(sc, camp, terrain, rules), rules, terrain)
+    return CampaignPlan(sc, camp, build_templates(sc, camp, terrain, rules), rules, terrain, load_dynamics(camp.path))
 
 
 def run_campaign(plan: CampaignPlan, seed: int | np.random.SeedSequence | None = None, run_id: str | None = None,
@@ -135,7 +145,7 @@ def run_campaign(plan: CampaignPlan, seed: int | np.random.SeedSequence | None =
     seed_int = int(seed) if isinstance(seed, int) else (c.seed if seed is None else None)
     run_id = run_id or f"{plan.scenario.root.name}-{seed_int if seed_int is not None else ss.entropy}"
     with _one_numba_thread():
-        model = CampaignModel(c, plan.scenario, plan.templates, ss, plan.rules, plan.terrain, days)
+        model = CampaignModel(c, plan.scenario, plan.templates, ss, plan.rules, plan.terrain, days, plan.dynamics)
         model.run()
         logs = sorted(model.logs, key=lambda f: (f.launch_s, f.unit))
         verdicts = [_verdict(fl, plan) for fl in logs]
@@ -196,7 +206,8 @@ def _flight(run_id: str, i: int, fl: FlightLog, verdict: Verdict, c: Campaign) -
         events=list(verdict.events), telemetry=tel, extra=extra,
         # Airborne by construction: the simulated flight runs from lift-off to touch-down.
         kind="flight", takeoff_s=0.0, landing_s=rp.duration_s, log_clock="sim",
-        airborne_evidence={"decided_by": "simulated: airborne from launch to landing by construction"})
+        airborne_evidence={"decided_by": "simulated: airborne from launch to landing by construction"},
+        context=simulated_context(tpl.key, tpl.site, tpl.mission_type, fl.unit))
 
 
 def run_summary(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignModel, c: Campaign) -> dict[str, Any]:
@@ -238,4 +249,8 @@ def run_summary(logs: list[FlightLog], verdicts: list[Verdict], model: CampaignM
         "recalled_in_flight": model.t.recalled_in_flight,
         "rejected": dict(sorted(model.t.rejected.items())),
         "unflown": model.t.unflown,
+        "wind_recalls": model.t.wind_recalls,
+        "wind_energy_holds": model.t.wind_energy_holds,
+        "out_of_service_days": model.t.out_of_service_days,
+        "link_loss_sensitivity": link_loss_sensitivity(logs, verdicts, model.dyn.link_loss_land_shares, c.confidence),
     }

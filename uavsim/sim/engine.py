@@ -7,6 +7,11 @@ weather and demand as processes and resources.
 - Each aircraft is a process that takes requests from its (base, class) queue, waits for its operating
   window and flyable weather, then takes a crew, a charged pack, a refill, a pad, and flies.
 - Ties are broken by SimPy's own (time, priority, sequence) order, never by ids or hashes.
+- Issue 15 dynamics (``uavsim.sim.dynamics``): each replication draws its hazard rates from their uncertainty
+  and a frailty per airframe; rain days multiply the weather hazard; a sortie launches only if its energy at
+  the launch hour's wind fits the battery, and is recalled when the wind passes the aircraft's limit (or
+  would eat into the reserve) during the flight; a crashed or off-site-landed airframe is out of service for
+  its repair time.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import simpy
 
 from uavsim.sim.config import DAY_S, HOUR_S, Campaign
 from uavsim.sim.demand import PRIORITY_FARM, PRIORITY_MEDICAL, Request, draw_requests
+from uavsim.sim.dynamics import Dynamics, draw_world, load_dynamics, unit_rates, wind_energy_factor
 from uavsim.sim.hazards import Failure, Replay, draw_failure, nominal, replay
 from uavsim.sim.missions import Template
 from uavsim.sim.weather import WeatherSeries, draw_weather, next_flyable_s
@@ -37,6 +43,7 @@ class Unit:
     charge_s: float
     turnaround_s: float
     refill_s: float
+    down_until_s: float = 0.0  # out of service (repair or replacement) until this time
 
 
 @dataclass
@@ -57,6 +64,7 @@ class FlightLog:
     replay: Replay
     failure: Failure | None
     wait_s: float
+    rain_day: bool = False  # a common-cause day for the in-flight weather hazard
 
 
 @dataclass
@@ -68,14 +76,20 @@ class Tallies:
     rejected: dict[str, int] = field(default_factory=dict)
     unflown: int = 0
     medical_wait_s: list[float] = field(default_factory=list)
+    wind_recalls: int = 0
+    wind_energy_holds: int = 0  # launches put off because the sortie's energy at that hour's wind did not fit
+    out_of_service_days: float = 0.0
 
 
 class CampaignModel:
     def __init__(self, campaign: Campaign, scenario: Any, templates: dict[str, list[Template]],
-                 seed: np.random.SeedSequence, rules: Any, terrain: Any, days: int | None = None) -> None:
+                 seed: np.random.SeedSequence, rules: Any, terrain: Any, days: int | None = None,
+                 dynamics: Dynamics | None = None) -> None:
         self.c, self.sc, self.templates, self.rules, self.terrain = campaign, scenario, templates, rules, terrain
         self.days = campaign.days if days is None else min(days, campaign.days)
-        ss_weather, ss_demand, ss_hazard = seed.spawn(3)
+        self.dyn = dynamics if dynamics is not None else load_dynamics(campaign.path)
+        self.reserve_frac = float(rules.threshold("battery_reserve_frac"))
+        ss_weather, ss_demand, ss_hazard, ss_world = seed.spawn(4)
         self.weather: WeatherSeries = draw_weather(campaign.weather, campaign.start, self.days,
                                                    np.random.default_rng(ss_weather))
         self.rng_hazard = np.random.default_rng(ss_hazard)
@@ -91,19 +105,18 @@ class CampaignModel:
                        for b in campaign.bases.values()}
         self.units: list[Unit] = []
         self.queues: dict[tuple[str, str], simpy.PriorityStore] = {}
-        for f in campaign.fleet:
+        for f, uid in zip(_fleet_entries(campaign), unit_ids(campaign), strict=True):
             self.queues.setdefault((f.base, f.aircraft), simpy.PriorityStore(env))
-            for _ in range(f.count):
-                k = sum(u.cls == f.aircraft for u in self.units) + 1
-                self.units.append(Unit(f"{f.aircraft}#{k}", f.aircraft, f.base,
-                                       simpy.Container(env, f.batteries, init=f.batteries),
-                                       f.charge_s, f.turnaround_s, f.refill_s))
+            self.units.append(Unit(uid, f.aircraft, f.base, simpy.Container(env, f.batteries, init=f.batteries),
+                                   f.charge_s, f.turnaround_s, f.refill_s))
         # A pad or refill station that can never be short (at least one per aircraft) cannot delay anyone:
         # its hold is folded into the preparation timeout.
         n_at = {b: sum(u.base == b for u in self.units) for b in campaign.bases}
         n_fill = {b: sum(u.base == b and u.refill_s > 0 for u in self.units) for b in campaign.bases}
         self.pads_bind = {b.id: b.pads < n_at[b.id] for b in campaign.bases.values()}
         self.refills_bind = {b.id: b.refill_stations < n_fill[b.id] for b in campaign.bases.values()}
+        self.world = draw_world(campaign.hazards, [u.id for u in self.units], self.dyn,
+                                np.random.default_rng(ss_world))
         self.wind_limit = {u.cls: self._wind_limit(u.cls) for u in self.units}
         self.flyable = {cls: self.weather.flyable(lim) for cls, lim in self.wind_limit.items()}
         self.route_base = {}
@@ -184,6 +197,8 @@ class CampaignModel:
     def _aircraft(self, u: Unit):
         q = self.queues[(u.base, u.cls)]
         while True:
+            if u.down_until_s > self.env.now:
+                yield self.env.timeout(u.down_until_s - self.env.now)
             item = yield q.get()
             yield from self._serve(u, item.item)
 
@@ -227,6 +242,11 @@ class CampaignModel:
                 return
             if t > env.now:
                 yield env.timeout(t - env.now)
+            hold = self._wind_hold(tpl, env.now)
+            if hold is not None:  # planned for the hour's wind, the sortie does not fit the battery: wait
+                self.t.wind_energy_holds += 1
+                yield env.timeout(hold - env.now)
+                continue
             req = crews.request(priority=PRIORITY_MEDICAL if medical else PRIORITY_FARM, preempt=medical)
             phase, launch, pack_get, rp, failure = "crew", 0.0, None, None, None
             try:
@@ -252,8 +272,8 @@ class CampaignModel:
                 else:
                     yield env.timeout(prep_s + PAD_S)
                 phase, launch = "air", env.now
-                failure = draw_failure(tpl, self.c.hazards, self.rng_hazard)
-                rp = nominal(tpl) if failure is None else replay(tpl, failure, self.rules)
+                failure, factor = self._fly(u, tpl)
+                rp = self._replay(tpl, failure, factor)
                 yield env.timeout(rp.duration_s)
             except simpy.Interrupt:
                 crews.release(req)
@@ -278,14 +298,73 @@ class CampaignModel:
                 continue  # the sortie is flown again
             crews.release(req)
             self._record(u, job, launch, rp, failure)
+            if failure is not None and failure.action == "abort":  # recalled for the wind: fly it again
+                self.t.wind_recalls += 1
+                continue
             return
 
+    # -- dynamics of one flight (issue 15) -----------------------------------------------------------------
+    def _usable_wh(self, tpl: Template, reserve_frac: float) -> float:
+        """Energy a sortie may use: down to the reserve, or its own plan if the planner accepted more."""
+        return max(tpl.battery_wh * (1.0 - reserve_frac), tpl.energy_wh)
+
+    def _wind_hold(self, tpl: Template, t_s: float) -> float | None:
+        """The next hour start if the sortie's energy at this hour's wind does not fit, else None."""
+        k = self.dyn.wind_energy_k
+        if k <= 0.0 or not tpl.battery_wh > 0:
+            return None
+        w = float(self.weather.wind_mps[self.weather.hour(t_s)])
+        if tpl.energy_wh * float(wind_energy_factor(w, tpl.cruise_mps, k)) <= self._usable_wh(tpl, self.reserve_frac):
+            return None
+        nxt = (self.weather.hour(t_s) + 1) * HOUR_S
+        return nxt if nxt < self.days * DAY_S else None
+
+    def _fly(self, u: Unit, tpl: Template) -> tuple[Failure | None, float]:
+        """The first hazard failure or wind recall of this flight, and its energy factor in the wind met."""
+        now = self.env.now
+        base, shadow = unit_rates(self.c.hazards, self.world, u.id, self.weather.is_rain_day(now), self.dyn)
+        failure = draw_failure(tpl, self.c.hazards, self.rng_hazard, base, shadow, self.dyn.link_continue)
+        starts, winds = self.weather.winds_over(now, tpl.duration_s)
+        f = wind_energy_factor(winds, tpl.cruise_mps, self.dyn.wind_energy_k)
+        spans = np.maximum(np.append(starts[1:], tpl.duration_s) - starts, 0.0)
+        factor = float(np.sum(spans * f) / tpl.duration_s) if tpl.duration_s > 0 else 1.0
+        power = tpl.energy_wh / tpl.duration_s if tpl.duration_s > 0 else 0.0
+        used_before = np.concatenate([[0.0], np.cumsum(spans * f * power)[:-1]])
+        predicted = used_before + (tpl.duration_s - starts) * f * power
+        limit_wh = tpl.battery_wh * (1.0 - self.reserve_frac / 2.0)  # would land with under half its reserve
+        recall = None
+        for j in range(1, starts.size):  # the wind changes at each hour start inside the flight
+            cause = "wind" if winds[j] > self.wind_limit[u.cls] else (
+                "wind_energy" if predicted[j] > max(limit_wh, tpl.energy_wh) else "")
+            if cause:
+                recall = Failure("recall", float(starts[j]), "abort", cause)
+                break
+        if recall is not None and (failure is None or recall.t_s < failure.t_s):
+            failure = recall
+        return failure, factor
+
+    def _replay(self, tpl: Template, failure: Failure | None, factor: float) -> Replay:
+        if failure is None:
+            rp = nominal(tpl)
+        else:
+            rp = replay(tpl, failure, self.rules, failure.cause or "")
+        if factor != 1.0:
+            rp.energy_wh *= factor
+            if tpl.battery_wh > 0 and not (failure is not None and failure.mode == "battery" and failure.action == "crash"):
+                rp.battery_end_pct = 100.0 * (1.0 - rp.energy_wh / tpl.battery_wh)
+        return rp
+
     def _record(self, u: Unit, job: Job, launch: float, rp: Replay, failure: Failure | None) -> None:
+        repair = self.dyn.repair_s(failure.action) if failure is not None else 0.0
+        if repair > 0.0:  # crashed or landed off site: out of service (repair or replacement)
+            u.down_until_s = max(u.down_until_s, self.env.now + repair)
+            self.t.out_of_service_days += repair / DAY_S
         self._charge(u, rp.energy_wh / job.template.battery_wh if job.template.battery_wh else 1.0)
         wait = launch - job.request.t_s
         if job.request.medical and (failure is None or failure.action != "abort"):
             self.t.medical_wait_s.append(wait)
-        self.logs.append(FlightLog(launch, u.id, job.request.demand, job.template, rp, failure, wait))
+        self.logs.append(FlightLog(launch, u.id, job.request.demand, job.template, rp, failure, wait,
+                                   self.weather.is_rain_day(launch)))
 
     def _charge(self, u: Unit, used_frac: float) -> None:
         free = self.charger_free[u.base]
@@ -294,6 +373,21 @@ class CampaignModel:
         free[k] = start + u.charge_s * min(1.0, max(MIN_CHARGE_FRAC, used_frac))
         done = self.env.timeout(free[k] - self.env.now)
         done.callbacks.append(lambda _ev: u.packs.put(1))
+
+
+def _fleet_entries(campaign: Campaign) -> list[Any]:
+    """The fleet entry of each airframe, in fleet order."""
+    return [f for f in campaign.fleet for _ in range(f.count)]
+
+
+def unit_ids(campaign: Campaign) -> list[str]:
+    """Airframe ids in fleet order: "<class>#<k>", k counting within the class across bases."""
+    seen: dict[str, int] = {}
+    out = []
+    for f in _fleet_entries(campaign):
+        seen[f.aircraft] = seen.get(f.aircraft, 0) + 1
+        out.append(f"{f.aircraft}#{seen[f.aircraft]}")
+    return out
 
 
 def _key(cd: Any) -> str:

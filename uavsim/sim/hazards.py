@@ -29,6 +29,12 @@ MODE_EVENTS = {
 }
 _HAS_CRASH_LEVEL = ("MOTOR_FAILURE", "BIRD_STRIKE")  # rules.toml grades these "crash" when they end in impact
 FALL_S = 4.0  # seconds from loss of control to ground impact (assumption)
+_RECALL_DETAIL = {
+    "": "sortie recalled: its crew was pre-empted by a medical request; returned to launch",
+    "wind": "sortie recalled: the wind rose above the aircraft's limit during the flight; returned to launch",
+    "wind_energy": "sortie recalled: in the wind met in flight the plan would have eaten into the battery reserve; "
+                   "returned to launch",
+}
 MODE_AUTO, MODE_RTL, MODE_LAND, MODE_CRASH = 0, 1, 2, 3
 
 
@@ -36,13 +42,21 @@ MODE_AUTO, MODE_RTL, MODE_LAND, MODE_CRASH = 0, 1, 2, 3
 class Failure:
     mode: str
     t_s: float
-    action: str  # rtl | land | crash | abort (a recall, not a failure)
+    action: str  # rtl | land | crash | continue (flies on) | abort (a recall, not a failure)
+    cause: str = ""  # of a recall: "" (a medical request took the crew), "wind", "wind_energy"
 
 
-def draw_failure(tpl: Template, hazards: tuple[Hazard, ...], rng: np.random.Generator) -> Failure | None:
-    """The first failure during a replay of ``tpl``, or None. Always draws the same count of numbers."""
+def draw_failure(tpl: Template, hazards: tuple[Hazard, ...], rng: np.random.Generator,
+                 base: np.ndarray | None = None, shadow: np.ndarray | None = None,
+                 link_continue: float = 0.0) -> Failure | None:
+    """The first failure during a replay of ``tpl``, or None. Always draws the same count of numbers.
+
+    ``base`` and ``shadow`` are this airframe's rates per flight hour (default: the campaign's); a link loss
+    flies on as planned with probability ``link_continue``, else takes the radio hazard's contingency."""
     hours = tpl.duration_s / HOUR_S
-    rates = np.array([h.per_fh + h.shadow_per_fh * tpl.shadowed_fraction for h in hazards])
+    base = np.array([h.per_fh for h in hazards]) if base is None else base
+    shadow = np.array([h.shadow_per_fh for h in hazards]) if shadow is None else shadow
+    rates = base + shadow * tpl.shadowed_fraction
     u = rng.random(3)
     total = float(rates.sum())
     if total <= 0.0:
@@ -52,7 +66,12 @@ def draw_failure(tpl: Template, hazards: tuple[Hazard, ...], rng: np.random.Gene
         return None
     i = int(np.searchsorted(np.cumsum(rates) / total, u[1], side="right"))
     h = hazards[min(i, len(hazards) - 1)]
-    j = int(np.searchsorted(np.cumsum(h.p), u[2], side="right"))
+    u2 = u[2]
+    if h.mode == "radio_link" and link_continue > 0.0:
+        if u2 < link_continue:
+            return Failure(h.mode, t_h * HOUR_S, "continue")
+        u2 = (u2 - link_continue) / (1.0 - link_continue) if link_continue < 1.0 else 0.0
+    j = int(np.searchsorted(np.cumsum(h.p), u2, side="right"))
     return Failure(h.mode, t_h * HOUR_S, CONTINGENCIES[min(j, 2)])
 
 
@@ -87,6 +106,13 @@ def _local_m(lat0: float, lon0: float, lat: np.ndarray, lon: np.ndarray) -> tupl
 def replay(tpl: Template, f: Failure, rules: Rules, evidence: str = "") -> Replay:
     """The template flown until the failure, then the contingency: its track, events and measures."""
     tf = min(max(f.t_s, 0.0), tpl.duration_s)
+    if f.action == "continue":  # the link came back or the mission went on: the plan, with the event
+        rp = nominal(tpl)
+        i = int(np.searchsorted(tpl.t_s, tf))
+        where = (float(tpl.lat[min(i, tpl.t_s.size - 1)]), float(tpl.lon[min(i, tpl.t_s.size - 1)]),
+                 float(tpl.alt_msl_m[min(i, tpl.t_s.size - 1)]))
+        rp.events = _events(f, tf, *where, rules, tpl, evidence)
+        return rp
     keep = tpl.t_s < tf
     la_f, lo_f, al_f = (float(np.interp(tf, tpl.t_s, c)) for c in (tpl.lat, tpl.lon, tpl.alt_msl_m))
     ground0 = float(tpl.alt_msl_m[0])
@@ -152,8 +178,10 @@ def _events(f: Failure, tf: float, lat: float, lon: float, alt: float, rules: Ru
     ev = f"simulated: {evidence or f.mode} at t={tf:.1f}s"
     out: list[Event] = []
     if f.action == "abort":
-        return [rules.make_event("MISSION_ABORTED", tf, **where, detail="sortie recalled: its crew was pre-empted "
-                                 "by a medical request; returned to launch", evidence=ev)]
+        return [rules.make_event("MISSION_ABORTED", tf, **where, detail=_RECALL_DETAIL[f.cause], evidence=ev)]
+    if f.action == "continue":
+        return [rules.make_event(MODE_EVENTS[f.mode][0], tf, **where,
+                                 detail=f"{f.mode} failure, contingency: none (flew on as planned)", evidence=ev)]
     for k in MODE_EVENTS[f.mode]:
         level = "crash" if f.action == "crash" and k in _HAS_CRASH_LEVEL else "fail"
         out.append(rules.make_event(k, tf, **where, detail=f"{f.mode} failure, contingency: {f.action}", evidence=ev))

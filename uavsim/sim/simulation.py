@@ -42,14 +42,17 @@ def check_arguments(seed: int | None, replications: int, workers: int, hazard_sc
 def simulate(scenario: Scenario | str | Path | None = None, terrain: Any = None, *, seed: int | None = None,
              replications: int = 1, workers: int = 1, days: int | None = None, hazard_scale: float = 1.0,
              store: Any = None, keep_flights: bool = True, write_logs: str | Path | None = None,
-             max_logs: int | None = None, progress: Callable[[int], None] | None = None) -> Simulation:
+             max_logs: int | None = None, progress: Callable[[int], None] | None = None,
+             calibration: str | Path | None = None) -> Simulation:
     """Simulate the campaign of ``scenario`` over ``terrain`` (a DEM path, an opened DEM, or None).
 
     With ``replications`` > 1 the figures are medians over the replications, with quantiles and
     ``p_meets_target``; replication 0 keeps its flights when ``keep_flights``, a ``store`` or ``write_logs``
-    asks for them."""
+    asks for them. ``calibration``: a calibration overlay (``uavsim calibrate``) whose rates replace the scenario's."""
     check_arguments(seed, replications, workers, hazard_scale)
     plan = plan_campaign(scenario, terrain)
+    if calibration is not None:
+        plan = plan.with_calibration(calibration)
     if hazard_scale != 1.0:
         plan = plan.with_hazard_scale(hazard_scale)
     if replications == 1:
@@ -62,6 +65,8 @@ def simulate(scenario: Scenario | str | Path | None = None, terrain: Any = None,
         if run is not None:
             doc["run_id"] = run.run_id
     doc["hazard_scale"] = hazard_scale
+    if calibration is not None:
+        doc["calibration"] = str(calibration)
     doc["dem"] = plan.terrain.summary()  # source, resolution, synthetic or not, vertical datum
     if store is not None and run is not None:
         store.add_run(run.run_id, run.flights, scenario=str(plan.scenario.root), seed=run.seed, summary=run.summary)

@@ -25,6 +25,16 @@ class WeatherSeries:
     wind_mps: np.ndarray
     heavy_rain: np.ndarray  # bool
     fog: np.ndarray  # bool
+    rain_day: np.ndarray | None = None  # bool per day: a common-cause day for the in-flight weather hazard
+
+    def is_rain_day(self, t_s: float) -> bool:
+        return bool(self.rain_day is not None and self.rain_day[min(int(t_s // DAY_S), len(self.rain_day) - 1)])
+
+    def winds_over(self, t0_s: float, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
+        """(start time of each hour touched by [t0, t0 + duration] relative to t0, that hour's wind)."""
+        h0, h1 = self.hour(t0_s), self.hour(t0_s + duration_s)
+        hours = np.arange(h0, h1 + 1)
+        return np.maximum(hours * HOUR_S - t0_s, 0.0), self.wind_mps[hours]
 
     def hour(self, t_s: float) -> int:
         return min(int(t_s // HOUR_S), len(self.wind_mps) - 1)
@@ -65,7 +75,7 @@ def draw_weather(w: Weather, start: date, days: int, rng: np.random.Generator) -
     u = np.clip(ndtr(z), 1e-12, 1 - 1e-12)
     c = np.repeat(np.asarray(w.wind_c_mps)[day_month], 24)
     wind = c * (-np.log1p(-u)) ** (1.0 / w.wind_k)
-    return WeatherSeries(wind, heavy, fog)
+    return WeatherSeries(wind, heavy, fog, rain_day)
 
 
 def next_flyable_s(series: WeatherSeries, flyable: np.ndarray, t_s: float) -> float | None:
