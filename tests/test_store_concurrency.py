@@ -54,28 +54,31 @@ def test_processes_creating_one_new_store_at_once_all_succeed(tmp_path):
             assert con.execute("SELECT COUNT(*) FROM schema_version").fetchone()[0] == 1
 
 
-def _ingest_one(db: str, path: str, barrier) -> None:
-    from uavsim.logs.ingest import ingest
-
-    barrier.wait()
-    with Store(db) as store:
-        ingest([path], store)
+_INGEST_ON_GO = """
+import os, sys, time
+from uavsim.logs.batch import ingest
+from uavsim.store import Store
+db, path, go = sys.argv[1:4]
+while not os.path.exists(go):  # both processes loaded: start together
+    time.sleep(0.002)
+with Store(db) as store:
+    ingest([path], store)
+"""
 
 
 def test_concurrent_ingests_of_the_same_flights_never_double_count(tmp_path):
     """Two records of the same two flights (different bytes), imported by two processes at once."""
-    ctx = mp.get_context("fork")
     other = tmp_path / "copy.tlog"
     other.write_bytes(TLOG.read_bytes() + b"\x00" * 5)
     for run in range(5):
-        db = str(tmp_path / f"s{run}.db")
-        barrier = ctx.Barrier(2)
-        procs = [ctx.Process(target=_ingest_one, args=(db, str(p), barrier)) for p in (TLOG, other)]
+        db, go = tmp_path / f"s{run}.db", tmp_path / f"go{run}"
+        procs = [subprocess.Popen([PY, "-c", _INGEST_ON_GO, str(db), str(p), str(go)], env=ENV,
+                                  stderr=subprocess.PIPE) for p in (TLOG, other)]
+        time.sleep(1.0)
+        go.touch()
         for p in procs:
-            p.start()
-        for p in procs:
-            p.join(120)
-            assert p.exitcode == 0
+            _, err = p.communicate(timeout=120)
+            assert p.returncode == 0, err.decode()[-2000:]
         with Store(db) as s:
             flights = s.flights()
         assert len(flights) == 4
