@@ -1,4 +1,4 @@
-"""Store migration 1 -> 2 (issue 14): a store written before keeps its flights and gains pilot/context columns."""
+"""Store migration from version 1 (issue 14): a store written before keeps its flights and gains pilot/context columns."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_a_version_1_store_migrates_and_keeps_its_flights(tmp_path):
     conn.commit()
     conn.close()
     with Store(db) as store:
-        assert store.schema_version == SCHEMA_VERSION == len(_MIGRATIONS)
+        assert store.schema_version == SCHEMA_VERSION == len(_MIGRATIONS)  # every step since, applied
         (f,) = store.flights()
         assert (f.id, f.mission_type, f.pilot, f.context, f.conformance) == ("f1", "spray", None, {}, None)
         g = Flight(id="f2", source="sim", source_ref="r:1", pilot="Lò Thị Mai",

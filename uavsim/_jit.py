@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -27,3 +28,14 @@ def njit(fn: Callable | None = None, **options: Any) -> Any:
 def njit_parallel(fn: Callable) -> Any:
     """A kernel whose outer ``prange`` loop runs on all numba threads."""
     return numba.njit(parallel=True, **_DEFAULTS)(fn)
+
+
+def njit_serial(fn: Callable) -> Any:
+    """The serial twin of a ``prange`` kernel (``prange`` is ``range`` here), compiled from a copy of the
+    function under its own name: numba's on-disk cache is keyed by the function's name, not by its options, so
+    the twin of the same function would otherwise load the threaded machine code (and, in a forked child,
+    be terminated by the threading layer)."""
+    twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial", fn.__defaults__, fn.__closure__)
+    twin.__qualname__ = fn.__qualname__ + "_serial"
+    twin.__module__ = fn.__module__
+    return numba.njit(**_DEFAULTS)(twin)

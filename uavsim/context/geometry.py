@@ -129,12 +129,8 @@ def parallel_lanes(x: np.ndarray, y: np.ndarray, legs: list[tuple[int, int]], pa
 
 
 def points_along(vx: np.ndarray, vy: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Points every ``step_m`` along a polyline, vertices included."""
-    xs, ys = [np.asarray(vx[:1], float)], [np.asarray(vy[:1], float)]
-    for i in range(len(vx) - 1):
-        d = math.hypot(vx[i + 1] - vx[i], vy[i + 1] - vy[i])
-        n = max(int(math.ceil(d / step_m)), 1)
-        u = np.arange(1, n + 1) / n
-        xs.append(vx[i] + u * (vx[i + 1] - vx[i]))
-        ys.append(vy[i] + u * (vy[i + 1] - vy[i]))
-    return np.concatenate(xs), np.concatenate(ys)
+    """Points every ``step_m`` along a polyline, vertices included (the planner's densification)."""
+    from uavsim.planning.profile import densify_utm
+
+    x, y, _, _ = densify_utm(np.asarray(vx, float), np.asarray(vy, float), step_m)
+    return x, y

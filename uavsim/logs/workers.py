@@ -55,17 +55,9 @@ class Job:
 
 
 def start_method() -> str:
-    """'fork' (workers inherit everything loaded) unless this process runs other threads: a web server's, or
-    numba's native thread pool once a parallel kernel has run here (it is not fork-safe: a forked child that
-    runs a parallel kernel is terminated). Workers then come from a fork server."""
-    return "fork" if threading.active_count() == 1 and not _numba_threads_launched() else "forkserver"
-
-
-def _numba_threads_launched() -> bool:
-    import sys
-
-    parallel = sys.modules.get("numba.np.ufunc.parallel")  # never imported: never launched
-    return bool(getattr(parallel, "_is_initialized", False))
+    """'fork' (workers inherit everything loaded) unless this process runs other threads (a web server):
+    forking those is unsafe, so workers then come from a fork server."""
+    return "fork" if threading.active_count() == 1 else "forkserver"
 
 
 def _parent_alive(parent_pid: int) -> bool:

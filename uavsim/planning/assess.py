@@ -9,14 +9,13 @@ rules table through :class:`~uavsim.planning.conditions.Limits`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
 from uavsim import geo
-from uavsim.planning.conditions import Limits, Wind
+from uavsim.planning.assessed import Conditions, Flight, Track
 from uavsim.planning.plan import Plan
 from uavsim.planning.profile import VERTICAL_LEG_M, fly, legs_utm, runs
 from uavsim.planning.radio import radio_decision
@@ -28,55 +27,6 @@ if TYPE_CHECKING:
     from uavsim.terrain import Terrain
 
 MAX_REASONS_PER_KIND = 8
-
-
-@dataclass
-class Flight:
-    """A flight to assess: waypoints (lat, lon, alt MSL), the first and last on the ground, and per leg or
-    per waypoint what it carries, how fast it flies and where it holds or touches down."""
-
-    kind: str
-    waypoints: np.ndarray
-    mission_type: str = "unknown"
-    site: str | None = None
-    mass_kg: np.ndarray | float | None = None  # per leg
-    speed_mps: np.ndarray | float | None = None  # per leg
-    hold_s: np.ndarray | None = None  # per waypoint
-    labels: list[str] | None = None
-    on_ground: np.ndarray | None = None  # per waypoint; default: the first and the last
-    step_m: float = 10.0
-    crs: str = geo.UTM48N  # metric frame of the geometry (the mission's UTM zone)
-    reasons: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Conditions:
-    """What the flight is judged against: the limits (rules table) and the wind."""
-
-    limits: Limits = field(default_factory=Limits.from_rules)
-    wind: Wind = field(default_factory=Wind)
-    min_clearance_m: float | None = None  # overrides the limits' clearance for this flight
-
-
-@dataclass
-class Track:
-    """The flight sampled every ~step along its legs, with the terrain under it."""
-
-    lat: np.ndarray
-    lon: np.ndarray
-    alt: np.ndarray
-    leg: np.ndarray
-    dist: np.ndarray
-    elev: np.ndarray
-    wp_elev: np.ndarray
-    airborne: np.ndarray
-    terminal: np.ndarray  # within the terminal radius of a take-off or landing point (clearance not judged)
-    wp_terminal: np.ndarray
-
-    @property
-    def agl(self) -> np.ndarray:
-        return self.alt - self.elev
 
 
 def _fmt(lat: float, lon: float) -> str:

@@ -17,7 +17,7 @@ from uavsim.planning.profile import local_crs
 
 if TYPE_CHECKING:
     from uavsim.planning.items import Item
-    from uavsim.planning.mission import _Walk
+    from uavsim.planning.walk import Walk
 
 # DO commands that change nothing the check judges (camera, mount, ROI, relay, fence, engine, ...): no warning
 QUIET_DO = {179, 181, 182, 184, 187, 188, 190, 191, 192, 193, 194, 195, 196, 197, 198, 200, 201, 202, 203,
@@ -27,7 +27,7 @@ NAV_ALTITUDE_WAIT = 83  # ArduPlane-specific (ardupilotmega.xml): wait for an al
 
 
 # -- navigation ----------------------------------------------------------------------------------------------
-def takeoff(w: _Walk, it: Item) -> None:
+def takeoff(w: Walk, it: Item) -> None:
     """TAKEOFF / VTOL_TAKEOFF: a vertical climb where the aircraft stands (ArduPilot ignores the position)."""
     lat, lon, _ = w.here
     alt, agl = w.altitude(it, lat, lon, keep_zero=False)
@@ -36,7 +36,7 @@ def takeoff(w: _Walk, it: Item) -> None:
     w.climb_here(alt, w.name, agl)
 
 
-def waypoint(w: _Walk, it: Item) -> None:
+def waypoint(w: Walk, it: Item) -> None:
     """WAYPOINT / SPLINE_WAYPOINT (straight, as the spline's length differs little): p1 is the hold on a
     multirotor (ArduPlane ignores it)."""
     lat, lon = w.position(it)
@@ -45,11 +45,11 @@ def waypoint(w: _Walk, it: Item) -> None:
     w.go(lat, lon, alt, w.name, hold=hold, agl=agl)
 
 
-def _radius(w: _Walk, p: float) -> float:
+def _radius(w: Walk, p: float) -> float:
     return abs(p) if math.isfinite(p) and abs(p) > 0 else w.ap.loiter_radius_m
 
 
-def loiter_turns(w: _Walk, it: Item) -> None:
+def loiter_turns(w: Walk, it: Item) -> None:
     """LOITER_TURNS: p1 turns on a circle of radius p3 (default CIRCLE_RADIUS / WP_LOITER_RAD)."""
     lat, lon = w.position(it)
     alt, _ = w.altitude(it, lat, lon)
@@ -57,7 +57,7 @@ def loiter_turns(w: _Walk, it: Item) -> None:
     w.circle(lat, lon, alt, _radius(w, it.params[2]), max(turns, 0.0), w.name)
 
 
-def loiter_time(w: _Walk, it: Item) -> None:
+def loiter_time(w: Walk, it: Item) -> None:
     """LOITER_TIME: p1 seconds; a multirotor hovers, a plane circles at its loiter radius for that time."""
     lat, lon = w.position(it)
     alt, agl = w.altitude(it, lat, lon)
@@ -69,12 +69,12 @@ def loiter_time(w: _Walk, it: Item) -> None:
     w.circle(lat, lon, alt, r, t * w.ap.wp_speed_mps / (2 * math.pi * r), w.name)
 
 
-def loiter_unlim(w: _Walk, it: Item) -> None:
+def loiter_unlim(w: Walk, it: Item) -> None:
     w.warnings.append(f"{w.name}: LOITER_UNLIM never ends on its own; assessed as a pass over its position")
     waypoint(w, it)
 
 
-def loiter_to_alt(w: _Walk, it: Item) -> None:
+def loiter_to_alt(w: Walk, it: Item) -> None:
     """LOITER_TO_ALT: fly to the point, then climb or descend there (a plane circles while it does)."""
     lat, lon = w.position(it)
     alt, agl = w.altitude(it, lat, lon, keep_zero=False)
@@ -88,14 +88,14 @@ def loiter_to_alt(w: _Walk, it: Item) -> None:
     w.circle(lat, lon, alt, r, dz / rate * w.ap.wp_speed_mps / (2 * math.pi * r), w.name)
 
 
-def continue_and_change_alt(w: _Walk, it: Item) -> None:
+def continue_and_change_alt(w: Walk, it: Item) -> None:
     lat, lon, _ = w.here
     alt, agl = w.altitude(it, lat, lon, keep_zero=False)
     w.warnings.append(f"{w.name}: the course flown while the altitude changes is not known; checked in place")
     w.add(lat, lon, alt, w.name, agl=agl)
 
 
-def arc_waypoint(w: _Walk, it: Item) -> None:
+def arc_waypoint(w: Walk, it: Item) -> None:
     """ARC_WAYPOINT: p1 degrees of arc from here to the point (positive clockwise), as chords."""
     lat, lon = w.position(it)
     alt, agl = w.altitude(it, lat, lon)
@@ -121,7 +121,7 @@ def arc_waypoint(w: _Walk, it: Item) -> None:
              agl=agl if j == k else math.nan)
 
 
-def land(w: _Walk, it: Item) -> None:
+def land(w: Walk, it: Item) -> None:
     """LAND / VTOL_LAND: fly to the point (0, 0: here) at the current altitude and descend to the ground."""
     if not w.airborne:
         w.warnings.append(f"{w.name}: landing while on the ground, ignored")
@@ -130,7 +130,7 @@ def land(w: _Walk, it: Item) -> None:
     w.touch_down(lat, lon, w.name)
 
 
-def payload_place(w: _Walk, it: Item) -> None:
+def payload_place(w: Walk, it: Item) -> None:
     """PAYLOAD_PLACE: fly there, descend (at most p1 m, 0: to the ground) until the payload touches, release it
     and climb back to the height it came at (ArduCopter)."""
     lat, lon = w.position(it)
@@ -145,7 +145,7 @@ def payload_place(w: _Walk, it: Item) -> None:
     w.add(lat, lon, cruise_alt, f"{w.name}: climb back", agl=agl)
 
 
-def delay(w: _Walk, it: Item) -> None:
+def delay(w: Walk, it: Item) -> None:
     """DELAY: p1 seconds (-1: until a time of day, unknown here). Waiting on the ground costs no energy."""
     t = it.params[0] if math.isfinite(it.params[0]) else -1.0
     if t < 0:
@@ -157,14 +157,14 @@ def delay(w: _Walk, it: Item) -> None:
         w.ground_wait_s += t
 
 
-def timed_nav(w: _Walk, it: Item) -> None:
+def timed_nav(w: Walk, it: Item) -> None:
     """NAV_ATTITUDE_TIME / NAV_SCRIPT_TIME: the aircraft is flown by something else for a while; held here."""
     t = it.params[0] if it.command == mc.NAV_ATTITUDE_TIME else it.params[1]
     w.warnings.append(f"{w.name}: the path flown is not known; taken as a hold of {max(t, 0):.0f} s here")
     w.hold[-1] += max(t, 0.0) if math.isfinite(t) else 0.0
 
 
-def ignored_nav(w: _Walk, it: Item) -> None:
+def ignored_nav(w: Walk, it: Item) -> None:
     """NAV commands that set a mode but not a position (ROI, GUIDED_ENABLE, SET_YAW_SPEED, ALTITUDE_WAIT)."""
     if it.command == mc.NAV_GUIDED_ENABLE:
         w.warnings.append(f"{w.name}: a companion computer may fly the aircraft from here; its path is not known")
@@ -173,7 +173,7 @@ def ignored_nav(w: _Walk, it: Item) -> None:
                           "the wait is not modelled")
 
 
-def abort(w: _Walk, it: Item) -> None:
+def abort(w: Walk, it: Item) -> None:
     """DO commands that end or change the flight against the plan: a warning, the rest is still checked."""
     what = {mc.C.MAV_CMD_DO_FLIGHTTERMINATION: "terminates the flight", mc.C.MAV_CMD_DO_PARACHUTE:
             "may release the parachute", mc.C.MAV_CMD_DO_SET_MODE: "changes the flight mode (the path after it "
@@ -181,7 +181,7 @@ def abort(w: _Walk, it: Item) -> None:
     w.warnings.append(f"{w.name}: {what.get(it.command, 'acts against the plan')}")
 
 
-def return_to_launch(w: _Walk, it: Item | None) -> None:
+def return_to_launch(w: Walk, it: Item | None) -> None:
     """RTL with the autopilot's altitude rules (Autopilot.rtl_altitude_rel), then land at home."""
     if not w.airborne:
         w.warnings.append(f"{w.name}: RTL while on the ground, ignored")
@@ -202,12 +202,12 @@ def return_to_launch(w: _Walk, it: Item | None) -> None:
 
 
 # -- DO and CONDITION ------------------------------------------------------------------------------------------
-def change_speed(w: _Walk, it: Item) -> None:
+def change_speed(w: Walk, it: Item) -> None:
     if math.isfinite(it.params[1]) and it.params[1] > 0:
         w.speed = it.params[1]
 
 
-def gripper(w: _Walk, it: Item) -> None:
+def gripper(w: Walk, it: Item) -> None:
     """DO_GRIPPER: p2 0 releases (the payload is gone from the next leg on), 1 grabs."""
     if it.params[1] == 0:
         w.releases.append(len(w.wps) - 1)
@@ -216,18 +216,18 @@ def gripper(w: _Walk, it: Item) -> None:
         w.payload.append({"index": len(w.wps) - 1, "event": "gripper grab", "item": w.where})
 
 
-def winch(w: _Walk, it: Item) -> None:
+def winch(w: Walk, it: Item) -> None:
     w.payload.append({"index": len(w.wps) - 1, "event": f"winch action {it.params[1]:.0f}, length "
                       f"{it.params[2]:.1f} m", "item": w.where})
 
 
-def servo(w: _Walk, it: Item) -> None:
+def servo(w: Walk, it: Item) -> None:
     """DO_SET_SERVO / DO_REPEAT_SERVO: a payload event; what it does to the mass is not known (kept on board)."""
     w.payload.append({"index": len(w.wps) - 1, "event": f"servo {it.params[0]:.0f} to {it.params[1]:.0f} us",
                       "item": w.where})
 
 
-def sprayer(w: _Walk, it: Item) -> None:
+def sprayer(w: Walk, it: Item) -> None:
     here = len(w.wps) - 1
     if it.params[0] == 1 and (not w.spray or w.spray[-1][1] is not None):
         w.spray.append((here, None))
@@ -235,12 +235,12 @@ def sprayer(w: _Walk, it: Item) -> None:
         w.spray[-1] = (w.spray[-1][0], here)
 
 
-def land_start(w: _Walk, it: Item) -> None:
+def land_start(w: Walk, it: Item) -> None:
     if w.land_start is None:
         w.land_start = len(w.wps) - 1
 
 
-def set_home(w: _Walk, it: Item) -> None:
+def set_home(w: Walk, it: Item) -> None:
     """DO_SET_HOME: p1 1 = here, else the item's position (RTL returns there)."""
     if it.params[0] == 1:
         w.home = w.here if not w.airborne else (w.here[0], w.here[1], w.ground_at(w.here[0], w.here[1]))
@@ -250,7 +250,7 @@ def set_home(w: _Walk, it: Item) -> None:
         w.home = (lat, lon, alt)
 
 
-def condition(w: _Walk, it: Item) -> None:
+def condition(w: Walk, it: Item) -> None:
     """CONDITION_*: ArduPilot holds the following DO commands until it is met while the aircraft flies on, so it
     adds no flight time; the wait it asks for is reported."""
     if it.command == mc.CONDITION_DELAY and math.isfinite(it.params[0]):
@@ -258,11 +258,11 @@ def condition(w: _Walk, it: Item) -> None:
                           "item": w.where})
 
 
-def quiet(w: _Walk, it: Item) -> None:
+def quiet(w: Walk, it: Item) -> None:
     """A DO command that changes nothing the check judges (camera, mount, relay, fence, ...)."""
 
 
-def jump(w: _Walk, it: Item, pc: int, by_seq: dict[int, int], done: dict[int, int]) -> int | None:
+def jump(w: Walk, it: Item, pc: int, by_seq: dict[int, int], done: dict[int, int]) -> int | None:
     """DO_JUMP p1 = target item, p2 = repeats; returns the next item's index, or None for a forever-repeat
     (p2 -1): the aircraft would circle the loop until someone stops it, so one lap is checked and the items
     after the jump, which it never reaches, are not."""
@@ -279,7 +279,7 @@ def jump(w: _Walk, it: Item, pc: int, by_seq: dict[int, int], done: dict[int, in
     return pc + 1
 
 
-Handler = Callable[["_Walk", "Item"], None]
+Handler = Callable[["Walk", "Item"], None]
 NAV: dict[int, Handler] = {
     mc.NAV_WAYPOINT: waypoint, mc.NAV_SPLINE_WAYPOINT: waypoint, mc.NAV_LOITER_UNLIM: loiter_unlim,
     mc.NAV_LOITER_TURNS: loiter_turns, mc.NAV_LOITER_TIME: loiter_time, mc.NAV_RTL: return_to_launch,

@@ -19,7 +19,7 @@ from uavsim.planning.profile import fly, runs
 
 if TYPE_CHECKING:
     from uavsim.aircraft import AircraftClass
-    from uavsim.planning.assess import Flight, Track
+    from uavsim.planning.assessed import Flight, Track
     from uavsim.planning.conditions import Limits, Wind
     from uavsim.planning.profile import Flown
     from uavsim.terrain import Terrain

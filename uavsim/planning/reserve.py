@@ -18,7 +18,7 @@ from uavsim.planning.profile import fly
 
 if TYPE_CHECKING:
     from uavsim.aircraft import AircraftClass
-    from uavsim.planning.assess import Flight
+    from uavsim.planning.assessed import Flight
     from uavsim.planning.conditions import Wind
     from uavsim.planning.profile import Flown
 

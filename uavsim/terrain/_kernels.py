@@ -17,7 +17,7 @@ import math
 import numpy as np
 from numba import prange
 
-from uavsim._jit import njit, njit_parallel
+from uavsim._jit import njit, njit_parallel, njit_serial
 
 STRIDE = 32  # tile step: a power of two, so that tile and offset are a shift and a mask
 SHIFT = 5
@@ -188,11 +188,12 @@ def _line_of_sight(tiles, nr, nc, ax, ay, az, bx, by, bz, step_px, margin, out):
 # Each kernel twice: threaded for big batches, serial for small ones (waking numba's thread team costs
 # milliseconds on a loaded machine, more than a few hundred samples take). ``prange`` is ``range`` when serial.
 bilinear_points = njit_parallel(_bilinear_points)
-bilinear_points_serial = njit(_bilinear_points)
+bilinear_points_serial = njit_serial(_bilinear_points)
 path_points = njit_parallel(_path_points)
+path_points_serial = njit_serial(_path_points)
 path_clearance = njit_parallel(_path_clearance)
-path_clearance_serial = njit(_path_clearance)
+path_clearance_serial = njit_serial(_path_clearance)
 line_of_sight = njit_parallel(_line_of_sight)
-line_of_sight_serial = njit(_line_of_sight)
+line_of_sight_serial = njit_serial(_line_of_sight)
 
 SERIAL_BELOW = 4096  # work items (points, samples or pairs) under which the serial kernel is faster

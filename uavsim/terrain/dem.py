@@ -7,8 +7,11 @@ points outside the raster are NaN, which every caller treats as unknown, never a
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -129,7 +132,7 @@ class Terrain:
         """Bilinear elevation (m MSL) at WGS84 points; NaN outside the DEM or next to nodata."""
         x, y = self.pixel_xy(lat, lon)
         out = np.empty(x.shape, dtype=np.float64)
-        kern = k.bilinear_points_serial if x.size < k.SERIAL_BELOW else k.bilinear_points
+        kern = _kernel(k.bilinear_points_serial, k.bilinear_points, x.size < k.SERIAL_BELOW)
         kern(self.tiles, self.nrows, self.ncols, x, y, out)
         return out
 
@@ -167,7 +170,7 @@ class Terrain:
         mc, fd = np.empty(n), np.empty(n)
         fi, unk, ns = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
         small = n == 1 or seg.sum() / step_m < k.SERIAL_BELOW
-        kern = k.path_clearance_serial if small else k.path_clearance
+        kern = _kernel(k.path_clearance_serial, k.path_clearance, small)
         kern(self.tiles, self.nrows, self.ncols, x, y, alt, seg, offsets, float(step_m), float(threshold_m),
              mc, fi, fd, unk, ns)
         return Clearance(mc, fi, fd, unk / ns, ns)
@@ -181,12 +184,13 @@ class Terrain:
         so = np.zeros(len(paths) + 1, np.int64)
         np.cumsum(counts, out=so[1:])
         px, py, pa, pd = (np.empty(so[-1]) for _ in range(4))
-        k.path_points(x, y, alt, seg, offsets, float(step_m), so, px, py, pa, pd)
+        _kernel(k.path_points_serial, k.path_points, so[-1] < k.SERIAL_BELOW)(
+            x, y, alt, seg, offsets, float(step_m), so, px, py, pa, pd)
         return so, px, py, pa, pd
 
     def elevation_at_pixels(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.empty(np.shape(x), dtype=np.float64)
-        kern = k.bilinear_points_serial if out.size < k.SERIAL_BELOW else k.bilinear_points
+        kern = _kernel(k.bilinear_points_serial, k.bilinear_points, out.size < k.SERIAL_BELOW)
         kern(self.tiles, self.nrows, self.ncols, np.asarray(x, float), np.asarray(y, float), out)
         return out
 
@@ -197,7 +201,7 @@ class Terrain:
         ax, ay = self.pixel_xy(lat1, lon1)
         bx, by = self.pixel_xy(lat2, lon2)
         out = np.empty(ax.shape, dtype=np.int8)
-        kern = k.line_of_sight_serial if ax.size < 64 else k.line_of_sight
+        kern = _kernel(k.line_of_sight_serial, k.line_of_sight, ax.size < 64)
         kern(self.tiles, self.nrows, self.ncols, ax, ay, np.ascontiguousarray(alt1), bx, by,
                         np.ascontiguousarray(alt2), 0.5, float(margin_m), out)
         return out
@@ -268,3 +272,23 @@ def _source_of(tags: dict[str, str], path: str, synthetic: bool) -> str:
     if low.endswith(".hgt") or "srtm" in low:
         return "SRTM"
     return Path(path).name
+
+
+# numba's thread pool does not survive fork: in a forked child (an ingest worker) of a process whose pool is
+# running, a threaded kernel is terminated by numba's workqueue layer. Such a child runs the serial twins, which
+# give the same results (tested). The fork hook only records that fact in the child.
+_FORKED_FROM_THREADS: list[bool] = []
+
+
+def _note_fork_in_child() -> None:
+    parallel = sys.modules.get("numba.np.ufunc.parallel")
+    if parallel is not None and getattr(parallel, "_is_initialized", False):
+        _FORKED_FROM_THREADS.append(True)
+
+
+os.register_at_fork(after_in_child=_note_fork_in_child)
+
+
+def _kernel(serial: Any, threaded: Any, small: bool) -> Any:
+    """The serial twin for small batches, and in a forked child of a process that ran numba's threads."""
+    return serial if small or _FORKED_FROM_THREADS else threaded
