@@ -193,7 +193,7 @@ def _snapshot(f: Flight) -> dict[str, Any]:
 def manifest_for_logs(path: str | Path, log_paths: Iterable[str | Path], scenario: Any = None) -> Manifest:
     """The manifest of an import, checked whole against the scenario and the log files given (by name and sha256)
     before anything is imported."""
-    from uavsim.logs.ingest import find_logs, sha256_of
+    from uavsim.logs.files import find_logs, sha256_of
 
     logs = [(str(p), sha256_of(p)) for p in find_logs(log_paths) if p.is_file()]
     return load_manifest(path, scenario, logs)

@@ -20,6 +20,8 @@ from typing import Any
 
 from uavsim.context import ContextModel, apply_context
 from uavsim.errors import LogFormatError, StoreError
+from uavsim.logs.analysis import analyse, split_kinds
+from uavsim.logs.files import find_logs, sha256_of
 from uavsim.logs.formats import read_log, warm_readers
 from uavsim.logs.same_flight import mark_same_flights
 from uavsim.logs.workers import Job, Limits, run_jobs, start_method
@@ -29,8 +31,6 @@ from uavsim.safety.rules import Rules, default_rules
 
 log = logging.getLogger(__name__)
 
-LOG_SUFFIXES = (".tlog", ".bin", ".log", ".ulg")
-_READ_CHUNK = 1 << 20
 
 
 @dataclass
@@ -49,27 +49,6 @@ class FileResult:
         return {"path": self.path, "sha256": self.sha256, "status": self.status, "error": self.error,
                 "flights": [f.to_dict() for f in self.flights], "corruption": self.corruption,
                 "ground_runs": [f.to_dict() for f in self.ground_runs]}
-
-
-def find_logs(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named directly, plus log files (by extension, any case) found recursively in folders."""
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            # not only regular files: a FIFO or device named like a log gets its reason, not silence
-            out += sorted(q for q in p.rglob("*") if not q.is_dir() and q.suffix.lower() in LOG_SUFFIXES)
-        else:
-            out.append(p)
-    seen: set[Path] = set()
-    return [p for p in out if not (p.resolve() in seen or seen.add(p.resolve()))]
-
-
-def sha256_of(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_READ_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # -- the batch: per-worker context, one file per job, results stored in input order ---------------------------
@@ -113,7 +92,6 @@ def parse_file(path: str, sha256: str | None = None, ctx: Context | None = None)
     try:
         if not res.sha256:
             res.sha256 = sha256_of(path)
-        from uavsim.logs.ingest import analyse, split_kinds  # here: uavsim.logs.ingest re-exports this module
 
         raw = read_log(path)
         records, res.corruption = analyse(raw, res.sha256, ctx.terrain, ctx.zones, ctx.rules, ctx.sites)

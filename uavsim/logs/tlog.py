@@ -173,49 +173,87 @@ def _assemble(b: RawBuilder, all_tables: dict[str, Table], veh: tuple[int, int, 
     line = b.timeline(all_ofs, all_t)
     t = {name: b.place(line, tb["_ofs"]) for name, tb in tables.items()}
     _heartbeats(b, tables["HEARTBEAT"], t["HEARTBEAT"], mav_type)
-    if (g := tables.get("GLOBAL_POSITION_INT")) is not None:
-        b.add_block("alt", t["GLOBAL_POSITION_INT"], g["relative_alt"] * 1e-3)
-    if (g := tables.get("GPS_RAW_INT")) is not None:
-        utc = np.where(g["time_usec"] > _UTC_MIN_US, g["time_usec"] * 1e-6, np.nan)
-        b.add_block("gps", t["GPS_RAW_INT"], g["lat"] * 1e-7, g["lon"] * 1e-7, g["alt"] * 1e-3,
-                    np.where(g["vel"] == 65535, np.nan, g["vel"] * 0.01), g["fix_type"],
-                    np.where(g["satellites_visible"] == 255, np.nan, g["satellites_visible"]),
-                    np.where(g["eph"] == 65535, np.nan, g["eph"] * 0.01), utc)
-    if (a := tables.get("ATTITUDE")) is not None:
-        des_r = des_p = None
-        if (nav := tables.get("NAV_CONTROLLER_OUTPUT")) is not None and len(nav["_ofs"]):
-            j = np.searchsorted(nav["_ofs"], a["_ofs"]) - 1  # the latest attitude demand before each sample
-            des_r = np.where(j >= 0, nav["nav_roll"][np.clip(j, 0, None)], np.nan)
-            des_p = np.where(j >= 0, nav["nav_pitch"][np.clip(j, 0, None)], np.nan)
-        b.add_block("att", t["ATTITUDE"], np.degrees(a["roll"]), np.degrees(a["pitch"]), des_r, des_p)
-    if (s := tables.get("SYS_STATUS")) is not None:
-        b.add_block("bat", t["SYS_STATUS"], np.where(np.isin(s["voltage_battery"], (0, 65535)), np.nan, s["voltage_battery"] * 1e-3),
-                    np.where(s["current_battery"] < 0, np.nan, s["current_battery"] * 0.01),
-                    np.where(s["battery_remaining"] < 0, np.nan, s["battery_remaining"]), None)
-    if (s := tables.get("BATTERY_STATUS")) is not None:
-        keep = (s["id"] == 0) & (s["current_consumed"] >= 0)
-        b.add_block("bat", t["BATTERY_STATUS"][keep], None, None, None, s["current_consumed"][keep])
-    if (e := tables.get("EKF_STATUS_REPORT")) is not None:
-        b.add_block("ekf", t["EKF_STATUS_REPORT"], np.max([e["velocity_variance"], e["pos_horiz_variance"],
-                                                            e["compass_variance"]], axis=0))
-    if (v := tables.get("VIBRATION")) is not None:
-        b.add_block("vibe", t["VIBRATION"], np.max([v["vibration_x"], v["vibration_y"], v["vibration_z"]], axis=0),
-                    np.max([v["clipping_0"], v["clipping_1"], v["clipping_2"]], axis=0))  # the worst IMU
-    if (st := tables.get("SYSTEM_TIME")) is not None:
-        for ti, u in zip(t["SYSTEM_TIME"].tolist(), st["time_unix_usec"].tolist(), strict=True):
-            if u > _UTC_MIN_US:
-                b.log.utc.append((ti, u * 1e-6))
-                break
+    for name, handler in _HANDLERS.items():
+        if name in tables:
+            handler(b, tables, t)
     _airborne_streams(b, tables, t)
     _config(b, tables, veh)
-    if (tx := tables.get("STATUSTEXT")) is not None:
-        for ti, sev, raw in zip(t["STATUSTEXT"].tolist(), tx["severity"].tolist(), tx["text"].tolist(), strict=True):
-            text = raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
-            identity.scan_text(b.log.identity, text)
-            if mapped := codes.text_mapping(text):
-                b.note(Note(ti, mapped[0], mapped[1], f"message: {text}",
-                            f"STATUSTEXT severity={int(sev)} {text!r}", key=f"TXT{mapped[0]}"))
+    if "STATUSTEXT" in tables:
+        _status_texts(b, tables["STATUSTEXT"], t["STATUSTEXT"])
 
+
+Tables = dict[str, Table]
+Times = dict[str, np.ndarray]
+
+
+def _position(b: RawBuilder, tables: Tables, t: Times) -> None:
+    b.add_block("alt", t["GLOBAL_POSITION_INT"], tables["GLOBAL_POSITION_INT"]["relative_alt"] * 1e-3)
+
+
+def _gps(b: RawBuilder, tables: Tables, t: Times) -> None:
+    g = tables["GPS_RAW_INT"]
+    utc = np.where(g["time_usec"] > _UTC_MIN_US, g["time_usec"] * 1e-6, np.nan)
+    b.add_block("gps", t["GPS_RAW_INT"], g["lat"] * 1e-7, g["lon"] * 1e-7, g["alt"] * 1e-3,
+                np.where(g["vel"] == 65535, np.nan, g["vel"] * 0.01), g["fix_type"],
+                np.where(g["satellites_visible"] == 255, np.nan, g["satellites_visible"]),
+                np.where(g["eph"] == 65535, np.nan, g["eph"] * 0.01), utc)
+
+
+def _attitude(b: RawBuilder, tables: Tables, t: Times) -> None:
+    a = tables["ATTITUDE"]
+    des_r = des_p = None
+    if (nav := tables.get("NAV_CONTROLLER_OUTPUT")) is not None and len(nav["_ofs"]):
+        j = np.searchsorted(nav["_ofs"], a["_ofs"]) - 1  # the latest attitude demand before each sample
+        des_r = np.where(j >= 0, nav["nav_roll"][np.clip(j, 0, None)], np.nan)
+        des_p = np.where(j >= 0, nav["nav_pitch"][np.clip(j, 0, None)], np.nan)
+    b.add_block("att", t["ATTITUDE"], np.degrees(a["roll"]), np.degrees(a["pitch"]), des_r, des_p)
+
+
+def _sys_status(b: RawBuilder, tables: Tables, t: Times) -> None:
+    s = tables["SYS_STATUS"]
+    b.add_block("bat", t["SYS_STATUS"], np.where(np.isin(s["voltage_battery"], (0, 65535)), np.nan, s["voltage_battery"] * 1e-3),
+                np.where(s["current_battery"] < 0, np.nan, s["current_battery"] * 0.01),
+                np.where(s["battery_remaining"] < 0, np.nan, s["battery_remaining"]), None)
+
+
+def _battery(b: RawBuilder, tables: Tables, t: Times) -> None:
+    s = tables["BATTERY_STATUS"]
+    keep = (s["id"] == 0) & (s["current_consumed"] >= 0)
+    b.add_block("bat", t["BATTERY_STATUS"][keep], None, None, None, s["current_consumed"][keep])
+
+
+def _ekf(b: RawBuilder, tables: Tables, t: Times) -> None:
+    e = tables["EKF_STATUS_REPORT"]
+    b.add_block("ekf", t["EKF_STATUS_REPORT"], np.max([e["velocity_variance"], e["pos_horiz_variance"],
+                                                        e["compass_variance"]], axis=0))
+
+
+def _vibration(b: RawBuilder, tables: Tables, t: Times) -> None:
+    v = tables["VIBRATION"]
+    b.add_block("vibe", t["VIBRATION"], np.max([v["vibration_x"], v["vibration_y"], v["vibration_z"]], axis=0),
+                np.max([v["clipping_0"], v["clipping_1"], v["clipping_2"]], axis=0))  # the worst IMU
+
+
+def _system_time(b: RawBuilder, tables: Tables, t: Times) -> None:
+    for ti, u in zip(t["SYSTEM_TIME"].tolist(), tables["SYSTEM_TIME"]["time_unix_usec"].tolist(), strict=True):
+        if u > _UTC_MIN_US:
+            b.log.utc.append((ti, u * 1e-6))
+            break
+
+
+def _status_texts(b: RawBuilder, tx: Table, t: np.ndarray) -> None:
+    for ti, sev, raw in zip(t.tolist(), tx["severity"].tolist(), tx["text"].tolist(), strict=True):
+        text = raw.split(b"\x00", 1)[0].decode("utf-8", "replace").strip()
+        identity.scan_text(b.log.identity, text)
+        if mapped := codes.text_mapping(text):
+            b.note(Note(ti, mapped[0], mapped[1], f"message: {text}",
+                        f"STATUSTEXT severity={int(sev)} {text!r}", key=f"TXT{mapped[0]}"))
+
+
+# message type -> what it adds to the RawLog (in this order)
+_HANDLERS = {"GLOBAL_POSITION_INT": _position, "GPS_RAW_INT": _gps, "ATTITUDE": _attitude, "SYS_STATUS": _sys_status,
+             "BATTERY_STATUS": _battery, "EKF_STATUS_REPORT": _ekf, "VIBRATION": _vibration,
+             "SYSTEM_TIME": _system_time}
 
 def _config(b: RawBuilder, tables: dict[str, Table], veh: tuple[int, int, int, int]) -> None:
     """Parameters (PARAM_VALUE) and the MAVLink identity of this aircraft (sysid/compid, autopilot, MAV_TYPE)."""

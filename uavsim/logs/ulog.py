@@ -58,6 +58,15 @@ def read_ulog(path: str) -> RawLog:
         ulog = ULog(path, TOPICS + AIRBORNE_TOPICS, disable_str_exceptions=True)
     b = RawBuilder(path, "ulog")
     b.log.corruption["bad_headers"] = out.getvalue().count("bad header")
+    _header(b, ulog)
+    # Order matters: the state comes first (arming refers the local heights), the airborne streams last.
+    b.log.messages_read = sum(read(b, ulog) for read in _TOPIC_READERS)
+    _airborne_streams(b, ulog)
+    _messages(b, ulog)
+    return b.finish()
+
+
+def _header(b: RawBuilder, ulog: ULog) -> None:
     b.log.firmware = f"PX4 {ulog.msg_info_dict.get('ver_sw', '')}".strip()
     b.log.corruption["file_corruption"] = bool(ulog.file_corruption)
     params.ulog_params(b.log.params, ulog.initial_parameters, list(ulog.changed_parameters))
@@ -66,10 +75,12 @@ def read_ulog(path: str) -> RawLog:
     b.log.corruption["dropout_ms"] = int(sum(d.duration for d in ulog.dropouts))
     for stamp in (ulog.start_timestamp, ulog.last_timestamp):
         b.clock(stamp * 1e-6)
-    n = 0
+
+
+def _state(b: RawBuilder, ulog: ULog) -> int:
+    """Arming from vehicle_status (else actuator_armed) and the land detector; rows read."""
     vs = _topic(ulog, "vehicle_status")
     if vs is not None:
-        n += len(vs["timestamp"])
         _status(b, vs)
     aa = _topic(ulog, "actuator_armed")
     if aa is not None and vs is None:
@@ -77,67 +88,92 @@ def read_ulog(path: str) -> RawLog:
     ld = _topic(ulog, "vehicle_land_detected")
     if ld is not None:
         _changes(b, ld, "landed", lambda v: b.log.landed.append(v), "vehicle_land_detected.landed")
+    return len(vs["timestamp"]) if vs is not None else 0
+
+
+def _gps(b: RawBuilder, ulog: ULog) -> int:
     gps = _topic(ulog, "vehicle_gps_position") or _topic(ulog, "sensor_gps")
-    if gps is not None:
-        t = _col(gps, "timestamp") * 1e-6
-        utc = _col(gps, "time_utc_usec") * 1e-6
-        utc[utc < 1e9] = np.nan
-        lat, lon = _col(gps, "lat"), _col(gps, "lon")
-        if np.nanmax(np.abs(lat), initial=0) > 1000:  # older PX4: int degrees * 1e7, alt in mm
-            lat, lon, alt = lat * 1e-7, lon * 1e-7, _col(gps, "alt") * 1e-3
-        else:
-            alt = _col(gps, "altitude_msl_m")
-        for row in zip(t, lat, lon, alt, _col(gps, "vel_m_s"), _col(gps, "fix_type"), _col(gps, "satellites_used"),
-                       _col(gps, "hdop"), utc, strict=True):
-            b.add("gps", *row)
-        n += len(t)
+    if gps is None:
+        return 0
+    t = _col(gps, "timestamp") * 1e-6
+    utc = _col(gps, "time_utc_usec") * 1e-6
+    utc[utc < 1e9] = np.nan
+    lat, lon = _col(gps, "lat"), _col(gps, "lon")
+    if np.nanmax(np.abs(lat), initial=0) > 1000:  # older PX4: int degrees * 1e7, alt in mm
+        lat, lon, alt = lat * 1e-7, lon * 1e-7, _col(gps, "alt") * 1e-3
+    else:
+        alt = _col(gps, "altitude_msl_m")
+    for row in zip(t, lat, lon, alt, _col(gps, "vel_m_s"), _col(gps, "fix_type"), _col(gps, "satellites_used"),
+                   _col(gps, "hdop"), utc, strict=True):
+        b.add("gps", *row)
+    return len(t)
+
+
+def _local_position(b: RawBuilder, ulog: ULog) -> int:
     lp = _topic(ulog, "vehicle_local_position")
-    if lp is not None:
-        t_lp, up = _col(lp, "timestamp") * 1e-6, -_col(lp, "z")  # NED: z is down from the EKF origin
-        # The EKF origin is where the estimator started, not the launch point: refer heights to arming.
-        arm_t = [t for t, armed, _ in b.log.arm if armed]
-        if arm_t and len(t_lp):
-            i = int(np.clip(np.searchsorted(t_lp, arm_t[0]), 0, len(t_lp) - 1))
-            up = up - up[i]
-        for t, h in zip(t_lp, up, strict=True):
-            b.add("alt", t, h)
-        n += len(t_lp)
+    if lp is None:
+        return 0
+    t_lp, up = _col(lp, "timestamp") * 1e-6, -_col(lp, "z")  # NED: z is down from the EKF origin
+    # The EKF origin is where the estimator started, not the launch point: refer heights to arming.
+    arm_t = [t for t, armed, _ in b.log.arm if armed]
+    if arm_t and len(t_lp):
+        i = int(np.clip(np.searchsorted(t_lp, arm_t[0]), 0, len(t_lp) - 1))
+        up = up - up[i]
+    for t, h in zip(t_lp, up, strict=True):
+        b.add("alt", t, h)
+    return len(t_lp)
+
+
+def _attitude(b: RawBuilder, ulog: ULog) -> int:
     att = _topic(ulog, "vehicle_attitude")
-    if att is not None:
-        q0, q1, q2, q3 = (_col(att, f"q[{i}]") for i in range(4))
-        roll = np.degrees(np.arctan2(2 * (q0 * q1 + q2 * q3), 1 - 2 * (q1 * q1 + q2 * q2)))
-        pitch = np.degrees(np.arcsin(np.clip(2 * (q0 * q2 - q3 * q1), -1, 1)))
-        sp = _topic(ulog, "vehicle_attitude_setpoint")
-        des_r = des_p = np.full(len(roll), np.nan)
-        if sp is not None and len(sp["timestamp"]):
-            ts = _col(sp, "timestamp")
-            idx = np.clip(np.searchsorted(ts, _col(att, "timestamp"), side="right") - 1, 0, len(ts) - 1)
-            des_r, des_p = np.degrees(_col(sp, "roll_body"))[idx], np.degrees(_col(sp, "pitch_body"))[idx]
-        for row in zip(_col(att, "timestamp") * 1e-6, roll, pitch, des_r, des_p, strict=True):
-            b.add("att", *row)
-        n += len(roll)
+    if att is None:
+        return 0
+    q0, q1, q2, q3 = (_col(att, f"q[{i}]") for i in range(4))
+    roll = np.degrees(np.arctan2(2 * (q0 * q1 + q2 * q3), 1 - 2 * (q1 * q1 + q2 * q2)))
+    pitch = np.degrees(np.arcsin(np.clip(2 * (q0 * q2 - q3 * q1), -1, 1)))
+    sp = _topic(ulog, "vehicle_attitude_setpoint")
+    des_r = des_p = np.full(len(roll), np.nan)
+    if sp is not None and len(sp["timestamp"]):
+        ts = _col(sp, "timestamp")
+        idx = np.clip(np.searchsorted(ts, _col(att, "timestamp"), side="right") - 1, 0, len(ts) - 1)
+        des_r, des_p = np.degrees(_col(sp, "roll_body"))[idx], np.degrees(_col(sp, "pitch_body"))[idx]
+    for row in zip(_col(att, "timestamp") * 1e-6, roll, pitch, des_r, des_p, strict=True):
+        b.add("att", *row)
+    return len(roll)
+
+
+def _battery(b: RawBuilder, ulog: ULog) -> int:
     bat = _topic(ulog, "battery_status")
-    if bat is not None:
-        for row in zip(_col(bat, "timestamp") * 1e-6, _col(bat, "voltage_v"), _col(bat, "current_a"),
-                       _col(bat, "remaining") * 100.0, _col(bat, "discharged_mah"), strict=True):
-            b.add("bat", *row)
-        _changes(b, bat, "warning", None, "battery_status.warning", kind=("FAILSAFE_BATTERY", "fail"))
-        n += len(bat["timestamp"])
+    if bat is None:
+        return 0
+    for row in zip(_col(bat, "timestamp") * 1e-6, _col(bat, "voltage_v"), _col(bat, "current_a"),
+                   _col(bat, "remaining") * 100.0, _col(bat, "discharged_mah"), strict=True):
+        b.add("bat", *row)
+    _changes(b, bat, "warning", None, "battery_status.warning", kind=("FAILSAFE_BATTERY", "fail"))
+    return len(bat["timestamp"])
+
+
+def _vibration(b: RawBuilder, ulog: ULog) -> int:
     imu = _topic(ulog, "vehicle_imu_status")
-    if imu is not None and "accel_vibration_metric" in imu:
-        clip = sum(_col(imu, f"accel_clipping[{i}]") for i in range(3))
-        for row in zip(_col(imu, "timestamp") * 1e-6, _col(imu, "accel_vibration_metric"), clip, strict=True):
-            b.add("vibe", *row)
-    _airborne_streams(b, ulog)
+    if imu is None or "accel_vibration_metric" not in imu:
+        return 0
+    clip = sum(_col(imu, f"accel_clipping[{i}]") for i in range(3))
+    for row in zip(_col(imu, "timestamp") * 1e-6, _col(imu, "accel_vibration_metric"), clip, strict=True):
+        b.add("vibe", *row)
+    return 0  # not counted before either: the vibration metric is a derived topic
+
+
+def _messages(b: RawBuilder, ulog: ULog) -> None:
     for m in ulog.logged_messages:
         text = str(m.message)
         mapped = codes.critical_text_mapping(text) if m.log_level <= 2 else codes.text_mapping(text)
         if mapped and m.log_level <= 4:  # EMERG..WARNING; unnamed CRITICAL texts are system errors
             b.note(Note(m.timestamp * 1e-6, mapped[0], mapped[1], f"message: {text}",
                         f"ULog {m.log_level_str()} {text!r}", key=f"TXT{mapped[0]}"))
-    b.log.messages_read = n
-    return b.finish()
 
+
+# Topic readers in the order they run; each returns the rows it read.
+_TOPIC_READERS = (_state, _gps, _local_position, _attitude, _battery, _vibration)
 
 def _changes(b: RawBuilder, d: dict[str, np.ndarray], col: str, sink, what: str,
              kind: tuple[str, str] | None = None) -> None:

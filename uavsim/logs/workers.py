@@ -175,6 +175,46 @@ def _death(proc: Any) -> str:
     return f"exit code {code}"
 
 
+def _hand_out(pool: list[_Worker], pending: deque[Job]) -> None:
+    """Give each idle worker the next job; one that died while idle (killed from outside) is dropped, and the
+    job goes to another."""
+    for w in list(pool):
+        if w.job is not None or not pending:
+            continue
+        if w.give(pending[0]):
+            pending.popleft()
+        else:
+            w.stop()
+            pool.remove(w)
+
+
+def _collect(w: _Worker, pending: deque[Job], failed: Callable[[Job, str, str], Any],
+             done: Callable[[Job, Any], None], limits: Limits) -> bool:
+    """Take a busy worker's result if it has one (and give it the next job); True when the worker died or
+    overran its time and must be replaced (its job is then done as failed)."""
+    what = None
+    try:
+        if w.conn.poll():
+            result = w.conn.recv()
+            job, w.job = w.job, None
+            if pending and w.give(pending[0]):  # the next file is read while this one is stored
+                pending.popleft()
+            done(job, failed(job, result.what, result.why) if isinstance(result, Failure) else result)
+            return False
+    except (EOFError, OSError):
+        what = "worker died while reading"
+    if what is None and not w.proc.is_alive():
+        what = "worker died while reading"
+    elif what is None and time.monotonic() - w.started > limits.seconds:
+        what = "stopped reading"
+    if what is None:
+        return False
+    w.stop()
+    why = _death(w.proc) if what.startswith("worker died") else f"past the per-file time ceiling of {limits.seconds:g} s"
+    done(w.job, failed(w.job, what, why))
+    return True
+
+
 def run_jobs(jobs: Iterable[Job], workers: int, setup: Callable[[], Any], work: Callable[[Job, Any], Any],
              failed: Callable[[Job, str, str], Any], done: Callable[[Job, Any], None], limits: Limits,
              method: str = "fork") -> None:
@@ -188,42 +228,15 @@ def run_jobs(jobs: Iterable[Job], workers: int, setup: Callable[[], Any], work: 
         while pending or any(w.job for w in pool):
             while pending and len(pool) < workers:
                 pool.append(_Worker(mpctx, setup, work, limits))
-            for w in list(pool):
-                if w.job is not None or not pending:
-                    continue
-                if w.give(pending[0]):
-                    pending.popleft()
-                else:  # died while idle (killed from outside): replaced, and the file goes to another
-                    w.stop()
-                    pool.remove(w)
+            _hand_out(pool, pending)
             busy = [w for w in pool if w.job is not None]
             if not busy:
                 continue
             timeout = max(0.05, min(limits.seconds - (time.monotonic() - w.started) for w in busy))
             wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], timeout=min(timeout, 1.0))
             for w in busy:
-                what = None
-                try:
-                    if w.conn.poll():
-                        result = w.conn.recv()
-                        job, w.job = w.job, None
-                        if pending and w.give(pending[0]):  # the next file is read while this one is stored
-                            pending.popleft()
-                        done(job, failed(job, result.what, result.why) if isinstance(result, Failure) else result)
-                        continue
-                except (EOFError, OSError):
-                    what = "worker died while reading"
-                if what is None and not w.proc.is_alive():
-                    what = "worker died while reading"
-                elif what is None and time.monotonic() - w.started > limits.seconds:
-                    what = "stopped reading"
-                if what is None:
-                    continue
-                w.stop()
-                why = _death(w.proc) if what.startswith("worker died") else \
-                    f"past the per-file time ceiling of {limits.seconds:g} s"
-                pool.remove(w)
-                done(w.job, failed(w.job, what, why))
+                if _collect(w, pending, failed, done, limits):
+                    pool.remove(w)
     finally:
         for w in pool:
             with contextlib.suppress(Exception):
