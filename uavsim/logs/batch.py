@@ -20,6 +20,7 @@ from typing import Any
 
 from uavsim.context import ContextModel, apply_context
 from uavsim.errors import LogFormatError, StoreError
+from uavsim.logs import series
 from uavsim.logs.analysis import analyse, split_kinds
 from uavsim.logs.files import find_logs, sha256_of
 from uavsim.logs.formats import read_log, warm_readers
@@ -44,6 +45,8 @@ class FileResult:
     flights: list[Flight] = field(default_factory=list)
     corruption: dict[str, Any] = field(default_factory=dict)
     ground_runs: list[Flight] = field(default_factory=list)  # armed, never airborne: never counted as flights
+    # per flight id: the flight page's extra series (attitude, vibration, GPS quality, battery) and messages
+    series: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "sha256": self.sha256, "status": self.status, "error": self.error,
@@ -99,6 +102,7 @@ def parse_file(path: str, sha256: str | None = None, ctx: Context | None = None)
         _damage_observation(res.flights + res.ground_runs, ctx.rules)
         for f in res.flights:  # issue 14: site, mission, aircraft, pilot and conformance of each flight
             apply_context(f, None, ctx.context, ctx.manifest, ctx.rules)
+        res.series = series.for_flights(raw, res.flights + res.ground_runs)
     except (LogFormatError, OSError) as exc:
         res.status, res.error = "rejected", str(exc) if isinstance(exc, LogFormatError) else f"{path}: {exc}"
     except MemoryError:  # past the worker's memory ceiling: the worker rejects the file, naming the ceiling
@@ -228,4 +232,7 @@ def _store_one(store: Any, res: FileResult) -> FileResult:
                                 before_insert=match)
     if res.status == "duplicate":  # the same content twice in one run, or imported meanwhile by another process
         res.flights, res.ground_runs = [], []
+    for flight_id, (kept, messages) in res.series.items() if res.status == "imported" else ():
+        store.add_flight_series(flight_id, kept, messages)  # auxiliary: the flights are stored whatever happens
+    res.series = {}
     return res

@@ -24,11 +24,11 @@ SERIES = {
     "ground_speed": "ground_speed_mps",
     "battery_remaining": "battery_pct",
     "modes": "mode",
-    "battery_voltage_current": "the log's battery monitor (kept for uploaded logs)",
-    "attitude": "the log's attitude, actual and desired (kept for uploaded logs)",
-    "vibration": "the log's vibration and clipping (kept for uploaded logs)",
-    "gps_quality": "the log's GPS satellites and HDOP (kept for uploaded logs)",
-    "messages": "the log's messages (kept for uploaded logs)",
+    "battery_voltage_current": "the log's battery monitor (kept for imported logs)",
+    "attitude": "the log's attitude, actual and desired (kept for imported logs)",
+    "vibration": "the log's vibration and clipping (kept for imported logs)",
+    "gps_quality": "the log's GPS satellites and HDOP (kept for imported logs)",
+    "messages": "the log's messages (kept for imported logs)",
     "parameters": None,
 }
 EXTRA = ("battery_voltage_current", "attitude", "vibration", "gps_quality")

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from uavsim.errors import LogFormatError
-from uavsim.logs.formats import read_log, sniff
+from uavsim.logs.formats import sniff
 from uavsim.logs.ingest import ingest
 from uavsim.store import Store
-from uavsim.web.series import attach
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +41,6 @@ def safe_name(name: str | None, index: int) -> str:
     base = re.split(r"[\\/]", name or "")[-1]
     base = _UNSAFE_CHARS.sub("_", base).lstrip(".")[:120]
     return base or f"upload-{index}"
-
-
-def _attach_series(store: Store, path: Path, flights: list[Any]) -> None:
-    """The flight pages' extra series from the same file; the flights are stored whatever happens here."""
-    try:
-        attach(store, read_log(path), flights)
-    except Exception:  # noqa: BLE001 - a third-party parser failing a second time must not undo an import
-        log.warning("%s: extra series not kept", path.name, exc_info=True)
 
 
 class TooLarge(Exception):
@@ -87,12 +78,10 @@ def ingest_uploads(store: Store, uploads: list[tuple[str | None, BinaryIO]], opt
         if accepted:
             results = ingest([p for _, p in accepted], store, dem=opt.dem, scenario=opt.scenario,
                              use_terrain=opt.use_terrain)
-            for (i, path), res in zip(accepted, results, strict=True):
+            for (i, _path), res in zip(accepted, results, strict=True):
                 err = (res.error or "").replace(str(tmp) + "/", "upload:") or None
                 rows[i].update(status=res.status, error=err, flights=[f.id for f in res.flights],
                                unsafe=sum(f.outcome == "unsafe" for f in res.flights))
-                if res.status == "imported" and res.flights:
-                    _attach_series(store, path, res.flights)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return rows

@@ -1,4 +1,4 @@
-"""The series a flight page shows beyond the stored track: attitude (desired and actual), vibration and clipping,
+"""The series a flight page shows beyond the stored track (kept for every imported log): attitude (desired and actual), vibration and clipping,
 GPS satellites and HDOP, battery voltage and current, and the log's messages, cut from a read log per flight.
 
 The track (``Telemetry``) holds only what the report needs; these come from the same :class:`RawLog` the
@@ -59,15 +59,25 @@ def raw_of(raw: RawLog, aircraft_id: str | None) -> RawLog:
     return raw
 
 
-def attach(store: Any, raw: RawLog, flights: list[Any]) -> int:
-    """Store the extra series of each of ``flights`` (those of ``raw``'s file); returns how many got some."""
-    n = 0
+Series = tuple[dict[str, dict[str, np.ndarray]], list[dict[str, Any]]]
+
+
+def for_flights(raw: RawLog, flights: list[Any]) -> dict[str, Series]:
+    """The extra series and messages of each of ``flights`` (those of ``raw``'s file), by flight id."""
+    out: dict[str, Series] = {}
     for f in flights:
         segment = f.extra.get("segment")
         if not segment:
             continue
         series, messages = cut(raw_of(raw, f.aircraft_id), (float(segment[0]), float(segment[1])))
         if series or messages:
-            store.add_flight_series(f.id, series, messages)
-            n += 1
-    return n
+            out[f.id] = (series, messages)
+    return out
+
+
+def attach(store: Any, raw: RawLog, flights: list[Any]) -> int:
+    """Store the extra series of each of ``flights``; returns how many got some."""
+    kept = for_flights(raw, flights)
+    for flight_id, (series, messages) in kept.items():
+        store.add_flight_series(flight_id, series, messages)
+    return len(kept)
