@@ -132,6 +132,8 @@ def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.
         line = b.timeline(all_ofs, all_t)  # a reboot makes the boot clock jump back
         for n in tables:
             times[n] = b.place(line, ofs[n])
+        if "EV" in tables and (ids := _col(tables["EV"], "Id")) is not None:
+            times["EV"] = _rearm_times(ids, times["EV"], b.resumed(line, ofs["EV"]))
     else:
         # ArduCopter 3.0 logs carry no clock at all: count ATT rows at their 10 Hz logging rate.
         b.log.time_source = "estimated_att_10hz"
@@ -156,6 +158,20 @@ def _assemble(b: RawBuilder, tables: dict[str, Table], fmts: dict[str, DFReader.
         params.dataflash_params(b.log.params, tables["PARM"])
     if "VER" in tables:
         identity.dataflash_ver(b.log.identity, tables["VER"])
+
+
+def _rearm_times(ids: np.ndarray, t: np.ndarray, resumed: np.ndarray) -> np.ndarray:
+    """An arming that follows a disarming across a logging gap happened where logging resumed, not where
+    it stopped: ArduCopter 3.x logs only while armed, so the silence was disarmed time. An arming with no
+    disarming before it (a repeated ARMED) keeps its place: the gap may be armed time left unlogged."""
+    out = t.copy()
+    disarmed = False
+    for i, ev_id in enumerate(ids.astype(int).tolist()):
+        if ev_id == codes.EV_ARMED and disarmed and np.isfinite(resumed[i]):
+            out[i] = resumed[i]
+        if ev_id in (codes.EV_ARMED, codes.EV_DISARMED):
+            disarmed = ev_id == codes.EV_DISARMED
+    return out
 
 
 def _primary(table: Table, col: str) -> np.ndarray:

@@ -192,6 +192,22 @@ class RawBuilder:
         out = np.where(prev >= 0, mono[np.clip(prev, 0, None)], np.nan)
         return np.where(to_next, mono[nxt], out)
 
+    def resumed(self, line: tuple[np.ndarray, np.ndarray], ofs: np.ndarray) -> np.ndarray:
+        """For rows without a clock that sit in a logging gap (no clocked row for more than LOG_GAP_S), the
+        clock where logging resumed; NaN elsewhere. An arming written there belongs to the resumption:
+        ArduCopter 3.x logs only while armed, so the silence before it was disarmed time."""
+        keys, mono = line
+        out = np.full(len(ofs), np.nan)
+        if keys.size < 2:
+            return out
+        prev = np.searchsorted(keys, ofs, side="right") - 1
+        inside = (prev >= 0) & (prev + 1 < keys.size)
+        prev_c, next_c = np.clip(prev, 0, keys.size - 1), np.clip(prev + 1, 0, keys.size - 1)
+        unclocked = keys[prev_c] != ofs
+        gap = inside & unclocked & (mono[next_c] - mono[prev_c] > LOG_GAP_S)
+        out[gap] = mono[next_c][gap]
+        return out
+
     def add(self, stream: str, t: float, *vals: float | None) -> None:
         self._rows[stream].add(t, *vals)
 
@@ -287,6 +303,7 @@ class RawBuilder:
 CLOCK_GLITCH_S = 1.0  # a time stamp this far from both neighbours, which agree with each other, is damaged
 CLOCK_GLITCH_RUN = 8  # at most this many consecutive damaged time stamps (bit flips hit one message each)
 CLOCK_MAX_GAP_S = 3600.0  # no autopilot logs nothing for an hour and then goes on: past this the clock jumped
+LOG_GAP_S = 2.0  # autopilots log attitude at 10 Hz or more while logging: this long without a clocked row is a stop
 CLOCK_STRAY_ROWS = 64  # fewer rows than this, cut off by such a gap, are damaged time stamps, not a stretch of log
 
 
