@@ -275,6 +275,10 @@ def decide(raw: RawLog, t0: float, t1: float, end: str, rules: Rules) -> Decisio
     # The end of the log with the aircraft not back on the ground level: the landing is not recorded.
     unrecorded = end in ("log_end", "reboot") and (
         windows[-1][1] >= s.t[-1] - 1.0 / GRID_HZ or (after.size > 0 and not (after <= tol).any()))
+    if unrecorded:  # the evidence must not claim a touch-down the log does not show
+        last = s.rise[np.isfinite(s.rise)]
+        height = f", {last[-1]:.1f} m over the ground level" if last.size else ""
+        ev["landing"] = f"not recorded: the log ends at t={s.t[-1]:.1f} with the aircraft in the air{height}"
     return Decision(True, windows[0][0], None if unrecorded else windows[-1][1], windows, ev)
 
 
