@@ -1,5 +1,6 @@
-"""A log that ends in the air records no landing, and its evidence says so instead of naming a touch-down
-(a real case: ArduPilot's LogAnalyzer example tradheli_brownout.log ends climbing at 53 m)."""
+"""Behaviours found on ArduPilot's LogAnalyzer example tradheli_brownout.log (ArduCopter 3.0.1 heli), as
+synthetic cases: a log that ends in the air (it ends climbing at 53 m) records no landing and its evidence
+says so instead of naming a touch-down; a heli build is identified as a heli."""
 from __future__ import annotations
 
 import numpy as np
@@ -37,3 +38,12 @@ def test_evidence_of_a_landed_flight_names_the_touch_down():
     seg = segments(raw, RULES)[0]
     assert seg.landing_t is not None and 49.0 <= seg.landing_t <= 52.0
     assert seg.airborne_evidence["landing"].startswith("touch-down at t=")
+
+
+def test_a_heli_build_is_named_heli_not_by_its_meaningless_frame_parameter():
+    # tradheli_brownout.log (ArduCopter 3.0.1 heli): FRAME 0 beside the H_ swashplate/collective group.
+    from uavsim.logs.identity import frame_of
+
+    assert frame_of({}, {"FRAME": 0.0, "H_SWASH_TYPE": 0.0, "H_COL_MIN": 1364.0}) == "heli"
+    assert frame_of({}, {"FRAME": 0.0}) == "frame type plus"
+    assert frame_of({}, {"FRAME_CLASS": 1.0, "FRAME_TYPE": 1.0, "H_COL_MIN": 1000.0}) == "quad/x"

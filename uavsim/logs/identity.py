@@ -34,6 +34,9 @@ FRAME_CLASS = {0: "undefined", 1: "quad", 2: "hexa", 3: "octa", 4: "octaquad", 5
                13: "heliquad", 14: "deca"}
 FRAME_TYPE = {0: "plus", 1: "x", 2: "v", 3: "h", 4: "v-tail", 5: "a-tail", 10: "y6b", 11: "y6f", 12: "bf-x",
               13: "dji-x", 14: "cw-x", 15: "i", 18: "bf-x-rev", 19: "y4"}
+# Parameters of the traditional-helicopter motors library (ArduCopter builds with FRAME_CONFIG HELI_FRAME,
+# before FRAME_CLASS 6 existed): swashplate, collective range and rotor speed controller.
+_HELI_PARAMS = ("H_SWASH_TYPE", "H_SW_TYPE", "H_COL_MIN", "H_COL_MAX", "H_RSC_MODE")
 _FINGERPRINT_PREFIXES = ("INS_ACCSCAL", "INS_ACCOFFS", "INS_ACC2SCAL", "INS_ACC2OFFS", "INS_ACC3SCAL",
                          "INS_ACC3OFFS", "COMPASS_OFS", "COMPASS_DEV_ID", "INS_ACC_ID", "INS_ACC2_ID",
                          "CAL_ACC", "CAL_MAG") + tuple(f"RC{i}_{k}" for i in range(1, 5) for k in ("MIN", "MAX", "TRIM"))
@@ -94,6 +97,8 @@ def frame_of(identity: dict[str, str], params: dict[str, float]) -> str | None:
         cls = FRAME_CLASS.get(int(params["FRAME_CLASS"]), f"class {int(params['FRAME_CLASS'])}")
         typ = FRAME_TYPE.get(int(params.get("FRAME_TYPE", -1)))
         return f"{cls}/{typ}" if typ else cls
+    if any(k in params for k in _HELI_PARAMS):  # only heli builds carry the H_ group; their FRAME means nothing
+        return "heli"
     if "FRAME" in params:
         return f"frame type {FRAME_TYPE.get(int(params['FRAME']), int(params['FRAME']))}"
     if "SYS_AUTOSTART" in params:
