@@ -18,7 +18,7 @@ import numpy as np
 
 from uavsim import geo
 from uavsim.aircraft import get_aircraft, still_air_range_m
-from uavsim.errors import MissionFileError
+from uavsim.errors import MissionFileError, ScenarioError
 from uavsim.planning import mavcmd as mc
 from uavsim.planning.autopilot import autopilot_for
 from uavsim.planning.items import DEFAULT_CHECK_AIRCRAFT, SAME_POINT_M, WPL_HEADER, Item, read_items
@@ -43,7 +43,12 @@ def read_mission(path: str | Path, terrain: Terrain | None = None, ac: AircraftC
     ``ac`` defaults to the file's uavsim block's aircraft, else the check's default class."""
     p = Path(path)
     fmt, items, home, meta = read_items(p)
-    ac = ac or get_aircraft(None, str(meta.get("aircraft_id") or DEFAULT_CHECK_AIRCRAFT))
+    if ac is None:
+        named = str(meta.get("aircraft_id") or DEFAULT_CHECK_AIRCRAFT)
+        try:
+            ac = get_aircraft(None, named)
+        except ScenarioError as exc:  # the file names an aircraft the catalogue lacks: the file's problem
+            raise MissionFileError(p, f"its uavsim block names an unknown aircraft ({exc.problem})") from exc
     return walk(p, fmt, items, home, meta, terrain, autopilot_for(ac, params, meta.get("stack")), ac.kind == "multirotor",
                 still_air_range_m(ac))
 
