@@ -72,9 +72,6 @@ def _identity(flight: Flight, model: ContextModel | None) -> str | None:
     first = flight.context.get("aircraft_id", {}).get("log_identity", flight.aircraft_id)
     more = flight.extra.get("identity")
     names = [first] + ([v for v in more.values() if isinstance(v, str)] if isinstance(more, dict) else [])
-    # A tlog identity "mavlink-<sys>/<comp>-<autopilot>-<type>" is mapped by its system/component id alone,
-    # the SYSID_THISMAV / MAV_SYS_ID an operator writes in campaign.toml.
-    names += ["-".join(n.split("-")[:2]) for n in names if n and n.startswith("mavlink-")]
     known = model.identities if model is not None else {}
     return next((n for n in names if n in known), first)
 

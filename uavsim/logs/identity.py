@@ -156,4 +156,6 @@ def apply_identity(flight: Any, raw: Any) -> None:
     for k, v in fields.items():
         setattr(flight, k, v)
     flight.extra["identity"] = dict(fields)
+    if raw.identity.get("mavlink_system"):  # the system/component id alone, as an operator's fleet mapping names it
+        flight.extra["identity"]["mavlink_system"] = raw.identity["mavlink_system"]
     flight.extra["configuration"] = config

@@ -74,10 +74,3 @@ def for_flights(raw: RawLog, flights: list[Any]) -> dict[str, Series]:
             out[f.id] = (series, messages)
     return out
 
-
-def attach(store: Any, raw: RawLog, flights: list[Any]) -> int:
-    """Store the extra series of each of ``flights``; returns how many got some."""
-    kept = for_flights(raw, flights)
-    for flight_id, (series, messages) in kept.items():
-        store.add_flight_series(flight_id, series, messages)
-    return len(kept)

@@ -266,6 +266,7 @@ def _config(b: RawBuilder, tables: dict[str, Table], veh: tuple[int, int, int, i
         if mav_type in mav.enums["MAV_TYPE"] else f"type{mav_type}"
     b.log.identity["mavlink"] = f"mavlink-{sysid}/{compid}-{ap}-{ty}"
     b.log.identity["mav_type"] = ty
+    b.log.identity["mavlink_system"] = f"mavlink-{sysid}/{compid}"  # what a fleet mapping names (SYSID_THISMAV)
 
 
 def _heartbeats(b: RawBuilder, hb: Table, t: np.ndarray, mav_type: int) -> None:

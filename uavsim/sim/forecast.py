@@ -70,30 +70,32 @@ def _final(n: np.ndarray, u: np.ndarray, target: float, confidence: float) -> di
             "final_unsafe_histogram": [[int(v), int(c)] for v, c in zip(values, counts, strict=True)]}
 
 
+def _variants(exps: list[fl.Exposure], variants: list[tuple[dict[str, float], fl.HazardModel]], table: np.ndarray,
+              seeds: list, n_units: int, days: int, n0: int, u0: int, target: float,
+              confidence: float) -> list[dict[str, Any]]:
+    """p_meets_target and the final unsafe count under each (label, hazard model), with the same random numbers,
+    so that the differences are the variant's alone."""
+    out = []
+    for label, variant in variants:
+        d = fl.draw_all(exps, variant, table, seeds, n_units, len(MISSION_TYPES), days)
+        res = _final(n0 + d.flights, u0 + d.unsafe, target, confidence)
+        out.append({**label, "p_meets_target": res["p_meets_target"], "final_unsafe_mean": res["final_unsafe_mean"]})
+    return out
+
+
 def stress(exps: list[fl.Exposure], model: fl.HazardModel, table: np.ndarray, seeds: list, n_units: int, days: int,
            n0: int, u0: int, scales: tuple[float, ...], target: float, confidence: float) -> list[dict[str, Any]]:
     """What would stop us: p_meets_target if every rate ran ``k`` times its posterior (same random numbers)."""
-    out = []
-    for k in scales:
-        d = fl.draw_all(exps, model.scaled(k), table, seeds, n_units, len(MISSION_TYPES), days)
-        res = _final(n0 + d.flights, u0 + d.unsafe, target, confidence)
-        out.append({"rate_scale": k, "p_meets_target": res["p_meets_target"],
-                    "final_unsafe_mean": res["final_unsafe_mean"]})
-    return out
+    return _variants(exps, [({"rate_scale": k}, model.scaled(k)) for k in scales], table, seeds, n_units, days,
+                     n0, u0, target, confidence)
 
 
 def link_loss_sensitivity(exps: list[fl.Exposure], model: fl.HazardModel, table: np.ndarray, seeds: list,
                           n_units: int, days: int, n0: int, u0: int, shares: tuple[float, ...], target: float,
                           confidence: float) -> list[dict[str, Any]]:
-    """p_meets_target and the final unsafe count for other land-in-place shares of a link loss (the same
-    random numbers, so that the differences are the share's alone)."""
-    out = []
-    for land in shares:
-        d = fl.draw_all(exps, model.with_link_land(land), table, seeds, n_units, len(MISSION_TYPES), days)
-        res = _final(n0 + d.flights, u0 + d.unsafe, target, confidence)
-        out.append({"land_share": land, "p_meets_target": res["p_meets_target"],
-                    "final_unsafe_mean": res["final_unsafe_mean"]})
-    return out
+    """p_meets_target and the final unsafe count for other land-in-place shares of a link loss."""
+    return _variants(exps, [({"land_share": land}, model.with_link_land(land)) for land in shares], table, seeds,
+                     n_units, days, n0, u0, target, confidence)
 
 
 def run_forecast(flights: list[Flight], plan: Any, as_of: date | None = None, replications: int = 1000,

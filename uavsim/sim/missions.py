@@ -11,7 +11,6 @@ a flight that replays a template unchanged has exactly those inputs, so the verd
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +25,6 @@ from uavsim.safety.classify import Verdict, classify
 from uavsim.safety.rules import Rules
 from uavsim.scenario import Scenario
 from uavsim.sim.config import Campaign
-
-log = logging.getLogger(__name__)
 
 TRACK_POINTS = 40  # stored telemetry samples per flight: enough to draw the track, small in the store
 DENSE_DT_S = 1.0  # templates, classification and .tlog files use the track at 1 Hz, as a ground station logs
